@@ -1,0 +1,145 @@
+"""Insurgent attacks on the plant, perimeter clashes, and the garrison's counter-attacks.
+
+Major assaults arrive as a Poisson process; an assault throws a share of the
+besiegers at the garrison (see :mod:`sim.engagement`) and, if it succeeds,
+takes the government's outermost sector. When the garrison holds no sector it
+is overrun. Counter-attacks, also a Poisson process, go in only when the
+garrison's effective strength is at least ``counterattack_min_ratio`` times the
+besiegers facing it, and retake the insurgents' innermost sector. Minor clashes
+cost a few men on each side and make the day a day of fighting.
+
+Fighting inside the plant damages it with probability
+``fighting_damage_prob x (1 - aversion)``: neither side wants to wreck the
+prize. Besiegers who lose a sector may sabotage the plant as they withdraw.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.engagement import fight
+from sim.rng import Streams
+from sim.world import GOV, INS, World
+
+
+class Assaults:
+    """Attacks, clashes and counter-attacks around and inside the plant."""
+
+    def __init__(self, world: World, streams: Streams) -> None:
+        self.world = world
+        s = world.scenario
+        self.eng = s.engagement
+        self.dmg = s.damage
+        self.bes = s.besiegers
+        self.outcomes = streams("assaults.outcomes")
+        self.damage_rng = streams("assaults.damage")
+        env = world.env
+        if self.bes.attack_rate_per_day > 0.0:
+            env.process(self._arrivals(self.bes.attack_rate_per_day,
+                                       streams("assaults.arrivals"), self.assault))
+        if self.bes.clash_rate_per_day > 0.0:
+            env.process(self._arrivals(self.bes.clash_rate_per_day,
+                                       streams("clashes"), self.clash))
+        if self.eng.counterattack_rate_per_day > 0.0:
+            env.process(self._arrivals(self.eng.counterattack_rate_per_day,
+                                       streams("counterattacks"), self.counterattack))
+
+    def _arrivals(self, rate: float, rng: np.random.Generator, action):  # noqa: ANN001
+        timeout = self.world.env.timeout
+        world = self.world
+        mean_gap = 1.0 / rate
+        while world.garrison_alive:
+            yield timeout(rng.exponential(mean_gap))
+            if world.garrison_alive:
+                action()
+
+    def assault(self) -> None:
+        """A major insurgent attack on the garrison."""
+        w = self.world
+        attackers = int(w.besiegers * self.bes.assault_share)
+        if attackers <= 0:
+            return
+        w.fighting_today = True
+        fitness = w.effective_defenders() / w.troops if w.troops else 0.0
+        won, att_loss, def_loss = fight(self.outcomes, attackers, w.troops, fitness,
+                                        self.eng.defender_advantage, self.eng.decisiveness,
+                                        self.eng.casualty_rate)
+        w.besiegers -= att_loss
+        w.troops -= def_loss
+        rec = w.recorder
+        if rec.trace is not None:
+            rec.note(w.env.now, "assault",
+                     f"assault by {attackers} {'succeeds' if won else 'repelled'}; "
+                     f"losses: {att_loss} insurgents, {def_loss} troops")
+        self._fighting_damage()
+        if won:
+            sector = w.outermost_sector(GOV)
+            if sector is not None:
+                if rec.trace is not None:
+                    rec.note(w.env.now, "control", f"sector {w.area_names[sector]} lost")
+                w.set_holder(sector, INS)
+        if w.troops <= 0 or w.sectors_held(GOV) == 0:
+            w.garrison_falls("overrun")
+
+    def counterattack(self) -> None:
+        """The garrison tries to retake a sector the insurgents hold."""
+        w = self.world
+        sector = w.innermost_sector(INS)
+        if sector is None:
+            return
+        facing = int(w.besiegers * self.bes.assault_share)
+        strength = w.effective_defenders()
+        if facing > 0 and strength < self.eng.counterattack_min_ratio * facing:
+            return
+        w.fighting_today = True
+        attackers = int(strength)
+        won, att_loss, def_loss = fight(self.outcomes, attackers, facing, 1.0,
+                                        self.eng.defender_advantage, self.eng.decisiveness,
+                                        self.eng.casualty_rate)
+        w.troops -= att_loss
+        w.besiegers -= def_loss
+        rec = w.recorder
+        if rec.trace is not None:
+            rec.note(w.env.now, "assault",
+                     f"counter-attack by {attackers} {'succeeds' if won else 'fails'}; "
+                     f"losses: {att_loss} troops, {def_loss} insurgents")
+        self._fighting_damage()
+        if won:
+            if rec.trace is not None:
+                rec.note(w.env.now, "control", f"sector {w.area_names[sector]} retaken")
+            w.set_holder(sector, GOV)
+            self._sabotage_on_retreat()
+        if w.troops <= 0:
+            w.garrison_falls("destroyed in a counter-attack")
+
+    def clash(self) -> None:
+        """A minor clash at the perimeter: a few losses on each side."""
+        w = self.world
+        w.fighting_today = True
+        p = self.bes.clash_casualty_prob
+        rng = self.outcomes
+        w.troops -= int(rng.binomial(w.troops, p))
+        w.besiegers -= int(rng.binomial(w.besiegers, p))
+        if w.troops <= 0:
+            w.garrison_falls("worn down")
+
+    def _fighting_damage(self) -> None:
+        d = self.dmg
+        rng = self.damage_rng
+        u, size = rng.random(), rng.uniform(d.damage_per_hit.low, d.damage_per_hit.high)
+        if u < d.fighting_damage_prob * (1.0 - d.aversion):
+            w = self.world
+            if w.recorder.trace is not None:
+                w.recorder.note(w.env.now, "damage", f"fighting damages the plant (+{size:.2f})")
+            w.add_damage(size)
+
+    def _sabotage_on_retreat(self) -> None:
+        d = self.dmg
+        rng = self.damage_rng
+        u, size = rng.random(), rng.uniform(d.sabotage_damage.low, d.sabotage_damage.high)
+        if u < d.sabotage_prob_when_losing:
+            w = self.world
+            if w.recorder.trace is not None:
+                w.recorder.note(w.env.now, "damage",
+                                f"retreating insurgents sabotage the plant (+{size:.2f})")
+            w.add_damage(size)

@@ -1,0 +1,62 @@
+"""The garrison's supplies: daily consumption, starvation and collapse.
+
+Each day the garrison eats ``troops x consumption`` (the fighting rate on a day
+with any fighting). If the stock cannot cover a day, the shortfall fraction of
+that day counts as a day without supplies; effective strength then falls
+linearly (see :meth:`World.effective_defenders`) and the garrison collapses once
+``collapse_after_days`` such days have accumulated, handing the plant to the
+besiegers. A full day's ration resets the count. While the siege is lifted,
+the road keeps the stock at its starting level.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sim.world import World
+
+
+class GarrisonSupply:
+    """Consumption and starvation, settled once a day by the day clock."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        spec = world.scenario.garrison
+        self.quiet_t = spec.consumption_kg_per_troop_day / 1000.0
+        self.fighting_t = spec.fighting_consumption_kg_per_troop_day / 1000.0
+        self.collapse_after = spec.collapse_after_days
+        self.initial_stock = spec.supplies_t
+        self.min_supply_days = self.supply_days()  # lowest seen while the garrison held
+
+    def supply_days(self) -> float:
+        """Days the stock lasts at the quiet rate (0 once the garrison is gone)."""
+        w = self.world
+        if not w.garrison_alive or w.troops <= 0:
+            return 0.0
+        need = w.troops * self.quiet_t
+        return w.supplies_t / need if need > 0.0 else math.inf
+
+    def end_of_day(self) -> None:
+        w = self.world
+        if not w.garrison_alive:
+            return
+        self._settle_day()
+        if w.garrison_alive:
+            self.min_supply_days = min(self.min_supply_days, self.supply_days())
+
+    def _settle_day(self) -> None:
+        w = self.world
+        if w.siege_lifted:
+            w.supplies_t = max(w.supplies_t, self.initial_stock)
+            w.starving_days = 0.0
+            return
+        need = w.troops * (self.fighting_t if w.fighting_today else self.quiet_t)
+        if w.supplies_t >= need:
+            w.supplies_t -= need
+            w.starving_days = 0.0
+            return
+        shortfall = 1.0 - w.supplies_t / need
+        w.supplies_t = 0.0
+        w.starving_days += shortfall
+        if w.starving_days >= self.collapse_after - 1e-9:
+            w.garrison_falls("collapsed without supplies")

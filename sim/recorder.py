@@ -1,0 +1,100 @@
+"""What one replication records: event counters, one sample a day, and an optional trace.
+
+Mechanisms bump plain counters as events happen; the daily series are written
+once a day by the day clock into preallocated arrays, never per event. The
+trace (a dated event log) exists only when asked for, so a normal run pays one
+``is None`` test per notable event and nothing else.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+# Public contract: column names of replications.csv (after scenario, replication, seed).
+METRICS = (
+    "operable_days",
+    "operating_days",
+    "refined_kbbl",
+    "insurgent_operating_days",
+    "first_operating_day",
+    "operating_at_horizon",
+    "garrison_held",
+    "garrison_fall_day",
+    "siege_lifted_day",
+    "gov_control_final",
+    "helicopters_lost",
+    "sorties_flown",
+    "flights_halted_day",
+    "supplies_delivered_t",
+    "supplies_lost_t",
+    "min_supply_days",
+    "refinery_damage_final",
+    "villages_retaken",
+)
+# Metrics that are a day of an event, empty (NaN) when the event did not happen.
+EVENT_DAY_METRICS = ("first_operating_day", "garrison_fall_day", "siege_lifted_day",
+                     "flights_halted_day")
+# Public contract: the daily series, sampled at the end of each day.
+DAILY = (
+    "gov_control",
+    "supply_days",
+    "garrison_troops",
+    "besieger_strength",
+    "refinery_state",
+    "helicopter_loss_prob",
+)
+
+
+@dataclass(frozen=True)
+class TraceEntry:
+    """One line of a replication's event log."""
+
+    time: float
+    kind: str
+    text: str
+
+
+class Recorder:
+    """Counters and daily samples of one replication."""
+
+    def __init__(self, horizon_days: int, trace: bool = False) -> None:
+        self.horizon = horizon_days
+        self.daily = np.full((len(DAILY), horizon_days), np.nan)
+        self.trace: list[TraceEntry] | None = [] if trace else None
+        self.helicopters_lost = 0
+        self.sorties_flown = 0
+        self.supplies_delivered_t = 0.0
+        self.supplies_lost_t = 0.0
+        self.flights_halted_day = math.nan
+        self.garrison_fall_day = math.nan
+        self.siege_lifted_day = math.nan
+        self.villages_retaken = 0
+
+    def note(self, time: float, kind: str, text: str) -> None:
+        """Add a trace line (callers test ``recorder.trace is not None`` first)."""
+        if self.trace is not None:
+            self.trace.append(TraceEntry(time, kind, text))
+
+    def garrison_fell(self, time: float, cause: str) -> None:
+        if math.isnan(self.garrison_fall_day):
+            self.garrison_fall_day = time
+        if self.trace is not None:
+            self.note(time, "garrison", f"garrison falls ({cause})")
+
+    def flights_halted(self, time: float, operator: str, losses: int) -> None:
+        if math.isnan(self.flights_halted_day) or time < self.flights_halted_day:
+            self.flights_halted_day = time
+        if self.trace is not None:
+            self.note(time, "flights", f"{operator} halts its flights after {losses} losses")
+
+    def siege_lifted(self, time: float) -> None:
+        if math.isnan(self.siege_lifted_day):
+            self.siege_lifted_day = time
+        if self.trace is not None:
+            self.note(time, "ground", "road to the refinery open: siege lifted")
+
+    def record_day(self, day: int, values: tuple[float, ...]) -> None:
+        self.daily[:, day] = values

@@ -1,0 +1,133 @@
+"""The shared state of one replication, and who holds which area.
+
+Every mechanism reads and writes this one object. State that several mechanisms
+touch lives here as plain attributes (integers and floats in ``__slots__``: the
+hot path reads them millions of times). Whenever something that decides whether
+the refinery can run changes (an area's holder, a link, damage, the garrison),
+the mechanism calls :meth:`World.changed`, and the refinery's operators
+re-evaluate at once instead of polling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import simpy
+
+from sim.recorder import Recorder
+from sim.scenario import Scenario
+
+GOV, INS, CONTESTED = 0, 1, 2
+HOLDER_CODE = {"government": GOV, "insurgent": INS, "contested": CONTESTED}
+SIDE_NAME = ("government", "insurgent", "contested")
+
+
+class World:
+    """State shared by the mechanisms of one replication."""
+
+    __slots__ = (
+        "_listeners",
+        "aa_teams",
+        "area_index",
+        "area_names",
+        "besiegers",
+        "damage",
+        "env",
+        "fighting_today",
+        "garrison_alive",
+        "holder",
+        "n_sectors",
+        "recorder",
+        "scenario",
+        "sector_ids",
+        "siege_lifted",
+        "starving_days",
+        "supplies_t",
+        "troops",
+    )
+
+    def __init__(self, env: simpy.Environment, scenario: Scenario, recorder: Recorder) -> None:
+        self.env = env
+        self.scenario = scenario
+        self.recorder = recorder
+        self.area_names = [a.name for a in scenario.areas]
+        self.area_index = {name: i for i, name in enumerate(self.area_names)}
+        self.holder = [HOLDER_CODE[a.holder] for a in scenario.areas]
+        # Sectors are listed from the garrison's last stand (first) to the outer edge (last).
+        self.sector_ids = [i for i, a in enumerate(scenario.areas) if a.kind == "sector"]
+        self.n_sectors = len(self.sector_ids)
+        self.troops = scenario.garrison.troops
+        self.supplies_t = scenario.garrison.supplies_t
+        self.starving_days = 0.0
+        self.garrison_alive = self.troops > 0 and self.sectors_held(GOV) > 0
+        self.besiegers = scenario.besiegers.strength
+        self.aa_teams = scenario.air_defence.teams
+        self.damage = scenario.refinery.initial_damage
+        self.siege_lifted = False
+        self.fighting_today = False
+        self._listeners: list[Callable[[], None]] = []
+
+    # -- notifications -----------------------------------------------------------------
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` whenever a condition of operability may have changed."""
+        self._listeners.append(listener)
+
+    def changed(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+    # -- control of the plant ----------------------------------------------------------
+    def sectors_held(self, side: int) -> int:
+        holder = self.holder
+        return sum(1 for i in self.sector_ids if holder[i] == side)
+
+    def plant_share(self, side: int) -> float:
+        """Share of the plant's sectors that ``side`` holds (0..1)."""
+        return self.sectors_held(side) / self.n_sectors
+
+    def outermost_sector(self, side: int) -> int | None:
+        """The sector of ``side`` nearest the edge: the next one an attacker takes."""
+        holder = self.holder
+        for i in reversed(self.sector_ids):
+            if holder[i] == side:
+                return i
+        return None
+
+    def innermost_sector(self, side: int) -> int | None:
+        """The sector of ``side`` nearest the garrison's core: the next one retaken."""
+        holder = self.holder
+        for i in self.sector_ids:
+            if holder[i] == side:
+                return i
+        return None
+
+    def set_holder(self, area: int, side: int) -> None:
+        """Hand an area to ``side`` and tell the operators."""
+        if self.holder[area] != side:
+            self.holder[area] = side
+            self.changed()
+
+    def add_damage(self, amount: float) -> None:
+        """Damage the plant (capped at total destruction) and tell the operators."""
+        if amount > 0.0:
+            self.damage = min(1.0, self.damage + amount)
+            self.changed()
+
+    def garrison_falls(self, cause: str) -> None:
+        """The garrison is gone: every sector it held passes to the besiegers."""
+        if not self.garrison_alive:
+            return
+        self.garrison_alive = False
+        self.recorder.garrison_fell(self.env.now, cause)
+        holder = self.holder
+        for i in self.sector_ids:
+            if holder[i] == GOV:
+                holder[i] = INS
+        self.changed()
+
+    def effective_defenders(self) -> float:
+        """Garrison combat strength: troops weakened linearly by days without supplies."""
+        if not self.garrison_alive:
+            return 0.0
+        fitness = 1.0 - self.starving_days / self.scenario.garrison.collapse_after_days
+        return self.troops * max(0.0, fitness)
