@@ -1,0 +1,233 @@
+"""Monte Carlo batches: many replications of several scenarios, on several processes.
+
+Replication ``i`` of every scenario gets the same seed (derived from the batch
+seed and ``i`` alone), so scenarios are compared under common random numbers
+and the numbers do not depend on the number of workers or on how replications
+are chunked. Work is sent in chunks so process start-up and transfer are paid
+per chunk. A replication that raises is recorded and the batch goes on; Ctrl-C
+stops the batch and keeps every chunk already finished.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import signal
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.recorder import DAILY, METRICS
+from sim.replication import run_replication
+from sim.rng import replication_seeds
+from sim.scenario import Scenario
+
+
+@dataclass
+class Failure:
+    """A replication that raised instead of finishing."""
+
+    scenario: str
+    replication: int
+    seed: int
+    error: str
+
+
+@dataclass
+class ScenarioRuns:
+    """Every finished replication of one scenario, in replication order."""
+
+    scenario: Scenario
+    replication: np.ndarray  # (n,) replication indices
+    seed: np.ndarray  # (n,) seeds
+    metrics: np.ndarray  # (n, len(METRICS)); NaN = no event
+    daily: np.ndarray  # (n, len(DAILY), horizon_days), float32
+
+    def column(self, metric: str) -> np.ndarray:
+        return self.metrics[:, METRICS.index(metric)]
+
+    def series(self, name: str) -> np.ndarray:
+        return self.daily[:, DAILY.index(name), :]
+
+
+@dataclass
+class BatchResult:
+    """The outcome of :func:`run_batch`."""
+
+    runs: list[ScenarioRuns]
+    seed: int
+    replications: int
+    failures: list[Failure] = field(default_factory=list)
+    interrupted: bool = False
+
+    def by_name(self, name: str) -> ScenarioRuns:
+        for runs in self.runs:
+            if runs.scenario.name == name:
+                return runs
+        raise KeyError(name)
+
+    def rows(self) -> list[dict[str, float | int | str]]:
+        """One dict per finished replication, scenario by scenario."""
+        out: list[dict[str, float | int | str]] = []
+        for runs in self.runs:
+            for k in range(len(runs.seed)):
+                row: dict[str, float | int | str] = {
+                    "scenario": runs.scenario.name,
+                    "replication": int(runs.replication[k]),
+                    "seed": int(runs.seed[k]),
+                }
+                row.update(zip(METRICS, runs.metrics[k].tolist(), strict=True))
+                out.append(row)
+        return out
+
+
+@dataclass
+class _Chunk:
+    scenario_index: int
+    start: int
+    seeds: list[int]
+
+
+@dataclass
+class _ChunkResult:
+    scenario_index: int
+    start: int
+    ok: list[int] = field(default_factory=list)  # offsets within the chunk that finished
+    metrics: np.ndarray | None = None
+    daily: np.ndarray | None = None
+    failures: list[tuple[int, int, str]] = field(default_factory=list)
+
+
+def _run_chunk(scenario: Scenario, chunk: _Chunk) -> _ChunkResult:
+    result = _ChunkResult(chunk.scenario_index, chunk.start)
+    metrics, daily = [], []
+    for offset, seed in enumerate(chunk.seeds):
+        try:
+            rep = run_replication(scenario, seed)
+        except Exception:  # noqa: BLE001 - recorded, the batch goes on
+            result.failures.append((chunk.start + offset, seed, traceback.format_exc(limit=3)))
+            continue
+        result.ok.append(offset)
+        metrics.append([rep.metrics[m] for m in METRICS])
+        daily.append(rep.daily)
+    h = scenario.horizon_days
+    result.metrics = np.array(metrics, dtype=float).reshape(-1, len(METRICS))
+    result.daily = np.array(daily, dtype=np.float32).reshape(-1, len(DAILY), h)
+    return result
+
+
+_worker_scenarios: list[Scenario] = []
+
+
+def _init_worker(scenarios: list[Scenario]) -> None:
+    # The parent handles Ctrl-C; workers must not die mid-chunk on the same signal.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_scenarios[:] = scenarios
+
+
+def _run_chunk_in_worker(chunk: _Chunk) -> _ChunkResult:
+    return _run_chunk(_worker_scenarios[chunk.scenario_index], chunk)
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def run_batch(
+    scenarios: Sequence[Scenario],
+    replications: int,
+    seed: int = 1,
+    workers: int | None = None,
+    chunk_size: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> BatchResult:
+    """Run ``replications`` replications of each scenario; see the module docstring.
+
+    ``progress`` is called with the number of replications just finished.
+    """
+    if replications < 1:
+        raise ValueError("replications must be at least 1")
+    workers = default_workers() if workers is None else max(1, workers)
+    seeds = replication_seeds(seed, replications)
+    if chunk_size is None:
+        chunk_size = max(1, min(100, math.ceil(replications * len(scenarios) / (workers * 8))))
+    chunks = [
+        _Chunk(si, start, seeds[start:start + chunk_size])
+        for si in range(len(scenarios))
+        for start in range(0, replications, chunk_size)
+    ]
+    done: list[_ChunkResult] = []
+    interrupted = False
+    try:
+        if workers == 1:
+            for chunk in chunks:
+                done.append(_run_chunk(scenarios[chunk.scenario_index], chunk))
+                if progress:
+                    progress(len(chunk.seeds))
+        else:
+            interrupted = _run_in_pool(list(scenarios), chunks, workers, done, progress)
+    except KeyboardInterrupt:
+        interrupted = True
+    return _assemble(list(scenarios), done, seed, replications, interrupted)
+
+
+def _run_in_pool(scenarios: list[Scenario], chunks: list[_Chunk], workers: int,
+                 done: list[_ChunkResult], progress: Callable[[int], None] | None) -> bool:
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(["sim.batch"])
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context,
+                               initializer=_init_worker, initargs=(scenarios,))
+    futures: list[Future[_ChunkResult]] = []
+    try:
+        futures = [pool.submit(_run_chunk_in_worker, chunk) for chunk in chunks]
+        for future in as_completed(futures):
+            result = future.result()
+            done.append(result)
+            if progress:
+                progress(len(result.ok) + len(result.failures))
+    except KeyboardInterrupt:
+        for future in futures:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+        # Chunks that finished while we were shutting down are kept too.
+        seen = {(r.scenario_index, r.start) for r in done}
+        for future in futures:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                r = future.result()
+                if (r.scenario_index, r.start) not in seen:
+                    done.append(r)
+        return True
+    pool.shutdown(wait=True)
+    return False
+
+
+def _assemble(scenarios: list[Scenario], done: list[_ChunkResult], seed: int,
+              replications: int, interrupted: bool) -> BatchResult:
+    seeds = replication_seeds(seed, replications)
+    runs, failures = [], []
+    for si, scenario in enumerate(scenarios):
+        parts = sorted((r for r in done if r.scenario_index == si), key=lambda r: r.start)
+        index = [r.start + off for r in parts for off in r.ok]
+        h = scenario.horizon_days
+        metrics = [r.metrics for r in parts if r.metrics is not None and len(r.metrics)]
+        daily = [r.daily for r in parts if r.daily is not None and len(r.daily)]
+        runs.append(ScenarioRuns(
+            scenario=scenario,
+            replication=np.array(index, dtype=np.int64),
+            seed=np.array([seeds[i] for i in index], dtype=np.uint64),
+            metrics=np.concatenate(metrics) if metrics else np.empty((0, len(METRICS))),
+            daily=np.concatenate(daily) if daily else np.empty((0, len(DAILY), h), np.float32),
+        ))
+        for r in parts:
+            failures += [Failure(scenario.name, i, s, err) for i, s, err in r.failures]
+    return BatchResult(runs, seed, replications, failures, interrupted)

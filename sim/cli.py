@@ -1,0 +1,149 @@
+"""The ``baiji-sim`` command line: a thin layer over the public API in :mod:`sim`.
+
+Exit codes: 0 success; 1 some replications failed; 2 bad input (a scenario
+file or an option), with one message naming the file and field; 130 stopped by
+Ctrl-C (what finished is written).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sim.batch import default_workers, run_batch
+from sim.loading import ScenarioError, load_scenario, load_scenarios
+from sim.replication import run_replication
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Monte Carlo simulation of the 2014-15 siege of the Baiji refinery.")
+# Piped output (files, CI, tests) gets a fixed wide width so tables and logs do not wrap.
+out_console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
+
+ScenarioFiles = Annotated[list[Path], typer.Argument(help="Scenario YAML files.",
+                                                     show_default=False)]
+SetOption = Annotated[list[str], typer.Option(
+    "--set", help="Override a value: path.to.key=value (repeatable).")]
+
+
+def _fail(exc: ScenarioError) -> None:
+    err_console.print(f"error: {exc}", markup=False)
+    raise typer.Exit(2)
+
+
+@app.command()
+def run(
+    scenarios: ScenarioFiles,
+    replications: Annotated[int, typer.Option("-n", "--replications", min=1,
+                                              help="Replications per scenario.")] = 1000,
+    seed: Annotated[int, typer.Option(min=0, help="Batch seed (same seed, same numbers).")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Local worker processes [default: all cores].", show_default=False)] = None,
+    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results"),
+    overrides: SetOption = [],  # noqa: B006 - typer reads the default, never mutates it
+    plots: Annotated[bool, typer.Option(help="Write plots.")] = True,
+) -> None:
+    """Run a Monte Carlo batch of each scenario and compare them."""
+    try:
+        loaded = load_scenarios(scenarios, overrides)
+    except ScenarioError as exc:
+        _fail(exc)
+    workers = workers or default_workers()
+    total = replications * len(loaded)
+    with Progress(TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console, transient=True,
+                  disable=not err_console.is_terminal) as progress:
+        task = progress.add_task("run", total=total)
+        batch = run_batch(loaded, replications, seed=seed, workers=workers,
+                          progress=lambda k: progress.advance(task, k))
+    from sim.results import write_results  # only after the batch: keeps start-up fast
+
+    sources = {s.name: str(p) for s, p in zip(loaded, scenarios, strict=True)}
+    summary = write_results(batch, out, sources=sources, workers=workers, plots=plots,
+                            command=["baiji-sim", *sys.argv[1:]])
+    out_console.print(comparison_table(summary))
+    finished = sum(len(r.seed) for r in batch.runs)
+    out_console.print(f"{finished} replications ({replications} per scenario, seed {seed}, "
+                      f"{workers} workers); results in {out}/", markup=False)
+    if batch.failures:
+        err_console.print(f"{len(batch.failures)} replications failed; see "
+                          f"{out}/manifest.json (scenario, seed, error)", markup=False)
+    if batch.interrupted:
+        err_console.print(f"interrupted: kept {finished} of {total} replications in {out}/",
+                          markup=False)
+        raise typer.Exit(130)
+    if batch.failures:
+        raise typer.Exit(1)
+
+
+def _ci(entry: dict[str, Any], digits: int = 1, percent: bool = False) -> str:
+    mean, (lo, hi) = entry["mean"], entry["ci95"]
+    if mean is None:
+        return "-"
+    scale, unit = (100.0, "%") if percent else (1.0, "")
+    text = f"{mean * scale:.{digits}f}{unit}"
+    if lo is not None and hi is not None:
+        text += f" [{lo * scale:.{digits}f}, {hi * scale:.{digits}f}]"
+    return text
+
+
+def comparison_table(summary: dict[str, Any]) -> Table:
+    """One row per scenario; every figure with its 95% interval."""
+    table = Table(title="Scenario comparison (mean or share, [95% CI])", title_justify="left")
+    table.add_column("scenario", style="bold")
+    for head in ("operating days", "operating at horizon", "garrison holds",
+                 "helicopters lost", "supplies delivered (t)"):
+        table.add_column(head, justify="right")
+    for name, entry in summary["scenarios"].items():
+        m = entry["metrics"]
+        table.add_row(name, _ci(m["operating_days"]), _ci(m["operating_at_horizon"], 0, True),
+                      _ci(m["garrison_held"], 0, True), _ci(m["helicopters_lost"], 2),
+                      _ci(m["supplies_delivered_t"], 0))
+    return table
+
+
+@app.command()
+def trace(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    seed: Annotated[int, typer.Option(min=0, help="Replication seed (the 'seed' column of "
+                                      "replications.csv).")] = 1,
+    overrides: SetOption = [],  # noqa: B006
+) -> None:
+    """Print one replication as a dated event log."""
+    try:
+        spec = load_scenario(scenario, overrides)
+    except ScenarioError as exc:
+        _fail(exc)
+    result = run_replication(spec, seed, trace=True)
+    out_console.print(f"{spec.name}, seed {seed}, from {spec.start_date} for "
+                      f"{spec.horizon_days} days", markup=False)
+    for entry in result.trace or []:
+        date = spec.start_date.toordinal() + math.floor(entry.time)
+        day = type(spec.start_date).fromordinal(date)
+        out_console.print(f"{day}  day {entry.time:7.2f}  {entry.kind:<11} {entry.text}",
+                          markup=False)
+    out_console.print("outcome: " + ", ".join(
+        f"{k}={'' if isinstance(v, float) and math.isnan(v) else round(v, 3)}"
+        for k, v in result.metrics.items()), markup=False)
+
+
+@app.command()
+def validate(scenarios: ScenarioFiles) -> None:
+    """Check scenario files without running them."""
+    for path in scenarios:
+        try:
+            spec = load_scenario(path)
+        except ScenarioError as exc:
+            _fail(exc)
+        out_console.print(f"ok  {path}  ({spec.name})", markup=False)
+
+
+def main() -> None:
+    app()

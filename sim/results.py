@@ -1,0 +1,106 @@
+"""Writing a batch to a results folder that says exactly what produced it.
+
+Layout of ``--out``::
+
+    replications.csv     one row per replication (the public metric names)
+    summary.json         per scenario and metric: mean, 95% CI, quantiles, count
+    daily_bands.csv      per scenario, series and day: mean and 5/25/50/75/95% quantiles
+    scenarios/NAME.yaml  each scenario fully resolved (after extends and --set)
+    manifest.json        command line, seed, replications, version, date, status
+    plots/*.png          see sim.plots
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import math
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sim import __version__
+from sim.batch import BatchResult
+from sim.recorder import DAILY, METRICS
+from sim.scenario import Scenario
+from sim.statistics import quantile_bands, summarize
+
+HEADER = ("scenario", "replication", "seed", *METRICS)
+
+
+def write_results(batch: BatchResult, out: Path, *, sources: dict[str, str] | None = None,
+                  command: list[str] | None = None, workers: int | None = None,
+                  plots: bool = True) -> dict[str, Any]:
+    """Write every file of a results folder; returns the summary."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_replications_csv(batch, out / "replications.csv")
+    summary = summarize(batch)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    write_daily_bands(batch, out / "daily_bands.csv")
+    scen_dir = out / "scenarios"
+    scen_dir.mkdir(exist_ok=True)
+    for runs in batch.runs:
+        (scen_dir / f"{_safe(runs.scenario.name)}.yaml").write_text(
+            resolved_yaml(runs.scenario), encoding="utf-8")
+    manifest = {
+        "command": command if command is not None else sys.argv,
+        "seed": batch.seed,
+        "replications": batch.replications,
+        "workers": workers,
+        "status": "interrupted" if batch.interrupted else "complete",
+        "finished_replications": {r.scenario.name: len(r.seed) for r in batch.runs},
+        "failures": [f.__dict__ for f in batch.failures],
+        "scenario_files": sources or {},
+        "package_version": __version__,
+        "python": platform.python_version(),
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    if plots:
+        from sim.plots import write_plots  # matplotlib only when plots are wanted
+
+        write_plots(batch, out / "plots")
+    return summary
+
+
+def write_replications_csv(batch: BatchResult, path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADER)
+        for row in batch.rows():
+            writer.writerow([_cell(row[k]) for k in HEADER])
+
+
+def write_daily_bands(batch: BatchResult, path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(("scenario", "series", "day", "mean", "p5", "p25", "p50", "p75", "p95"))
+        for runs in batch.runs:
+            for name in DAILY:
+                bands = quantile_bands(runs.series(name).astype(float))
+                cols = [bands[k] for k in ("mean", "p5", "p25", "p50", "p75", "p95")]
+                for day in range(runs.scenario.horizon_days):
+                    writer.writerow([runs.scenario.name, name, day,
+                                     *(_cell(float(c[day])) for c in cols)])
+
+
+def resolved_yaml(scenario: Scenario) -> str:
+    """The scenario with every default filled in, as YAML."""
+    data = scenario.model_dump(mode="json")
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return f"{value:.6g}" if not value.is_integer() else str(int(value))
+    return value
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
