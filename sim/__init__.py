@@ -11,10 +11,10 @@ The public API, for notebooks as much as for the CLI::
 
 __version__ = "0.1.0"
 
-from sim.batch import BatchResult, run_batch  # noqa: E402
-from sim.loading import ScenarioError, load_scenario, load_scenarios  # noqa: E402
-from sim.replication import run_replication  # noqa: E402
-from sim.statistics import summarize  # noqa: E402
+from sim.batch import BatchResult, run_batch
+from sim.loading import ScenarioError, load_scenario, load_scenarios
+from sim.replication import run_replication
+from sim.statistics import summarize
 
 __all__ = [
     "BatchResult",

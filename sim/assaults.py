@@ -44,7 +44,7 @@ class Assaults:
             env.process(self._arrivals(self.eng.counterattack_rate_per_day,
                                        streams("counterattacks"), self.counterattack))
 
-    def _arrivals(self, rate: float, rng: np.random.Generator, action):  # noqa: ANN001
+    def _arrivals(self, rate: float, rng: np.random.Generator, action):
         timeout = self.world.env.timeout
         world = self.world
         mean_gap = 1.0 / rate

@@ -108,7 +108,7 @@ def _run_chunk(scenario: Scenario, chunk: _Chunk) -> _ChunkResult:
     for offset, seed in enumerate(chunk.seeds):
         try:
             rep = run_replication(scenario, seed)
-        except Exception:  # noqa: BLE001 - recorded, the batch goes on
+        except Exception:
             result.failures.append((chunk.start + offset, seed, traceback.format_exc(limit=3)))
             continue
         result.ok.append(offset)

@@ -47,7 +47,7 @@ class GroundCampaign:
         return sum(1 for area, was in zip(self.route, self.start_holders, strict=True)
                    if holder[area] == GOV and was != GOV)
 
-    def _advance(self, rng):  # noqa: ANN001
+    def _advance(self, rng):
         spec, world = self.spec, self.world
         env = world.env
         mean = spec.mean_days_per_area * spec.coordination_factor
@@ -88,7 +88,7 @@ class GroundCampaign:
             world.troops += world.scenario.garrison.relief_troops
         world.changed()
 
-    def _retakes(self, rng):  # noqa: ANN001
+    def _retakes(self, rng):
         world = self.world
         env = world.env
         mean_gap = 1.0 / self.spec.insurgent_retake_rate_per_day

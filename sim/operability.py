@@ -120,7 +120,7 @@ class Operation:
             self._token += 1
             self._note(now, "shut down" if was == OPERATING else "restart abandoned")
 
-    def _restart_done(self, event) -> None:  # noqa: ANN001 - a SimPy event
+    def _restart_done(self, event) -> None:
         if event.value == self._token and self.state == RESTARTING:
             self.accrue(self.world.env.now)
             self._start(self.world.env.now)
