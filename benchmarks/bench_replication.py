@@ -1,0 +1,309 @@
+"""Benchmark one replication of each scenario against a bare SimPy event loop.
+
+Why this exists: speed is a feature of the model, and it is measured here, by a
+benchmark, not asserted by timed tests (a test that fails on a slow or busy
+machine says nothing about the code). Absolute figures depend on the machine, so
+the figure to compare across machines and commits is a *ratio* measured in one
+run, in one interpreter: the model's cost per simulation event divided by the
+cost per event of a bare SimPy loop that processes the same number of events.
+
+For each scenario file the script
+
+1. loads it with ``sim.loading.load_scenario``;
+2. times ``run_replication(scenario, seed)`` over R replications (seeds from
+   ``replication_seeds(1, R)``), single process, wall clock (``perf_counter``),
+   best of ``--repeat`` passes;
+3. counts the events of a replication by stepping ``Replication.env`` until the
+   day clock is processed (exactly what ``env.run(until=rep.clock)`` does), over
+   the first ``--count`` seeds, and checks the stepped run gives the same metrics;
+4. times the bare loop: ONE process yielding ``env.timeout(1.0)`` until it has
+   produced as many events as the R replications did (best of ``--repeat``).
+   A secondary bare loop, 8 processes each drawing its gaps with
+   ``Generator.exponential`` (one scalar numpy draw per event, as the model's
+   mechanisms do), shows how much of the gap scalar draws alone explain.
+
+Usage::
+
+    python benchmarks/bench_replication.py [SCENARIO.yaml ...] [--replications R]
+        [--count N] [--repeat K] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+from sim.loading import load_scenario
+from sim.replication import Replication, run_replication
+from sim.rng import replication_seeds
+from sim.scenario import Scenario
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BATCH_SEED = 1
+RNG_PROCESSES = 8
+
+
+@dataclass
+class Row:
+    """The figures of one scenario."""
+
+    scenario: str
+    file: str
+    replications: int
+    counted_replications: int
+    seconds: float  # best pass over all replications
+    replications_per_s: float
+    events_per_replication: float
+    model_us_per_event: float
+    bare_events: int
+    bare_us_per_event: float
+    ratio: float  # model / bare
+    bare_rng_us_per_event: float
+    ratio_rng: float  # model / bare with numpy draws
+
+
+# -- the model -------------------------------------------------------------------------------
+
+
+def time_replications(scenario: Scenario, seeds: Sequence[int], repeat: int) -> float:
+    """Best wall-clock seconds, over ``repeat`` passes, to run every seed once."""
+    best = math.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for seed in seeds:
+            run_replication(scenario, seed)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def count_events(scenario: Scenario, seed: int) -> tuple[int, dict[str, float]]:
+    """Events processed by one replication, and its metrics (to check the stepping)."""
+    rep = Replication(scenario, seed)
+    env, clock = rep.env, rep.clock
+    step = env.step
+    events = 0
+    try:
+        # env.run(until=clock) stops once the clock's process event has been
+        # processed (its callbacks run); stepping to the same point counts the same events.
+        while not clock.processed:
+            step()
+            events += 1
+    except simpy.core.EmptySchedule as exc:
+        raise RuntimeError(f"seed {seed}: schedule ran dry before the day clock ended") from exc
+    return events, rep.result().metrics
+
+
+def same_metrics(a: dict[str, float], b: dict[str, float]) -> bool:
+    """Equal metric by metric, NaN equal to NaN."""
+    if a.keys() != b.keys():
+        return False
+    return all(
+        (math.isnan(a[k]) and math.isnan(b[k])) or a[k] == b[k] for k in a
+    )
+
+
+# -- bare SimPy ------------------------------------------------------------------------------
+
+
+def _ticker(env: simpy.Environment, n: int) -> Generator[simpy.Event, None, None]:
+    timeout = env.timeout
+    for _ in range(n):
+        yield timeout(1.0)
+
+
+def _drawer(env: simpy.Environment, n: int,
+            rng: np.random.Generator) -> Generator[simpy.Event, None, None]:
+    timeout = env.timeout
+    for _ in range(n):
+        yield timeout(rng.exponential(1.0))
+
+
+def bare_single(events: int) -> tuple[simpy.Environment, int]:
+    """One process, ``events`` events in all (Initialize + timeouts + the end of the process)."""
+    env = simpy.Environment()
+    env.process(_ticker(env, max(0, events - 2)))
+    return env, max(0, events - 2) + 2
+
+
+def bare_rng(events: int) -> tuple[simpy.Environment, int]:
+    """``RNG_PROCESSES`` processes with exponential gaps from their own numpy Generator."""
+    env = simpy.Environment()
+    each = max(0, events // RNG_PROCESSES - 2)
+    for k in range(RNG_PROCESSES):
+        env.process(_drawer(env, each, np.random.default_rng(k)))
+    return env, RNG_PROCESSES * (each + 2)
+
+
+def time_bare(build: Callable[[int], tuple[simpy.Environment, int]], events: int,
+              repeat: int) -> float:
+    """Best microseconds per event, over ``repeat`` runs, of the loop ``build`` makes."""
+    best = math.inf
+    for _ in range(repeat):
+        env, n = build(events)
+        start = time.perf_counter()
+        env.run()
+        elapsed = time.perf_counter() - start
+        best = min(best, elapsed / n * 1e6)
+    return best
+
+
+# -- driver ----------------------------------------------------------------------------------
+
+
+def resolve(paths: Sequence[str]) -> list[Path]:
+    """The scenario files: as given (or relative to the repo root), else every scenario."""
+    if not paths:
+        found = sorted((REPO_ROOT / "scenarios").glob("*.yaml"))
+        if not found:
+            raise SystemExit(f"no scenarios/*.yaml under {REPO_ROOT}")
+        return found
+    out = []
+    for p in paths:
+        path = Path(p)
+        if not path.exists() and not path.is_absolute() and (REPO_ROOT / path).exists():
+            path = REPO_ROOT / path
+        if not path.exists():
+            raise SystemExit(f"no such scenario file: {p}")
+        out.append(path)
+    return out
+
+
+def bench_scenario(path: Path, replications: int, count: int, repeat: int) -> Row:
+    scenario = load_scenario(path)
+    seeds = replication_seeds(BATCH_SEED, replications)
+    run_replication(scenario, seeds[0])  # warm-up: first-call costs are not the model's speed
+
+    seconds = time_replications(scenario, seeds, repeat)
+
+    counted = seeds[:count]
+    total = 0
+    for seed in counted:
+        events, metrics = count_events(scenario, seed)
+        if not same_metrics(metrics, run_replication(scenario, seed).metrics):
+            raise RuntimeError(f"{path.name}, seed {seed}: stepping and run() disagree")
+        total += events
+    per_rep = total / len(counted)
+
+    bare_events = round(per_rep * replications)
+    time_bare(bare_single, min(bare_events, 10_000), 1)  # warm-up
+    bare_us = time_bare(bare_single, bare_events, repeat)
+    rng_us = time_bare(bare_rng, bare_events, repeat)
+
+    model_us = seconds / (per_rep * replications) * 1e6
+    return Row(
+        scenario=scenario.name,
+        file=str(path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path),
+        replications=replications,
+        counted_replications=len(counted),
+        seconds=seconds,
+        replications_per_s=replications / seconds,
+        events_per_replication=per_rep,
+        model_us_per_event=model_us,
+        bare_events=bare_events,
+        bare_us_per_event=bare_us,
+        ratio=model_us / bare_us,
+        bare_rng_us_per_event=rng_us,
+        ratio_rng=model_us / rng_us,
+    )
+
+
+def environment() -> dict[str, str | int]:
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        usable = os.cpu_count() or 1
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "simpy": simpy.__version__,
+        "numpy": np.__version__,
+        "cpu_count": os.cpu_count() or 1,
+        "usable_cores": usable,
+        "machine": platform.machine(),
+        "system": platform.system(),
+    }
+
+
+def print_table(rows: Sequence[Row]) -> None:
+    head = ("scenario", "rep/s", "events/rep", "model µs/ev", "bare µs/ev", "ratio",
+            "bare+rng µs/ev", "ratio rng")
+    body = [
+        (r.scenario, f"{r.replications_per_s:,.1f}", f"{r.events_per_replication:,.1f}",
+         f"{r.model_us_per_event:.3f}", f"{r.bare_us_per_event:.3f}", f"{r.ratio:.2f}",
+         f"{r.bare_rng_us_per_event:.3f}", f"{r.ratio_rng:.2f}")
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in (head, *body)) for i in range(len(head))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+
+    print(line(head))
+    print("  ".join("-" * w for w in widths))
+    for row in body:
+        print(line(row))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenarios", nargs="*",
+                        help="scenario files (default: every scenarios/*.yaml of the repo)")
+    parser.add_argument("--replications", type=int, default=200,
+                        help="replications timed per scenario (default 200)")
+    parser.add_argument("--count", type=int, default=50,
+                        help="replications whose events are counted (default 50, at most R)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="timed passes; the best is kept (default 3)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
+    args = parser.parse_args(argv)
+    if args.replications < 1 or args.count < 1 or args.repeat < 1:
+        parser.error("--replications, --count and --repeat must be at least 1")
+
+    paths = resolve(args.scenarios)
+    env = environment()
+    print(f"Python {env['python']} ({env['implementation']}), SimPy {env['simpy']}, "
+          f"numpy {env['numpy']}, {env['cpu_count']} cores ({env['usable_cores']} usable), "
+          f"{env['system']} {env['machine']}")
+    count = min(args.count, args.replications)
+    print(f"{args.replications} replications per scenario (seeds replication_seeds"
+          f"({BATCH_SEED}, {args.replications})), events counted over the first {count}, "
+          f"best of {args.repeat}; single process.")
+    print("bare = 1 SimPy process yielding timeout(1.0), same number of events; "
+          f"bare+rng = {RNG_PROCESSES} processes with numpy exponential gaps.")
+    print()
+
+    rows = []
+    for path in paths:
+        rows.append(bench_scenario(path, args.replications, count, args.repeat))
+    print_table(rows)
+
+    if args.json:
+        payload = {
+            "environment": env,
+            "batch_seed": BATCH_SEED,
+            "replications": args.replications,
+            "counted_replications": count,
+            "repeat": args.repeat,
+            "rng_processes": RNG_PROCESSES,
+            "scenarios": [asdict(r) for r in rows],
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Shared helpers: a quiet scenario in which every mechanism is off until a test turns it on."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from sim.loading import deep_merge, validate
+from sim.scenario import Scenario
+
+QUIET: dict[str, Any] = {
+    "name": "quiet",
+    "description": "Every mechanism off: tests switch on the one they check.",
+    "start_date": "2014-10-15",
+    "horizon_days": 100,
+    "areas": [
+        {"name": "core", "kind": "sector", "holder": "government"},
+        {"name": "north", "kind": "sector", "holder": "government"},
+        {"name": "east", "kind": "sector", "holder": "government"},
+        {"name": "south", "kind": "sector", "holder": "government"},
+        {"name": "west", "kind": "sector", "holder": "government"},
+        {"name": "town", "kind": "village", "holder": "government"},
+        {"name": "hamlet", "kind": "village", "holder": "government"},
+        {"name": "fields", "kind": "field", "holder": "government"},
+        {"name": "city", "kind": "destination", "holder": "government"},
+    ],
+    "links": [
+        {"name": "crude", "kind": "crude_pipeline", "source": "fields",
+         "destination": "refinery", "through": ["town"], "capacity_kbbl_day": 300},
+        {"name": "products", "kind": "product_pipeline", "source": "refinery",
+         "destination": "city", "through": ["town"], "capacity_kbbl_day": 300},
+    ],
+    "refinery": {"capacity_kbbl_day": 200, "surroundings": ["town"],
+                 "restart_days": {"government": 21, "insurgent": 30}, "ramp_days": 14,
+                 "damage_threshold": 0.5, "initial_damage": 0.0},
+    "garrison": {"troops": 300, "supplies_t": 1.0e6, "consumption_kg_per_troop_day": 6,
+                 "fighting_consumption_kg_per_troop_day": 12, "collapse_after_days": 10},
+    "besiegers": {"strength": 600, "reinforcement_per_day": 0, "attack_rate_per_day": 0,
+                  "clash_rate_per_day": 0},
+    "engagement": {"counterattack_rate_per_day": 0},
+    "damage": {"fighting_damage_prob": 0.0, "sabotage_prob_when_losing": 0.0},
+    "air_defence": {"teams": 4, "engagement_per_team": 0.05, "hit_prob": 0.1,
+                    "improved_from_day": None, "loss_given_hit": 0.5},
+    "supply_operators": [],
+    "airstrikes": {"strikes_per_day": 0},
+    "ground_campaign": {"route": []},
+}
+
+
+def scenario(**changes: Any) -> Scenario:
+    """The quiet scenario with ``changes`` deep-merged in (section=dict or key=value)."""
+    return validate(deep_merge(QUIET, changes), "quiet.yaml")
+
+
+def z_quantile(confidence: float) -> float:
+    """Two-sided standard-normal quantile, e.g. 0.999 -> 3.29."""
+    from scipy import stats
+
+    return float(stats.norm.ppf(0.5 + confidence / 2))
+
+
+def assert_mean_within(values: list[float] | Any, expected: float, confidence: float = 0.999
+                       ) -> None:
+    """Sample mean equals ``expected`` within the ``confidence`` interval of the mean."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    half = z_quantile(confidence) * v.std(ddof=1) / math.sqrt(len(v))
+    assert abs(v.mean() - expected) <= half, (
+        f"mean {v.mean():.5g} vs expected {expected:.5g}; allowed +/- {half:.3g} "
+        f"({confidence:.1%} CI, n={len(v)})")
+
+
+@pytest.fixture
+def quiet() -> Scenario:
+    return scenario()
