@@ -24,8 +24,11 @@ from sim.replication import run_replication
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Monte Carlo simulation of the 2014-15 siege of the Baiji refinery.")
 # Piped output (files, CI, tests) gets a fixed wide width so tables and logs do not wrap.
-out_console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
+# soft_wrap: a message or log line is one line, however long (grep-able); tables still fit.
+out_console = Console(highlight=False, soft_wrap=True,
+                      width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True,
+                      width=None if sys.stderr.isatty() else 160)
 
 ScenarioFiles = Annotated[list[Path], typer.Argument(help="Scenario YAML files.",
                                                      show_default=False)]

@@ -144,6 +144,8 @@ def _apply_override(data: dict[str, Any], item: str, path: Path) -> None:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
+    if isinstance(value, dict) and not raw.lstrip().startswith("{"):
+        value = raw  # "a: b" is text, not a mapping, unless written as {a: b}
     node: Any = data
     for depth, key in enumerate(keys):
         last = depth == len(keys) - 1
@@ -197,6 +199,9 @@ def _to_scenario_error(exc: ValidationError, path: str | Path) -> ScenarioError:
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "missing":
                 msg = "required field is missing"
+            elif not field and ": " in msg:
+                # Cross-reference checks run on the whole scenario and put the field first.
+                field, msg = msg.split(": ", 1)
         if not first_field:
             first_field = field
         lines.append((field, msg))
