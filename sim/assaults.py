@@ -5,7 +5,9 @@ besiegers at the garrison (see :mod:`sim.engagement`) and, if it succeeds,
 takes the government's outermost sector. When the garrison holds no sector it
 is overrun. Counter-attacks, also a Poisson process, go in only when the
 garrison's effective strength is at least ``counterattack_min_ratio`` times the
-besiegers facing it, and retake the insurgents' innermost sector. Minor clashes
+besiegers facing it (``assault_share`` of them, times the insurgents' share of
+the plant: only those holding ground inside defend it), and retake the
+insurgents' innermost sector. Minor clashes
 cost a few men on each side and make the day a day of fighting.
 
 Fighting inside the plant damages it with probability
@@ -31,7 +33,11 @@ class Assaults:
         self.eng = s.engagement
         self.dmg = s.damage
         self.bes = s.besiegers
+        # Each kind of fight draws from its own stream, so changing one rate leaves the
+        # others' numbers alone (common random numbers across scenarios).
         self.outcomes = streams("assaults.outcomes")
+        self.counter_outcomes = streams("counterattacks.outcomes")
+        self.clash_outcomes = streams("clashes.outcomes")
         self.damage_rng = streams("assaults.damage")
         env = world.env
         if self.bes.attack_rate_per_day > 0.0:
@@ -87,13 +93,14 @@ class Assaults:
         sector = w.innermost_sector(INS)
         if sector is None:
             return
-        facing = int(w.besiegers * self.bes.assault_share)
+        # Only the insurgents holding ground inside the plant defend it.
+        facing = int(w.besiegers * self.bes.assault_share * w.plant_share(INS))
         strength = w.effective_defenders()
         if facing > 0 and strength < self.eng.counterattack_min_ratio * facing:
             return
         w.fighting_today = True
         attackers = int(strength)
-        won, att_loss, def_loss = fight(self.outcomes, attackers, facing, 1.0,
+        won, att_loss, def_loss = fight(self.counter_outcomes, attackers, facing, 1.0,
                                         self.eng.defender_advantage, self.eng.decisiveness,
                                         self.eng.casualty_rate)
         w.troops -= att_loss
@@ -117,7 +124,7 @@ class Assaults:
         w = self.world
         w.fighting_today = True
         p = self.bes.clash_casualty_prob
-        rng = self.outcomes
+        rng = self.clash_outcomes
         w.troops -= int(rng.binomial(w.troops, p))
         w.besiegers -= int(rng.binomial(w.besiegers, p))
         if w.troops <= 0:

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from sim.batch import default_workers, run_batch
 from sim.loading import ScenarioError, load_scenario, load_scenarios
+from sim.provenance import ParameterRow, diff_rows, explain_rows, find_seeds_dir, load_facts
 from sim.replication import run_replication
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -135,6 +136,73 @@ def trace(
     out_console.print("outcome: " + ", ".join(
         f"{k}={'' if isinstance(v, float) and math.isnan(v) else round(v, 3)}"
         for k, v in result.metrics.items()), markup=False)
+
+
+def _source_lines(row: ParameterRow) -> list[str]:
+    if row.kind == "missing":
+        return ["NO PROVENANCE"]
+    if row.kind == "fact":
+        return [f"fact {row.cited}"]
+    lines = [f"assumption: {row.source}" + (
+        f" (plausible range {row.range[0]:g} to {row.range[1]:g})" if row.range else "")]
+    if row.basis:
+        lines.append(f"basis {row.cited}")
+    return lines
+
+
+def _value_text(row: ParameterRow | None) -> str:
+    if row is None:
+        return "(absent)"
+    unit = "" if row.unit in ("-", "side", "area", "areas", "areas in order", "date") else (
+        f" {row.unit}")
+    return f"{row.value}{unit}"
+
+
+@app.command()
+def explain(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    diff: Annotated[Path | None, typer.Option(help="Show only what differs from this one.",
+                                              show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    overrides: SetOption = [],  # noqa: B006
+) -> None:
+    """Show every resolved parameter with its value, unit and provenance."""
+    try:
+        spec = load_scenario(scenario, overrides)
+        other = load_scenario(diff, overrides) if diff is not None else None
+    except ScenarioError as exc:
+        _fail(exc)
+    facts = load_facts(find_seeds_dir(scenario.parent))
+    if other is None:
+        rows = explain_rows(spec, facts)
+        if as_json:
+            out_console.print_json(data={"scenario": spec.name, "description": spec.description,
+                                         "parameters": [r.to_dict() for r in rows]})
+            return
+        out_console.print(f"{spec.name}: {' '.join(spec.description.split())}", markup=False)
+        section = None
+        for row in rows:
+            head = row.path.split(".")[0] if "." in row.path else "scenario"
+            if head != section:
+                section = head
+                out_console.print(f"\n[bold]{head}[/bold]")
+            out_console.print(f"  {row.path} = {_value_text(row)}", markup=False)
+            for line in _source_lines(row):
+                out_console.print(f"      {line}", markup=False)
+        return
+    changes = diff_rows(spec, other, facts)
+    if as_json:
+        out_console.print_json(data={"a": spec.name, "b": other.name, "differences": [
+            {"path": p, "a": x.to_dict() if x else None, "b": y.to_dict() if y else None}
+            for p, x, y in changes]})
+        return
+    out_console.print(f"{len(changes)} parameters differ between {spec.name} and {other.name}",
+                      markup=False)
+    for path, x, y in changes:
+        out_console.print(f"\n  {path}: {_value_text(x)} -> {_value_text(y)}", markup=False)
+        for name, row in ((spec.name, x), (other.name, y)):
+            if row is not None:
+                out_console.print(f"      {name}: {'; '.join(_source_lines(row))}", markup=False)
 
 
 @app.command()

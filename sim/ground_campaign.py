@@ -5,10 +5,11 @@ against the first area not yet held takes a gamma-distributed time with mean
 ``mean_days_per_area x coordination_factor`` (coordination problems stretch
 every operation) and coefficient of variation ``duration_cv``; it succeeds with
 ``success_prob``, otherwise the force regroups for ``retry_days`` and tries
-again. Insurgents retake the government's most advanced area as a Poisson
-process at ``insurgent_retake_rate_per_day``. When the whole route is held the
-siege is lifted: the road supplies the garrison and ``relief_troops`` join it
-(once). If an area is lost again the road is cut and the campaign resumes.
+again. From ``start_day``, insurgents retake the government's most advanced
+route area as a Poisson process at ``insurgent_retake_rate_per_day``. When the
+whole route is held the siege is lifted: the road supplies the garrison and
+``relief_troops`` join it (once). If an area is lost again the road is cut and
+the campaign resumes.
 A garrison that has already fallen is not relieved.
 """
 
@@ -26,7 +27,7 @@ class GroundCampaign:
         self.spec = spec = world.scenario.ground_campaign
         self.route = [world.area_index[name] for name in spec.route]
         self.start_holders = [world.holder[i] for i in self.route]
-        self._road_cut = world.env.event()
+        self._ground_lost = world.env.event()  # fires when insurgents retake a route area
         self._relieved = False
         if self.route:
             world.env.process(self._advance(streams("ground_campaign")))
@@ -57,7 +58,7 @@ class GroundCampaign:
         while True:
             if self.front() is None:
                 self._lift()
-                yield self._road_cut
+                yield self._ground_lost
                 continue
             duration = rng.gamma(shape, mean / shape) if shape else mean
             success = rng.random() < spec.success_prob
@@ -93,6 +94,8 @@ class GroundCampaign:
         env = world.env
         mean_gap = 1.0 / self.spec.insurgent_retake_rate_per_day
         holder = world.holder
+        if self.spec.start_day > 0.0:
+            yield env.timeout(self.spec.start_day)
         while True:
             yield env.timeout(rng.exponential(mean_gap))
             held = [a for a in self.route if holder[a] == GOV]
@@ -108,5 +111,6 @@ class GroundCampaign:
                 if rec.trace is not None:
                     rec.note(env.now, "ground", "road cut again: siege re-imposed")
                 world.changed()
-                event, self._road_cut = self._road_cut, env.event()
-                event.succeed()
+            # Wake the advance if it was waiting at the end of the route.
+            event, self._ground_lost = self._ground_lost, env.event()
+            event.succeed()

@@ -3,6 +3,7 @@
 A variant scenario states only what differs from its parent. Mappings merge key
 by key; lists of named mappings (areas, links, supply operators) merge item by
 item on ``name`` (new names are appended); any other value replaces the parent's.
+Entries of ``provenance`` replace the parent's entry for the same key whole.
 Every failure becomes one :class:`ScenarioError` naming the file and the field.
 """
 
@@ -101,7 +102,14 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if not parent_path.exists():
         raise ScenarioError(path, "extends", f"parent file '{parent_ref}' does not exist")
     parent = _resolve(parent_path, (*chain, key))
-    return deep_merge(parent, data)
+    # A provenance entry describes one value: the child's replaces the parent's whole.
+    child_provenance = data.pop("provenance", None)
+    merged = deep_merge(parent, data)
+    if isinstance(child_provenance, dict) and isinstance(merged.get("provenance"), dict):
+        merged["provenance"] = {**merged["provenance"], **child_provenance}
+    elif child_provenance is not None:
+        merged["provenance"] = child_provenance
+    return merged
 
 
 def deep_merge(base: Any, over: Any) -> Any:

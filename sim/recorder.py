@@ -71,7 +71,6 @@ class Recorder:
         self.flights_halted_day = math.nan
         self.garrison_fall_day = math.nan
         self.siege_lifted_day = math.nan
-        self.villages_retaken = 0
 
     def note(self, time: float, kind: str, text: str) -> None:
         """Add a trace line (callers test ``recorder.trace is not None`` first)."""

@@ -119,6 +119,13 @@ class Besiegers(Strict):
     clash_rate_per_day: NonNegative = 0.5
     clash_casualty_prob: Probability = 0.005
 
+    @model_validator(mode="after")
+    def _within_cap(self) -> Besiegers:
+        if self.strength > self.max_strength:
+            raise ValueError(f"strength ({self.strength}) exceeds max_strength "
+                             f"({self.max_strength})")
+        return self
+
 
 class Engagement(Strict):
     """Force-ratio contest model of an assault (see docs/model.md)."""
@@ -151,6 +158,12 @@ class AirDefence(Strict):
     loss_given_hit: Probability = 0.6
     team_reinforcement_per_day: NonNegative = 0.0
     max_teams: Count = 20
+
+    @model_validator(mode="after")
+    def _within_cap(self) -> AirDefence:
+        if self.teams > self.max_teams:
+            raise ValueError(f"teams ({self.teams}) exceeds max_teams ({self.max_teams})")
+        return self
 
 
 class HaltPolicy(Strict):
@@ -211,16 +224,23 @@ class GroundCampaign(Strict):
 
 
 class Provenance(Strict):
-    """Where a parameter's value comes from: a fact id in seeds/ or a stated assumption."""
+    """Where a parameter's value comes from: a fact id in seeds/ or a stated assumption.
+
+    An assumption may name the planning factor it starts from (``basis``, an id in
+    seeds/reference-ranges.yaml) and a plausible ``range`` for sensitivity analysis.
+    """
 
     fact: str | None = None
     assumption: str | None = None
+    basis: str | None = None
     range: list[float] | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Provenance:
         if (self.fact is None) == (self.assumption is None):
             raise ValueError("give exactly one of 'fact' or 'assumption'")
+        if self.basis is not None and self.assumption is None:
+            raise ValueError("'basis' goes with an 'assumption'")
         if self.range is not None and (len(self.range) != 2 or self.range[1] < self.range[0]):
             raise ValueError("range must be [low, high] with low <= high")
         return self

@@ -54,11 +54,11 @@ def test_counterattacks_retake_the_innermost_insurgent_sector(
 
 def test_no_counterattack_when_outnumbered(monkeypatch: pytest.MonkeyPatch) -> None:
     s = scenario(areas=[{"name": "west", "holder": "insurgent"}],
-                 besiegers={"strength": 2000, "assault_share": 0.5},
+                 besiegers={"strength": 5000, "assault_share": 0.5},
                  engagement={"counterattack_min_ratio": 1.0})
     rep = Replication(s, seed=1)
     monkeypatch.setattr(sim.assaults, "fight", forced(True))
-    rep.assaults.counterattack()  # 300 troops against 1000 facing them: stays put
+    rep.assaults.counterattack()  # 300 troops against 5000 x 0.5 x 20% = 500: stays put
     assert rep.world.holder[rep.world.area_index["west"]] == INS
 
 
