@@ -120,7 +120,8 @@ def load_facts(seeds_dir: Path | None) -> dict[str, Fact]:
             if not isinstance(entry, dict) or "id" not in entry:
                 continue
             facts[entry["id"]] = Fact(
-                id=entry["id"], statement=str(entry.get("statement") or entry.get("note") or ""),
+                id=entry["id"],
+                statement=str(entry.get("statement") or entry.get("text") or ""),
                 sheet=path.name, kind=kind, outlet=head.get("outlet"),
                 date=str(head["date"]) if head.get("date") else None,
                 source=entry.get("source"), value=entry.get("value", entry.get("range")),
