@@ -19,6 +19,14 @@ import yaml
 from sim.scenario import Provenance, Scenario
 
 EXEMPT = ("name", "description", "provenance")  # identity and prose, not parameters
+# Fields that an item of this kind does not use (the schema is shared across kinds).
+UNUSED_BY_KIND = {
+    "helicopter": ("bundles", "bundle_t", "accuracy", "perimeter_exponent"),
+    "airdrop": ("payload_t",),
+    "crude_pipeline": ("trucks_per_day", "bbl_per_truck"),
+    "product_pipeline": ("trucks_per_day", "bbl_per_truck"),
+    "truck_road": ("capacity_kbbl_day",),
+}
 
 
 @dataclass(frozen=True)
@@ -57,10 +65,11 @@ class ParameterRow:
 def leaf_paths(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """Dotted path -> value for every leaf; lists of named mappings are keyed by name."""
     out: dict[str, Any] = {}
+    unused = UNUSED_BY_KIND.get(str(data.get("kind")), ()) if prefix else ()
     for key, value in data.items():
         if not prefix and key in EXEMPT:
             continue
-        if prefix and key == "name":
+        if prefix and key == "name" or key in unused:
             continue
         path = f"{prefix}.{key}" if prefix else str(key)
         if isinstance(value, dict):
