@@ -69,7 +69,7 @@ def leaf_paths(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     for key, value in data.items():
         if not prefix and key in EXEMPT:
             continue
-        if prefix and key == "name" or key in unused:
+        if (prefix and key == "name") or key in unused:
             continue
         path = f"{prefix}.{key}" if prefix else str(key)
         if isinstance(value, dict):
