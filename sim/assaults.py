@@ -94,7 +94,7 @@ class Assaults:
         if sector is None:
             return
         # Only the insurgents holding ground inside the plant defend it.
-        facing = int(w.besiegers * self.bes.assault_share * w.plant_share(INS))
+        facing = int(w.besiegers * self.bes.assault_share * w.plant_share(INS) + 1e-9)
         strength = w.effective_defenders()
         if facing > 0 and strength < self.eng.counterattack_min_ratio * facing:
             return

@@ -153,6 +153,8 @@ def _source_lines(row: ParameterRow) -> list[str]:
 def _value_text(row: ParameterRow | None) -> str:
     if row is None:
         return "(absent)"
+    if row.value is None:
+        return "null"
     unit = "" if row.unit in ("-", "side", "area", "areas", "areas in order", "date") else (
         f" {row.unit}")
     return f"{row.value}{unit}"

@@ -60,8 +60,12 @@ class World:
         self.supplies_t = scenario.garrison.supplies_t
         self.starving_days = 0.0
         self.garrison_alive = self.troops > 0 and self.sectors_held(GOV) > 0
-        if not self.garrison_alive:
-            recorder.garrison_fall_day = 0.0  # no garrison from the start
+        if not self.garrison_alive:  # no garrison from the start: nobody holds for the government
+            recorder.garrison_fall_day = 0.0
+            self.troops = 0
+            for i in self.sector_ids:
+                if self.holder[i] == GOV:
+                    self.holder[i] = INS
         self.besiegers = scenario.besiegers.strength
         self.aa_teams = scenario.air_defence.teams
         self.damage = scenario.refinery.initial_damage
@@ -120,6 +124,7 @@ class World:
         if not self.garrison_alive:
             return
         self.garrison_alive = False
+        self.siege_lifted = False  # nobody left to relieve
         self.troops = 0  # killed, captured or withdrawn: no longer a garrison
         self.recorder.garrison_fell(self.env.now, cause)
         holder = self.holder

@@ -91,3 +91,10 @@ def test_lifting_the_siege_keeps_the_stock_topped_up() -> None:
         rep.garrison.end_of_day()
     assert w.supplies_t == 20.0
     assert w.garrison_alive
+
+
+def test_no_garrison_at_the_start_means_the_plant_is_the_insurgents() -> None:
+    m = run_replication(scenario(garrison={"troops": 0}), seed=1).metrics
+    assert m["garrison_fall_day"] == 0.0
+    assert m["gov_control_final"] == 0.0
+    assert m["operating_days"] == 0.0
