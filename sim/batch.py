@@ -148,21 +148,23 @@ def run_batch(
     workers: int | None = None,
     chunk_size: int | None = None,
     progress: Callable[[int], None] | None = None,
+    start: int = 0,
 ) -> BatchResult:
-    """Run ``replications`` replications of each scenario; see the module docstring.
+    """Run replications ``start .. start + replications - 1`` of each scenario.
 
-    ``progress`` is called with the number of replications just finished.
+    See the module docstring. ``progress`` is called with the number of
+    replications just finished.
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
     workers = default_workers() if workers is None else max(1, workers)
-    seeds = replication_seeds(seed, replications)
+    seeds = replication_seeds(seed, replications, start)
     if chunk_size is None:
         chunk_size = max(1, min(100, math.ceil(replications * len(scenarios) / (workers * 8))))
     chunks = [
-        _Chunk(si, start, seeds[start:start + chunk_size])
+        _Chunk(si, start + offset, seeds[offset:offset + chunk_size])
         for si in range(len(scenarios))
-        for start in range(0, replications, chunk_size)
+        for offset in range(0, replications, chunk_size)
     ]
     done: list[_ChunkResult] = []
     interrupted = False
@@ -176,7 +178,7 @@ def run_batch(
             interrupted = _run_in_pool(list(scenarios), chunks, workers, done, progress)
     except KeyboardInterrupt:
         interrupted = True
-    return _assemble(list(scenarios), done, seed, replications, interrupted)
+    return _assemble(list(scenarios), done, seed, replications, interrupted, start)
 
 
 def _run_in_pool(scenarios: list[Scenario], chunks: list[_Chunk], workers: int,
@@ -212,8 +214,9 @@ def _run_in_pool(scenarios: list[Scenario], chunks: list[_Chunk], workers: int,
 
 
 def _assemble(scenarios: list[Scenario], done: list[_ChunkResult], seed: int,
-              replications: int, interrupted: bool) -> BatchResult:
-    seeds = replication_seeds(seed, replications)
+              replications: int, interrupted: bool, start: int = 0) -> BatchResult:
+    seeds = dict(zip(range(start, start + replications),
+                     replication_seeds(seed, replications, start), strict=True))
     runs, failures = [], []
     for si, scenario in enumerate(scenarios):
         parts = sorted((r for r in done if r.scenario_index == si), key=lambda r: r.start)
@@ -231,3 +234,30 @@ def _assemble(scenarios: list[Scenario], done: list[_ChunkResult], seed: int,
         for r in parts:
             failures += [Failure(scenario.name, i, s, err) for i, s, err in r.failures]
     return BatchResult(runs, seed, replications, failures, interrupted)
+
+
+def merge(a: BatchResult, b: BatchResult) -> BatchResult:
+    """Two batches of the same scenarios (same seed) as one, in replication order.
+
+    Scenarios present only in ``a`` are kept as they are (a sequential run
+    stops extending the scenarios that are already precise enough).
+    """
+    if a.seed != b.seed:
+        raise ValueError("cannot merge batches run with different seeds")
+    extra = {r.scenario.name: r for r in b.runs}
+    runs = []
+    for r in a.runs:
+        more = extra.get(r.scenario.name)
+        if more is None:
+            runs.append(r)
+            continue
+        index = np.concatenate([r.replication, more.replication])
+        order = np.argsort(index, kind="stable")
+        runs.append(ScenarioRuns(
+            scenario=r.scenario, replication=index[order],
+            seed=np.concatenate([r.seed, more.seed])[order],
+            metrics=np.concatenate([r.metrics, more.metrics])[order],
+            daily=np.concatenate([r.daily, more.daily])[order]))
+    # Blocks are contiguous (a: 0..n-1, b: n..): the largest scenario now has a + b.
+    return BatchResult(runs, a.seed, a.replications + b.replications, a.failures + b.failures,
+                       a.interrupted or b.interrupted)

@@ -15,12 +15,15 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from sim.batch import default_workers, run_batch
+from sim.comparison import compare_to_baseline, select_best
 from sim.loading import ScenarioError, load_scenario, load_scenarios
 from sim.provenance import ParameterRow, diff_rows, explain_rows, find_seeds_dir, load_facts
+from sim.recorder import METRICS
 from sim.replication import run_replication
+from sim.sequential import run_until_precise
+from sim.tables import comparison_table, events_table, paired_table, selection_line
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Monte Carlo simulation of the 2014-15 siege of the Baiji refinery.")
@@ -42,6 +45,11 @@ def _fail(exc: ScenarioError) -> None:
     raise typer.Exit(2)
 
 
+def _bad_option(option: str, message: str) -> None:
+    err_console.print(f"error: {option}: {message}", markup=False)
+    raise typer.Exit(2)
+
+
 @app.command()
 def run(
     scenarios: ScenarioFiles,
@@ -53,28 +61,79 @@ def run(
     out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results"),
     overrides: SetOption = [],  # noqa: B006 - typer reads the default, never mutates it
     plots: Annotated[bool, typer.Option(help="Write plots.")] = True,
+    baseline: Annotated[str | None, typer.Option(
+        help="Compare every other scenario with this one, replication by replication.",
+        show_default=False)] = None,
+    select: Annotated[str, typer.Option(
+        help="Outcome for choosing the best scenario (subset selection).")] = "operating_days",
+    minimize: Annotated[bool, typer.Option(
+        help="For --select: smaller is better.")] = False,
+    precision: Annotated[float | None, typer.Option(
+        min=0.0, help="Run until every --precision-metric has a 95% CI half-width within this "
+        "share of its mean; -n is then the first block.", show_default=False)] = None,
+    abs_precision: Annotated[float | None, typer.Option(
+        min=0.0, help="For 0/1 metrics with --precision: an absolute half-width instead.",
+        show_default=False)] = None,
+    precision_metric: Annotated[list[str], typer.Option(
+        help="Metric that must be precise (repeatable).")] = ["operating_days",  # noqa: B006
+                                                               "garrison_held"],
+    max_replications: Annotated[int, typer.Option(
+        min=2, help="With --precision: the most replications per scenario.")] = 20000,
 ) -> None:
     """Run a Monte Carlo batch of each scenario and compare them."""
     try:
         loaded = load_scenarios(scenarios, overrides)
     except ScenarioError as exc:
         _fail(exc)
+    names = [s.name for s in loaded]
+    for option, value in (("--baseline", baseline),):
+        if value is not None and value not in names:
+            _bad_option(option, f"'{value}' is not one of the scenarios: {', '.join(names)}")
+    for option, metric in [("--select", select)] + [("--precision-metric", m)
+                                                    for m in precision_metric]:
+        if metric not in METRICS:
+            _bad_option(option, f"'{metric}' is not a metric; choose from {', '.join(METRICS)}")
     workers = workers or default_workers()
-    total = replications * len(loaded)
+    total = (max_replications if precision else replications) * len(loaded)
+    stopping = None
     with Progress(TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err_console, transient=True,
                   disable=not err_console.is_terminal) as progress:
         task = progress.add_task("run", total=total)
-        batch = run_batch(loaded, replications, seed=seed, workers=workers,
-                          progress=lambda k: progress.advance(task, k))
+        advance = lambda k: progress.advance(task, k)  # noqa: E731
+        if precision:
+            batch, stopping = run_until_precise(
+                loaded, precision_metric, precision, max(max_replications, replications),
+                abs_precision=abs_precision, initial=max(2, replications), seed=seed,
+                workers=workers, progress=advance)
+        else:
+            batch = run_batch(loaded, replications, seed=seed, workers=workers,
+                              progress=advance)
     from sim.results import write_results  # only after the batch: keeps start-up fast
 
+    analysis: dict[str, Any] = {}
+    if baseline is not None:
+        analysis["comparisons"] = compare_to_baseline(batch, baseline)
+    if len(loaded) > 1:
+        analysis["selection"] = select_best(batch, select, maximize=not minimize)
+    if stopping is not None:
+        analysis["stopping"] = stopping.to_dict()
     sources = {s.name: str(p) for s, p in zip(loaded, scenarios, strict=True)}
     summary = write_results(batch, out, sources=sources, workers=workers, plots=plots,
-                            command=["baiji-sim", *sys.argv[1:]])
+                            command=["baiji-sim", *sys.argv[1:]], analysis=analysis)
     out_console.print(comparison_table(summary))
+    out_console.print(events_table(summary))
+    if "comparisons" in analysis:
+        out_console.print(paired_table(analysis["comparisons"]))
+    if "selection" in analysis:
+        out_console.print(selection_line(analysis["selection"]), markup=False)
+    if stopping is not None:
+        for name, entry in stopping.scenarios.items():
+            out_console.print(f"{name}: {entry['replications']} replications, "
+                              f"{entry['stopped']}", markup=False)
     finished = sum(len(r.seed) for r in batch.runs)
-    out_console.print(f"{finished} replications ({replications} per scenario, seed {seed}, "
+    per = f"{replications} per scenario" if precision is None else "sequential"
+    out_console.print(f"{finished} replications ({per}, seed {seed}, "
                       f"{workers} workers); results in {out}/", markup=False)
     if batch.failures:
         err_console.print(f"{len(batch.failures)} replications failed; see "
@@ -85,32 +144,6 @@ def run(
         raise typer.Exit(130)
     if batch.failures:
         raise typer.Exit(1)
-
-
-def _ci(entry: dict[str, Any], digits: int = 1, percent: bool = False) -> str:
-    mean, (lo, hi) = entry["mean"], entry["ci95"]
-    if mean is None:
-        return "-"
-    scale, unit = (100.0, "%") if percent else (1.0, "")
-    text = f"{mean * scale:.{digits}f}{unit}"
-    if lo is not None and hi is not None:
-        text += f" [{lo * scale:.{digits}f}, {hi * scale:.{digits}f}]"
-    return text
-
-
-def comparison_table(summary: dict[str, Any]) -> Table:
-    """One row per scenario; every figure with its 95% interval."""
-    table = Table(title="Scenario comparison (mean or share, [95% CI])", title_justify="left")
-    table.add_column("scenario", style="bold")
-    for head in ("operating days", "operating at horizon", "garrison holds",
-                 "helicopters lost", "supplies delivered (t)"):
-        table.add_column(head, justify="right")
-    for name, entry in summary["scenarios"].items():
-        m = entry["metrics"]
-        table.add_row(name, _ci(m["operating_days"]), _ci(m["operating_at_horizon"], 0, True),
-                      _ci(m["garrison_held"], 0, True), _ci(m["helicopters_lost"], 2),
-                      _ci(m["supplies_delivered_t"], 0))
-    return table
 
 
 @app.command()

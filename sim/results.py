@@ -34,11 +34,16 @@ HEADER = ("scenario", "replication", "seed", *METRICS)
 
 def write_results(batch: BatchResult, out: Path, *, sources: dict[str, str] | None = None,
                   command: list[str] | None = None, workers: int | None = None,
-                  plots: bool = True) -> dict[str, Any]:
-    """Write every file of a results folder; returns the summary."""
+                  plots: bool = True, analysis: dict[str, Any] | None = None
+                  ) -> dict[str, Any]:
+    """Write every file of a results folder; returns the summary.
+
+    ``analysis`` (paired comparisons, selection, stopping report) joins the summary.
+    """
     out.mkdir(parents=True, exist_ok=True)
     write_replications_csv(batch, out / "replications.csv")
     summary = summarize(batch)
+    summary.update(analysis or {})
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     write_daily_bands(batch, out / "daily_bands.csv")
     scen_dir = out / "scenarios"

@@ -1,0 +1,92 @@
+"""Terminal tables of a run: every figure printed with its 95% interval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+MAIN_COMPARED = ("operating_days", "operating_at_horizon", "garrison_held", "helicopters_lost",
+                 "supplies_delivered_t", "garrison_fall_day")
+
+
+def ci(entry: dict[str, Any], digits: int = 1, percent: bool = False) -> str:
+    """'mean [low, high]' of a summary entry, or '-' when there is nothing to show."""
+    mean, (lo, hi) = entry["mean"], entry["ci95"]
+    if mean is None:
+        return "-"
+    scale, unit = (100.0, "%") if percent else (1.0, "")
+    text = f"{mean * scale:.{digits}f}{unit}"
+    if lo is not None and hi is not None:
+        text += f" [{lo * scale:.{digits}f}, {hi * scale:.{digits}f}]"
+    return text
+
+
+def comparison_table(summary: dict[str, Any]) -> Table:
+    """One row per scenario: the headline outcomes."""
+    table = Table(title="Scenario comparison (mean or share, [95% CI])", title_justify="left")
+    table.add_column("scenario", style="bold")
+    for head in ("operating days", "operating at horizon", "garrison holds",
+                 "helicopters lost", "supplies delivered (t)"):
+        table.add_column(head, justify="right")
+    for name, entry in summary["scenarios"].items():
+        m = entry["metrics"]
+        table.add_row(name, ci(m["operating_days"]), ci(m["operating_at_horizon"], 0, True),
+                      ci(m["garrison_held"], 0, True), ci(m["helicopters_lost"], 2),
+                      ci(m["supplies_delivered_t"], 0))
+    return table
+
+
+def _event(entry: dict[str, Any]) -> tuple[str, str]:
+    p = entry["p_event_by_horizon"]
+    share = ci({"mean": p["share"], "ci95": p["ci95"]}, 0, True)
+    if entry["median"] is None:
+        return share, "not reached"
+    lo, hi = entry["median_ci95"]
+    bounds = f" [{lo:.0f}, {hi:.0f}]" if lo is not None and hi is not None else (
+        f" [{lo:.0f}, not reached]" if lo is not None else "")
+    return share, f"{entry['median']:.0f}{bounds}"
+
+
+def events_table(summary: dict[str, Any]) -> Table:
+    """Time-to-event outcomes, censored at the horizon: probability by then and median day."""
+    table = Table(title="Events by the horizon (share [95% CI]; median day [95% CI], "
+                  "Kaplan-Meier)", title_justify="left")
+    table.add_column("scenario", style="bold")
+    for head in ("garrison falls", "median fall day", "siege lifted", "median lift day",
+                 "refinery runs", "median first day"):
+        table.add_column(head, justify="right")
+    for name, entry in summary["scenarios"].items():
+        m = entry["metrics"]
+        cells = []
+        for metric in ("garrison_fall_day", "siege_lifted_day", "first_operating_day"):
+            cells += _event(m[metric])
+        table.add_row(name, *cells)
+    return table
+
+
+def paired_table(comparisons: dict[str, Any]) -> Table:
+    """Paired differences against the baseline, with Holm-corrected significance."""
+    table = Table(title=f"Paired differences against {comparisons['baseline']} (same seeds; "
+                  "95% CI; Holm-corrected; event days as min(day, horizon))",
+                  title_justify="left")
+    for head in ("scenario", "metric", "difference [95% CI]", "p (Holm)", "real?",
+                 "variance reduction"):
+        table.add_column(head, justify="left" if head in ("scenario", "metric") else "right")
+    for row in comparisons["comparisons"]:
+        if row["metric"] not in MAIN_COMPARED:
+            continue
+        lo, hi = row["ci95"]
+        vr = row["variance_reduction"]
+        table.add_row(row["scenario"], row["metric"],
+                      f"{row['mean_difference']:+.2f} [{lo:+.2f}, {hi:+.2f}]",
+                      f"{row['p_holm']:.3g}", "yes" if row["significant"] else "no",
+                      "-" if vr is None else ("identical" if vr == float("inf") else
+                                              f"{vr:.1f}x"))
+    return table
+
+
+def selection_line(selection: dict[str, Any]) -> str:
+    return (f"Best for {selection['metric']} ({selection['goal']}), "
+            f"{selection['confidence']:.0%} confidence: {', '.join(selection['subset'])} "
+            f"(subset selection, {selection['procedure']})")

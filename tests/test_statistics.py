@@ -1,0 +1,100 @@
+"""Intervals, survival and quantiles against known answers and coverage."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import z_quantile
+
+from sim.statistics import (
+    kaplan_meier,
+    mean_interval,
+    quantile_interval,
+    survival_curve,
+    time_to_event,
+    wilson_interval,
+)
+
+
+def test_wilson_matches_published_values() -> None:
+    # Newcombe (1998), Table I: 0/10 -> [0, 0.2775]; 5/10 -> [0.2366, 0.7634].
+    _, lo, hi = wilson_interval(0, 10)
+    assert (lo, round(hi, 4)) == (0.0, 0.2775)
+    _, lo, hi = wilson_interval(5, 10)
+    assert (round(lo, 4), round(hi, 4)) == (0.2366, 0.7634)
+
+
+def test_t_interval_matches_the_formula() -> None:
+    x = np.array([1.0, 2.0, 3.0, 4.0, 10.0])
+    mean, lo, hi = mean_interval(x)
+    half = 2.7764451 * x.std(ddof=1) / math.sqrt(5)  # t(0.975, 4)
+    assert (mean, lo, hi) == pytest.approx((4.0, 4 - half, 4 + half), rel=1e-6)
+
+
+def coverage(hits: int, trials: int, level: float) -> None:
+    """The observed coverage is not below ``level`` beyond sampling error (99.9%)."""
+    se = math.sqrt(level * (1 - level) / trials)
+    assert hits / trials >= level - z_quantile(0.998) * se, hits / trials
+
+
+def test_order_statistic_interval_covers_the_true_quantile() -> None:
+    rng = np.random.default_rng(11)
+    trials, n = 2000, 40
+    true_median, true_p90 = math.log(2), -math.log(0.1)  # exponential(1)
+    hits_median = hits_p90 = 0
+    for _ in range(trials):
+        x = rng.exponential(1.0, n)
+        _, lo, hi = quantile_interval(x, 0.5)
+        hits_median += lo <= true_median <= hi
+        _, lo, hi = quantile_interval(x, 0.9)
+        hits_p90 += (lo <= true_p90 <= hi) if not math.isnan(lo) else 0
+    coverage(hits_median, trials, 0.95)
+    coverage(hits_p90, trials, 0.95)
+
+
+def test_quantile_interval_admits_when_the_sample_is_too_small() -> None:
+    _, lo, hi = quantile_interval(np.arange(5.0), 0.95)
+    assert math.isnan(lo) and math.isnan(hi)
+
+
+def test_kaplan_meier_hand_example() -> None:
+    # times 1,2,2,3+,4,5+ (+ censored): S(1)=5/6, S(2)=5/6*2/4... at risk 5 at t=2 with 2 events
+    times = np.array([1, 2, 2, 3, 4, 5], dtype=float)
+    events = np.array([1, 1, 1, 0, 1, 0], dtype=bool)
+    km = kaplan_meier(times, events)
+    assert list(km["time"]) == [0, 1, 2, 4]
+    expected = [1, 5 / 6, 5 / 6 * 3 / 5, 5 / 6 * 3 / 5 * 1 / 2]
+    assert km["survival"] == pytest.approx(expected)
+    assert np.all(km["low"] <= km["survival"]) and np.all(km["survival"] <= km["high"])
+
+
+def test_kaplan_meier_equals_the_daily_share_when_censoring_is_at_the_horizon() -> None:
+    rng = np.random.default_rng(3)
+    t = rng.exponential(50, 300)
+    horizon = 60
+    days = np.where(t < horizon, t, np.nan)
+    km = kaplan_meier(np.minimum(t, horizon), t < horizon)
+    grid, share = survival_curve(days, horizon)
+    for d, s in zip(grid, share, strict=True):
+        step = km["survival"][np.searchsorted(km["time"], d, side="right") - 1]
+        assert step == pytest.approx(s)
+
+
+def test_censored_event_days_are_never_averaged_as_if_complete() -> None:
+    days = np.array([10.0, 20.0, np.nan, np.nan])  # two events, two not by day 100
+    out = time_to_event(days, horizon=100.0)
+    assert out["events"] == 2
+    assert out["p_event_by_horizon"]["share"] == 0.5
+    assert out["restricted_mean"]["mean"] == pytest.approx((10 + 20 + 100 + 100) / 4)
+    assert out["median"] == 20.0  # S drops to 1/2 at day 20
+    # The "mean" of an event day is the restricted mean, never the mean of observed days.
+    assert out["mean"] == out["restricted_mean"]["mean"] != 15.0
+    assert out["p5"] == 10.0 and out["p95"] is None  # 95% never have the event
+
+
+def test_median_not_reached_is_reported_as_such() -> None:
+    days = np.array([5.0] + [np.nan] * 9)
+    out = time_to_event(days, horizon=30.0)
+    assert out["median"] is None
