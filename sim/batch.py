@@ -15,12 +15,13 @@ import multiprocessing
 import os
 import signal
 import traceback
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.daily_bands import BandAccumulator, exact_bands
 from sim.recorder import DAILY, METRICS
 from sim.replication import run_replication
 from sim.rng import replication_seeds
@@ -45,13 +46,23 @@ class ScenarioRuns:
     replication: np.ndarray  # (n,) replication indices
     seed: np.ndarray  # (n,) seeds
     metrics: np.ndarray  # (n, len(METRICS)); NaN = no event
-    daily: np.ndarray  # (n, len(DAILY), horizon_days), float32
+    daily: np.ndarray | None  # (n, len(DAILY), horizon_days) float32; None when streamed
+    accumulator: BandAccumulator | None = None  # daily bands of a streamed batch
 
     def column(self, metric: str) -> np.ndarray:
         return self.metrics[:, METRICS.index(metric)]
 
     def series(self, name: str) -> np.ndarray:
+        """Every replication's daily series (in-memory batches only)."""
+        if self.daily is None:
+            raise ValueError("this batch was streamed to disk: use bands(), not series()")
         return self.daily[:, DAILY.index(name), :]
+
+    def bands(self, name: str) -> dict[str, np.ndarray]:
+        """Per-day mean and 5/25/50/75/95% quantiles of a daily series."""
+        if self.accumulator is not None:
+            return self.accumulator.bands(name)
+        return exact_bands(self.series(name).astype(float))
 
 
 @dataclass
@@ -120,17 +131,9 @@ def _run_chunk(scenario: Scenario, chunk: _Chunk) -> _ChunkResult:
     return result
 
 
-_worker_scenarios: list[Scenario] = []
-
-
-def _init_worker(scenarios: list[Scenario]) -> None:
+def _init_worker() -> None:
     # The parent handles Ctrl-C; workers must not die mid-chunk on the same signal.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_scenarios[:] = scenarios
-
-
-def _run_chunk_in_worker(chunk: _Chunk) -> _ChunkResult:
-    return _run_chunk(_worker_scenarios[chunk.scenario_index], chunk)
 
 
 def default_workers() -> int:
@@ -141,6 +144,63 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def local_pool(workers: int) -> Executor:
+    """A process pool of ``workers`` processes that leaves Ctrl-C to the parent.
+
+    forkserver (where available) starts workers from a clean, preloaded server
+    process: faster than spawn, and safe with the threads a progress bar runs.
+    """
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(["sim.batch"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
+
+
+def plan_chunks(n_scenarios: int, replications: int, seed: int, workers: int,
+                chunk_size: int | None = None, start: int = 0) -> list[_Chunk]:
+    """Replications start..start+replications-1 of each scenario, cut into chunks.
+
+    A chunk is the unit of work sent to a worker, so start-up and transfer are
+    paid per chunk; about eight chunks per worker keep the load balanced.
+    """
+    seeds = replication_seeds(seed, replications, start)
+    if chunk_size is None:
+        chunk_size = max(1, min(100, math.ceil(replications * n_scenarios / (workers * 8))))
+    return [
+        _Chunk(si, start + offset, seeds[offset:offset + chunk_size])
+        for si in range(n_scenarios)
+        for offset in range(0, replications, chunk_size)
+    ]
+
+
+def iter_chunk_results(scenarios: Sequence[Scenario], chunks: Sequence[_Chunk],
+                       workers: int = 1, executor: Executor | None = None
+                       ) -> Iterator[_ChunkResult]:
+    """Run chunks and yield their results as they finish (in any order).
+
+    ``executor`` is any ``concurrent.futures`` executor: a local process pool,
+    or a Dask cluster's ``Client.get_executor()``. Without one, ``workers == 1``
+    runs in this process and more make a local pool, shut down at the end.
+    """
+    if executor is None and workers == 1:
+        for chunk in chunks:
+            yield _run_chunk(scenarios[chunk.scenario_index], chunk)
+        return
+    owned = executor is None
+    pool = local_pool(min(workers, max(1, len(chunks)))) if owned else executor
+    futures: list[Future[_ChunkResult]] = []
+    try:
+        futures = [pool.submit(_run_chunk, scenarios[c.scenario_index], c) for c in chunks]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        for future in futures:
+            future.cancel()
+        if owned:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
 def run_batch(
     scenarios: Sequence[Scenario],
     replications: int,
@@ -149,68 +209,28 @@ def run_batch(
     chunk_size: int | None = None,
     progress: Callable[[int], None] | None = None,
     start: int = 0,
+    executor: Executor | None = None,
 ) -> BatchResult:
-    """Run replications ``start .. start + replications - 1`` of each scenario.
+    """Run replications ``start .. start + replications - 1`` of each scenario, in memory.
 
     See the module docstring. ``progress`` is called with the number of
-    replications just finished.
+    replications just finished. For long batches that must survive
+    interruption, see :func:`sim.store.run_to_folder`.
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
     workers = default_workers() if workers is None else max(1, workers)
-    seeds = replication_seeds(seed, replications, start)
-    if chunk_size is None:
-        chunk_size = max(1, min(100, math.ceil(replications * len(scenarios) / (workers * 8))))
-    chunks = [
-        _Chunk(si, start + offset, seeds[offset:offset + chunk_size])
-        for si in range(len(scenarios))
-        for offset in range(0, replications, chunk_size)
-    ]
+    chunks = plan_chunks(len(scenarios), replications, seed, workers, chunk_size, start)
     done: list[_ChunkResult] = []
     interrupted = False
     try:
-        if workers == 1:
-            for chunk in chunks:
-                done.append(_run_chunk(scenarios[chunk.scenario_index], chunk))
-                if progress:
-                    progress(len(chunk.seeds))
-        else:
-            interrupted = _run_in_pool(list(scenarios), chunks, workers, done, progress)
-    except KeyboardInterrupt:
-        interrupted = True
-    return _assemble(list(scenarios), done, seed, replications, interrupted, start)
-
-
-def _run_in_pool(scenarios: list[Scenario], chunks: list[_Chunk], workers: int,
-                 done: list[_ChunkResult], progress: Callable[[int], None] | None) -> bool:
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload(["sim.batch"])
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context,
-                               initializer=_init_worker, initargs=(scenarios,))
-    futures: list[Future[_ChunkResult]] = []
-    try:
-        futures = [pool.submit(_run_chunk_in_worker, chunk) for chunk in chunks]
-        for future in as_completed(futures):
-            result = future.result()
+        for result in iter_chunk_results(scenarios, chunks, workers, executor):
             done.append(result)
             if progress:
                 progress(len(result.ok) + len(result.failures))
     except KeyboardInterrupt:
-        for future in futures:
-            future.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
-        # Chunks that finished while we were shutting down are kept too.
-        seen = {(r.scenario_index, r.start) for r in done}
-        for future in futures:
-            if future.done() and not future.cancelled() and future.exception() is None:
-                r = future.result()
-                if (r.scenario_index, r.start) not in seen:
-                    done.append(r)
-        return True
-    pool.shutdown(wait=True)
-    return False
+        interrupted = True
+    return _assemble(list(scenarios), done, seed, replications, interrupted, start)
 
 
 def _assemble(scenarios: list[Scenario], done: list[_ChunkResult], seed: int,

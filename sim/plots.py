@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim.batch import BatchResult
-from sim.statistics import mean_interval, quantile_bands, survival_curve
+from sim.statistics import mean_interval, survival_curve
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
              "#000000")
@@ -94,7 +94,7 @@ def daily_bands(batch: BatchResult) -> Figure:
     axes = fig.subplots(2, 2).ravel()
     for ax, (series, title, unit) in zip(axes, BANDS, strict=True):
         for i, runs in enumerate(batch.runs):
-            bands = quantile_bands(runs.series(series).astype(float))
+            bands = runs.bands(series)
             days = np.arange(1, runs.scenario.horizon_days + 1)
             ax.fill_between(days, bands["p5"], bands["p95"], color=colour(i), alpha=0.15,
                             linewidth=0)

@@ -27,7 +27,7 @@ from sim import __version__
 from sim.batch import BatchResult
 from sim.recorder import DAILY, METRICS
 from sim.scenario import Scenario
-from sim.statistics import quantile_bands, summarize
+from sim.statistics import summarize
 
 HEADER = ("scenario", "replication", "seed", *METRICS)
 
@@ -86,7 +86,7 @@ def write_daily_bands(batch: BatchResult, path: Path) -> None:
         writer.writerow(("scenario", "series", "day", "mean", "p5", "p25", "p50", "p75", "p95"))
         for runs in batch.runs:
             for name in DAILY:
-                bands = quantile_bands(runs.series(name).astype(float))
+                bands = runs.bands(name)
                 cols = [bands[k] for k in ("mean", "p5", "p25", "p50", "p75", "p95")]
                 for day in range(runs.scenario.horizon_days):
                     writer.writerow([runs.scenario.name, name, day,

@@ -177,18 +177,6 @@ def summarize(batch: BatchResult) -> dict[str, Any]:
     }
 
 
-def quantile_bands(series: np.ndarray, qs: tuple[float, ...] = (5, 25, 50, 75, 95)
-                   ) -> dict[str, np.ndarray]:
-    """Per day (columns of ``series``, replications in rows): mean and quantiles."""
-    if series.shape[0] == 0:
-        empty = np.full(series.shape[1], np.nan)
-        return {"mean": empty, **{f"p{q:g}": empty for q in qs}}
-    out = {"mean": series.mean(axis=0)}
-    for q, band in zip(qs, np.percentile(series, qs, axis=0), strict=True):
-        out[f"p{q:g}"] = band
-    return out
-
-
 def survival_curve(event_days: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
     """Share of replications in which the event has not happened by each day 0..horizon.
 
