@@ -8,6 +8,7 @@ Ctrl-C (what finished is written).
 from __future__ import annotations
 
 import math
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,13 +17,15 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from sim.batch import default_workers, run_batch
+from sim.batch import default_workers
+from sim.cluster import ClusterError, engine
 from sim.comparison import compare_to_baseline, select_best
 from sim.loading import ScenarioError, load_scenario, load_scenarios
 from sim.provenance import ParameterRow, diff_rows, explain_rows, find_seeds_dir, load_facts
 from sim.recorder import METRICS
 from sim.replication import run_replication
 from sim.sequential import run_until_precise
+from sim.store import ResumeError, finish, read_batch, run_to_folder
 from sim.tables import comparison_table, events_table, paired_table, selection_line
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -45,6 +48,10 @@ def _fail(exc: ScenarioError) -> None:
     raise typer.Exit(2)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _bad_option(option: str, message: str) -> None:
     err_console.print(f"error: {option}: {message}", markup=False)
     raise typer.Exit(2)
@@ -52,7 +59,8 @@ def _bad_option(option: str, message: str) -> None:
 
 @app.command()
 def run(
-    scenarios: ScenarioFiles,
+    scenarios: Annotated[list[Path] | None, typer.Argument(
+        help="Scenario YAML files (none with --resume).", show_default=False)] = None,
     replications: Annotated[int, typer.Option("-n", "--replications", min=1,
                                               help="Replications per scenario.")] = 1000,
     seed: Annotated[int, typer.Option(min=0, help="Batch seed (same seed, same numbers).")] = 1,
@@ -79,12 +87,37 @@ def run(
                                                                "garrison_held"],
     max_replications: Annotated[int, typer.Option(
         min=2, help="With --precision: the most replications per scenario.")] = 20000,
+    resume: Annotated[Path | None, typer.Option(
+        help="Finish the interrupted batch in this results folder.", show_default=False)] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Run on this Dask cluster (tcp://HOST:PORT).", show_default=False)] = None,
+    dask: Annotated[str | None, typer.Option(
+        help="'local': start a local Dask cluster of --workers processes.",
+        show_default=False)] = None,
 ) -> None:
-    """Run a Monte Carlo batch of each scenario and compare them."""
-    try:
-        loaded = load_scenarios(scenarios, overrides)
-    except ScenarioError as exc:
-        _fail(exc)
+    """Run a Monte Carlo batch of each scenario and compare them.
+
+    Results stream to --out chunk by chunk; if the run is stopped (Ctrl-C or a
+    kill), what finished is written and --resume OUT finishes the batch.
+    """
+    if dask not in (None, "local"):
+        _bad_option("--dask", "the only value is 'local'")
+    if resume is not None:
+        if scenarios or precision:
+            _bad_option("--resume", "takes no scenario files and no --precision: the batch "
+                        "is read from the folder")
+        try:
+            loaded, replications, seed, _ = read_batch(resume)
+        except (ResumeError, ScenarioError) as exc:
+            _bad_option("--resume", str(exc))
+        out = resume
+    else:
+        if not scenarios:
+            _bad_option("SCENARIO", "give at least one scenario file")
+        try:
+            loaded = load_scenarios(scenarios, overrides)
+        except ScenarioError as exc:
+            _fail(exc)
     names = [s.name for s in loaded]
     for option, value in (("--baseline", baseline),):
         if value is not None and value not in names:
@@ -96,19 +129,28 @@ def run(
     workers = workers or default_workers()
     total = (max_replications if precision else replications) * len(loaded)
     stopping = None
-    with Progress(TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err_console, transient=True,
-                  disable=not err_console.is_terminal) as progress:
-        task = progress.add_task("run", total=total)
-        advance = lambda k: progress.advance(task, k)  # noqa: E731
-        if precision:
-            batch, stopping = run_until_precise(
-                loaded, precision_metric, precision, max(max_replications, replications),
-                abs_precision=abs_precision, initial=max(2, replications), seed=seed,
-                workers=workers, progress=advance)
-        else:
-            batch = run_batch(loaded, replications, seed=seed, workers=workers,
-                              progress=advance)
+    # A kill (SIGTERM) stops the batch like Ctrl-C: what finished is kept.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with engine(scheduler, dask == "local", workers) as executor, Progress(
+                TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), console=err_console, transient=True,
+                disable=not err_console.is_terminal) as progress:
+            task = progress.add_task("run", total=total)
+            advance = lambda k: progress.advance(task, k)  # noqa: E731
+            if precision:
+                batch, stopping = run_until_precise(
+                    loaded, precision_metric, precision, max(max_replications, replications),
+                    abs_precision=abs_precision, initial=max(2, replications), seed=seed,
+                    workers=workers, progress=advance)
+            else:
+                batch = run_to_folder(loaded, replications, out, seed=seed, workers=workers,
+                                      executor=executor, resume=resume is not None,
+                                      progress=advance)
+    except ClusterError as exc:
+        _bad_option("--scheduler" if scheduler else "--dask", str(exc))
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     from sim.results import write_results  # only after the batch: keeps start-up fast
 
     analysis: dict[str, Any] = {}
@@ -118,9 +160,11 @@ def run(
         analysis["selection"] = select_best(batch, select, maximize=not minimize)
     if stopping is not None:
         analysis["stopping"] = stopping.to_dict()
-    sources = {s.name: str(p) for s, p in zip(loaded, scenarios, strict=True)}
+    sources = {s.name: str(p) for s, p in zip(loaded, scenarios or [], strict=False)}
     summary = write_results(batch, out, sources=sources, workers=workers, plots=plots,
                             command=["baiji-sim", *sys.argv[1:]], analysis=analysis)
+    if not batch.interrupted:
+        finish(out)
     out_console.print(comparison_table(summary))
     out_console.print(events_table(summary))
     if "comparisons" in analysis:
@@ -139,8 +183,8 @@ def run(
         err_console.print(f"{len(batch.failures)} replications failed; see "
                           f"{out}/manifest.json (scenario, seed, error)", markup=False)
     if batch.interrupted:
-        err_console.print(f"interrupted: kept {finished} of {total} replications in {out}/",
-                          markup=False)
+        err_console.print(f"interrupted: kept {finished} of {total} replications in {out}/; "
+                          f"finish with: baiji-sim run --resume {out}", markup=False)
         raise typer.Exit(130)
     if batch.failures:
         raise typer.Exit(1)

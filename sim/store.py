@@ -1,0 +1,167 @@
+"""Long batches that stream to disk and survive interruption.
+
+Every finished chunk of replications is written at once to its own file in
+``OUT/parts/`` (written to a temporary name, then renamed: a file there is
+always complete), and its daily series are folded into per-scenario band
+accumulators and dropped, so memory does not grow with the number of
+replications (only the per-replication metrics, ~150 bytes each, are kept).
+``OUT/parts/batch.json`` records what the batch is (resolved scenarios, seed,
+replications, chunk size). If the run is stopped, the parts stay;
+:func:`run_to_folder` with ``resume=True`` reads them, runs only the missing
+chunks, and the final ``replications.csv`` is assembled in replication order,
+so it equals an uninterrupted run's row for row. When the batch completes
+the parts are removed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.batch import (
+    BatchResult,
+    Failure,
+    ScenarioRuns,
+    _Chunk,
+    _ChunkResult,
+    iter_chunk_results,
+    plan_chunks,
+)
+from sim.daily_bands import BandAccumulator
+from sim.loading import validate
+from sim.recorder import METRICS
+from sim.rng import replication_seeds
+from sim.scenario import Scenario
+
+PARTS = "parts"
+BATCH_FILE = "batch.json"
+
+
+class ResumeError(Exception):
+    """A results folder that cannot be resumed, and why."""
+
+
+def _part_path(parts: Path, chunk: _Chunk | _ChunkResult) -> Path:
+    return parts / f"s{chunk.scenario_index:03d}-r{chunk.start:09d}.npz"
+
+
+def _save_part(parts: Path, result: _ChunkResult) -> None:
+    path = _part_path(parts, result)
+    tmp = path.with_suffix(".tmp.npz")
+    failures = json.dumps(result.failures)
+    np.savez(tmp, ok=np.array(result.ok, dtype=np.int64), metrics=result.metrics,
+             daily=result.daily, failures=np.array(failures))
+    tmp.replace(path)  # atomic: a part file is complete or absent
+
+
+def _load_part(path: Path, scenario_index: int, start: int) -> _ChunkResult:
+    with np.load(path) as data:
+        return _ChunkResult(scenario_index, start, ok=data["ok"].tolist(),
+                            metrics=data["metrics"], daily=data["daily"],
+                            failures=[tuple(f) for f in json.loads(str(data["failures"]))])
+
+
+def describe_batch(scenarios: Sequence[Scenario], replications: int, seed: int,
+                   chunk_size: int) -> dict[str, Any]:
+    return {"seed": seed, "replications": replications, "chunk_size": chunk_size,
+            "scenarios": [s.model_dump(mode="json") for s in scenarios]}
+
+
+def read_batch(out: Path) -> tuple[list[Scenario], int, int, int]:
+    """(scenarios, replications, seed, chunk size) of an unfinished batch in ``out``."""
+    path = out / PARTS / BATCH_FILE
+    if not path.exists():
+        raise ResumeError(f"{out}: no unfinished batch here (no {PARTS}/{BATCH_FILE})")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    scenarios = [validate(s, path) for s in data["scenarios"]]
+    return scenarios, data["replications"], data["seed"], data["chunk_size"]
+
+
+def run_to_folder(
+    scenarios: Sequence[Scenario],
+    replications: int,
+    out: Path,
+    *,
+    seed: int = 1,
+    workers: int = 1,
+    executor: Executor | None = None,
+    chunk_size: int | None = None,
+    resume: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> BatchResult:
+    """Run a batch chunk by chunk into ``out``; see the module docstring.
+
+    Returns the batch with metrics in memory and daily series as bands
+    (``ScenarioRuns.daily`` is None). On Ctrl-C the result is marked
+    interrupted and holds what finished; the parts stay for a resume.
+    """
+    parts = out / PARTS
+    if resume:
+        scenarios, replications, seed, chunk_size = read_batch(out)
+    else:
+        if parts.exists():
+            shutil.rmtree(parts)
+        chunk = plan_chunks(len(scenarios), replications, seed, workers, chunk_size)
+        chunk_size = len(chunk[0].seeds)
+        parts.mkdir(parents=True)
+        (parts / BATCH_FILE).write_text(
+            json.dumps(describe_batch(scenarios, replications, seed, chunk_size)),
+            encoding="utf-8")
+    chunks = plan_chunks(len(scenarios), replications, seed, workers, chunk_size)
+    accumulators = [BandAccumulator(s) for s in scenarios]
+    finished: dict[tuple[int, int], _ChunkResult] = {}
+
+    def keep(result: _ChunkResult) -> None:
+        accumulators[result.scenario_index].add(result.daily)
+        result.daily = None  # folded into the bands: drop it
+        finished[(result.scenario_index, result.start)] = result
+
+    for chunk in chunks:  # what an earlier, interrupted run finished
+        path = _part_path(parts, chunk)
+        if path.exists():
+            keep(_load_part(path, chunk.scenario_index, chunk.start))
+            if progress:
+                progress(len(chunk.seeds))
+    todo = [c for c in chunks if (c.scenario_index, c.start) not in finished]
+    interrupted = False
+    try:
+        for result in iter_chunk_results(scenarios, todo, workers, executor):
+            _save_part(parts, result)
+            keep(result)
+            if progress:
+                progress(len(result.ok) + len(result.failures))
+    except KeyboardInterrupt:
+        interrupted = True
+    batch = _assemble_streamed(list(scenarios), finished, accumulators, seed, replications,
+                               interrupted)
+    return batch
+
+
+def _assemble_streamed(scenarios: list[Scenario], finished: dict[tuple[int, int], _ChunkResult],
+                       accumulators: list[BandAccumulator], seed: int, replications: int,
+                       interrupted: bool) -> BatchResult:
+    seeds = replication_seeds(seed, replications)
+    runs, failures = [], []
+    for si, scenario in enumerate(scenarios):
+        parts = [finished[k] for k in sorted(k for k in finished if k[0] == si)]
+        index = [r.start + off for r in parts for off in r.ok]
+        metrics = [r.metrics for r in parts if r.metrics is not None and len(r.metrics)]
+        runs.append(ScenarioRuns(
+            scenario=scenario, replication=np.array(index, dtype=np.int64),
+            seed=np.array([seeds[i] for i in index], dtype=np.uint64),
+            metrics=np.concatenate(metrics) if metrics else np.empty((0, len(METRICS))),
+            daily=None, accumulator=accumulators[si]))
+        for r in parts:
+            failures += [Failure(scenario.name, int(i), int(s), str(e)) for i, s, e in r.failures]
+    return BatchResult(runs, seed, replications, failures, interrupted)
+
+
+def finish(out: Path) -> None:
+    """Remove the parts of a completed batch."""
+    shutil.rmtree(out / PARTS, ignore_errors=True)
