@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from sim.batch import default_workers
 from sim.cluster import ClusterError, engine
@@ -26,7 +27,7 @@ from sim.recorder import METRICS
 from sim.replication import run_replication
 from sim.sequential import run_until_precise
 from sim.store import ResumeError, finish, read_batch, run_to_folder
-from sim.tables import comparison_table, events_table, paired_table, selection_line
+from sim.tables import ci, comparison_table, events_table, paired_table, selection_line
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Monte Carlo simulation of the 2014-15 siege of the Baiji refinery.")
@@ -282,6 +283,145 @@ def explain(
         for name, row in ((spec.name, x), (other.name, y)):
             if row is not None:
                 out_console.print(f"      {name}: {'; '.join(_source_lines(row))}", markup=False)
+
+
+def _progress_bar(total: int) -> Progress:
+    return Progress(TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err_console, transient=True,
+                    disable=not err_console.is_terminal)
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    param: Annotated[list[str], typer.Option(
+        help="Parameter to vary, path.to.key (once or twice).", show_default=False)],
+    values: Annotated[list[str], typer.Option(
+        help="Its values: 0,0.01,0.02 or start:stop:count (once per --param).",
+        show_default=False)],
+    replications: Annotated[int, typer.Option("-n", "--replications", min=2,
+                                              help="Replications per point.")] = 200,
+    seed: Annotated[int, typer.Option(min=0, help="Batch seed (same at every point).")] = 1,
+    workers: Annotated[int | None, typer.Option(min=1, show_default=False,
+                                                help="Local worker processes.")] = None,
+    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results/sweep"),
+    threshold: Annotated[str | None, typer.Option(
+        help="metric=level: where the outcome's mean crosses the level, e.g. "
+        "garrison_held=0.5.", show_default=False)] = None,
+    overrides: SetOption = [],  # noqa: B006
+) -> None:
+    """Run the scenario over a grid of one or two parameters (common random numbers)."""
+    from sim.sweep import parse_values, run_sweep, threshold_summary, write_sweep
+
+    if len(param) != len(values) or not 1 <= len(param) <= 2:
+        _bad_option("--param/--values", "give one or two --param, each with its --values")
+    try:
+        grid = [(p, parse_values(v)) for p, v in zip(param, values, strict=True)]
+    except ValueError as exc:
+        _bad_option("--values", str(exc))
+    level = None
+    if threshold is not None:
+        metric, _, text = threshold.partition("=")
+        try:
+            level = (metric.strip(), float(text))
+        except ValueError:
+            _bad_option("--threshold", "write it as metric=level, e.g. garrison_held=0.5")
+    total = replications * math.prod(len(v) for _, v in grid)
+    try:
+        with _progress_bar(total) as progress:
+            task = progress.add_task("sweep", total=total)
+            result = run_sweep(scenario, grid, replications, seed=seed,
+                               workers=workers or default_workers(), overrides=overrides,
+                               progress=lambda k: progress.advance(task, k))
+        summary = write_sweep(result, out, threshold=level)
+    except ScenarioError as exc:
+        _fail(exc)
+    except ValueError as exc:
+        _bad_option("--threshold" if level else "--param", str(exc))
+    rows = [r for r in result.table() if r["metric"] in ("garrison_held", "operating_days",
+                                                          "helicopters_lost")]
+    table = Table(title=f"Sweep of {', '.join(param)} ({replications} replications a point, "
+                  "mean [95% CI])", title_justify="left")
+    for head in [*param, "metric", "mean [95% CI]"]:
+        table.add_column(head)
+    for r in rows:
+        table.add_row(*(str(r[p]) for p in param), r["metric"],
+                      ci({"mean": r["mean"], "ci95": [r["ci_low"], r["ci_high"]]}, 3))
+    out_console.print(table)
+    if level is not None:
+        found = threshold_summary(result, *level)
+        out_console.print(f"threshold: {level[0]} crosses {level[1]:g} at "
+                          f"{found.get('value', found)}", markup=False)
+    out_console.print(f"results in {out}/ ({', '.join(sorted(summary.get('files', [])))})",
+                      markup=False)
+
+
+@app.command()
+def sensitivity(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    metric: Annotated[str, typer.Option(help="The outcome to explain.")] = "garrison_held",
+    method: Annotated[str, typer.Option(help="morris (screening) or sobol.")] = "morris",
+    trajectories: Annotated[int, typer.Option(min=2, help="Morris trajectories.")] = 10,
+    sobol_n: Annotated[int, typer.Option(min=2, help="Sobol base sample (power of 2).")] = 64,
+    replications: Annotated[int, typer.Option(
+        "-n", "--replications", min=1, help="Replications per design point.")] = 20,
+    seed: Annotated[int, typer.Option(min=0, help="Batch seed (same at every point).")] = 1,
+    design_seed: Annotated[int, typer.Option(min=0, help="Seed of the design.")] = 1,
+    workers: Annotated[int | None, typer.Option(min=1, show_default=False,
+                                                help="Local worker processes.")] = None,
+    ranges: Annotated[list[str], typer.Option(
+        "--range", help="path=lo:hi, adds or replaces a parameter's range (repeatable).")
+    ] = [],  # noqa: B006
+    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results/sensitivity"),
+    top: Annotated[int, typer.Option(min=1, help="Rows to print.")] = 15,
+    overrides: SetOption = [],  # noqa: B006
+) -> None:
+    """Rank the uncertain parameters by their effect on an outcome (SALib)."""
+    from sim.sensitivity import (
+        parse_range,
+        ranked_rows,
+        run_sensitivity,
+        write_sensitivity,
+    )
+
+    try:
+        explicit = dict(parse_range(r) for r in ranges)
+    except ValueError as exc:
+        _bad_option("--range", str(exc))
+    try:
+        with _progress_bar(0) as progress:
+            task = progress.add_task("sensitivity", total=None)
+
+            def advance(k: int, total: int) -> None:
+                progress.update(task, total=total, advance=k)
+
+            result = run_sensitivity(
+                scenario, metric, method, trajectories=trajectories, sobol_n=sobol_n,
+                replications=replications, seed=seed, design_seed=design_seed,
+                workers=workers or default_workers(), ranges=explicit, overrides=overrides,
+                progress=advance)
+    except ScenarioError as exc:
+        _fail(exc)
+    except ValueError as exc:
+        _bad_option("--metric/--method/--range", str(exc))
+    except RuntimeError as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    write_sensitivity(result, out)
+    rows = ranked_rows(result)
+    index_columns = [c for c in ("mu_star", "mu_star_conf", "sigma", "ST", "ST_conf", "S1")
+                     if rows and c in rows[0]]
+    table = Table(title=f"What drives {metric} ({method}, {result.model_runs} model runs = "
+                  f"{result.points} points x {result.replications} replications)",
+                  title_justify="left")
+    for head in ["rank", "parameter", "range", *index_columns]:
+        table.add_column(head, justify="left" if head == "parameter" else "right")
+    for r in rows[:top]:
+        table.add_row(str(r["rank"]), r["parameter"], f"{r['low']:g} to {r['high']:g}",
+                      *(f"{r[c]:.4g}" for c in index_columns))
+    out_console.print(table)
+    out_console.print(f"results in {out}/ (sensitivity.csv, sensitivity.json, sensitivity.png)",
+                      markup=False)
 
 
 @app.command()
