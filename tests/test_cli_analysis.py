@@ -1,0 +1,96 @@
+"""The analysis options and commands from the command line: explain, --baseline,
+--precision, sweep and sensitivity (small runs; the statistics are tested elsewhere)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner, Result
+
+from sim.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+S = REPO / "scenarios"
+runner = CliRunner()
+
+
+def invoke(*args: object) -> Result:
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_explain_shows_value_unit_and_provenance() -> None:
+    r = invoke("explain", S / "baseline.yaml")
+    assert r.exit_code == 0, r.output
+    assert "garrison.troops = 250 troops" in r.stdout
+    assert "basis world2014.garrison-size" in r.stdout
+    assert "NO PROVENANCE" not in r.stdout
+
+
+def test_explain_diff_shows_only_what_differs_and_json_parses() -> None:
+    r = invoke("explain", S / "us-airdrops.yaml", "--diff", S / "airdrops-airstrikes.yaml",
+               "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert {d["path"] for d in data["differences"]} == {"airstrikes.strikes_per_day",
+                                                         "airstrikes.intelligence_factor"}
+    r = invoke("explain", S / "baseline.yaml", "--set", "garrison.troops=400", "--json")
+    rows = {p["path"]: p for p in json.loads(r.stdout)["parameters"]}
+    assert rows["garrison.troops"]["value"] == 400
+
+
+def test_run_with_a_baseline_reports_paired_differences(tmp_path: Path) -> None:
+    r = invoke("run", S / "baseline.yaml", S / "flights-halted.yaml", "-n", 30, "--workers", 1,
+               "--baseline", "baseline", "--no-plots", "--out", tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "Paired differences against baseline" in r.stdout
+    assert "Best for operating_days" in r.stdout
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    rows = summary["comparisons"]["comparisons"]
+    assert {row["scenario"] for row in rows} == {"flights-halted"}
+    assert summary["comparisons"]["correction"] == "holm"
+    fall = summary["scenarios"]["flights-halted"]["metrics"]["garrison_fall_day"]
+    assert fall["kind"] == "time_to_event" and fall["mean_is"].startswith("restricted")
+
+
+def test_bad_analysis_options_exit_2(tmp_path: Path) -> None:
+    r = invoke("run", S / "baseline.yaml", "-n", 5, "--baseline", "nope", "--out", tmp_path)
+    assert r.exit_code == 2 and "--baseline" in r.stderr
+    r = invoke("run", S / "baseline.yaml", "-n", 5, "--select", "nope", "--out", tmp_path)
+    assert r.exit_code == 2 and "not a metric" in r.stderr
+    r = invoke("sweep", S / "baseline.yaml", "--param", "garrison.troops", "--values", "1:x:3",
+               "--out", tmp_path)
+    assert r.exit_code == 2
+    r = invoke("sweep", S / "baseline.yaml", "--param", "garrison.troops", "--values", "-5,10",
+               "--out", tmp_path)
+    assert r.exit_code == 2 and "garrison.troops" in r.stderr
+
+
+def test_run_until_precise_reports_why_it_stopped(tmp_path: Path) -> None:
+    r = invoke("run", S / "us-airdrops.yaml", "-n", 50, "--precision", 0.05,
+               "--abs-precision", 0.05, "--precision-metric", "garrison_held",
+               "--precision-metric", "supplies_delivered_t", "--max-replications", 400,
+               "--workers", 1, "--no-plots", "--out", tmp_path)
+    assert r.exit_code == 0, r.output
+    stop = json.loads((tmp_path / "summary.json").read_text())["stopping"]
+    entry = stop["scenarios"]["us-airdrops"]
+    assert entry["stopped"] in ("precise enough", "max replications reached")
+    assert f"{entry['replications']} replications, {entry['stopped']}" in r.stdout
+
+
+def test_sweep_writes_its_files_and_threshold(tmp_path: Path) -> None:
+    r = invoke("sweep", S / "baseline.yaml", "--param", "air_defence.improved_hit_prob",
+               "--values", "0,0.25,0.5", "-n", 30, "--workers", 1, "--threshold",
+               "garrison_held=0.5", "--out", tmp_path)
+    assert r.exit_code == 0, r.output
+    assert {"sweep.csv", "sweep.json", "sweep.png"} <= {p.name for p in tmp_path.iterdir()}
+    assert "threshold: garrison_held crosses 0.5" in r.stdout
+
+
+def test_sensitivity_ranks_parameters(tmp_path: Path) -> None:
+    r = invoke("sensitivity", S / "baseline.yaml", "--metric", "min_supply_days",
+               "--trajectories", 2, "-n", 2, "--workers", 1, "--out", tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "model runs" in r.stdout
+    data = json.loads((tmp_path / "sensitivity.json").read_text())
+    assert data["model_runs"] > 0
