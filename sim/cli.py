@@ -95,6 +95,7 @@ def run(
     dask: Annotated[str | None, typer.Option(
         help="'local': start a local Dask cluster of --workers processes.",
         show_default=False)] = None,
+    plot_format: Annotated[str, typer.Option(help="png, svg or pdf.")] = "png",
 ) -> None:
     """Run a Monte Carlo batch of each scenario and compare them.
 
@@ -103,6 +104,8 @@ def run(
     """
     if dask not in (None, "local"):
         _bad_option("--dask", "the only value is 'local'")
+    if plot_format not in ("png", "svg", "pdf"):
+        _bad_option("--plot-format", "choose png, svg or pdf")
     if resume is not None:
         if scenarios or precision:
             _bad_option("--resume", "takes no scenario files and no --precision: the batch "
@@ -163,7 +166,8 @@ def run(
         analysis["stopping"] = stopping.to_dict()
     sources = {s.name: str(p) for s, p in zip(loaded, scenarios or [], strict=False)}
     summary = write_results(batch, out, sources=sources, workers=workers, plots=plots,
-                            command=["baiji-sim", *sys.argv[1:]], analysis=analysis)
+                            command=["baiji-sim", *sys.argv[1:]], analysis=analysis,
+                            plot_format=plot_format)
     if not batch.interrupted:
         finish(out)
     out_console.print(comparison_table(summary))
@@ -422,6 +426,28 @@ def sensitivity(
     out_console.print(table)
     out_console.print(f"results in {out}/ (sensitivity.csv, sensitivity.json, sensitivity.png)",
                       markup=False)
+
+
+@app.command()
+def plot(
+    results: Annotated[Path, typer.Argument(help="A results folder written by run.",
+                                            show_default=False)],
+    fmt: Annotated[str, typer.Option("--format", help="png, svg or pdf.")] = "png",
+    out: Annotated[Path | None, typer.Option(help="Where to write [default: RESULTS/plots].",
+                                             show_default=False)] = None,
+) -> None:
+    """Redraw every figure of a results folder, without re-running."""
+    from sim.plots import FORMATS, write_plots
+    from sim.results_folder import ResultsFolderError
+
+    if fmt not in FORMATS:
+        _bad_option("--format", f"choose {', '.join(FORMATS)}")
+    try:
+        written = write_plots(results, fmt, out)
+    except ResultsFolderError as exc:
+        _bad_option("RESULTS", str(exc))
+    for path in written:
+        out_console.print(str(path), markup=False)
 
 
 @app.command()

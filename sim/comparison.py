@@ -11,8 +11,9 @@ It also reports the variance reduction that pairing achieved:
     (Var X(s) + Var X(base)) / Var(X(s) - X(base))
 
 the factor by which independent sampling would need more replications for
-the same precision. Event days are compared as min(T, horizon), the days until
-the event or the horizon, since they are censored there.
+the same precision. Event days are compared as min(T, H), the days until the
+event or H, with H the shorter of the two scenarios' horizons: a day censored
+at 180 and one censored at 365 are not comparable.
 
 :func:`select_best` is the screening procedure of Nelson, Swann, Goldsman and
 Song (2001, Operations Research 49(6)): with a common number of replications n
@@ -49,12 +50,18 @@ COMPARED = {
 }
 
 
-def paired_values(runs: ScenarioRuns, metric: str, index: np.ndarray) -> np.ndarray:
-    """The metric for the given replication indices; event days as min(T, horizon)."""
+def paired_values(runs: ScenarioRuns, metric: str, index: np.ndarray,
+                  horizon: float | None = None) -> np.ndarray:
+    """The metric for the given replication indices; event days as min(T, horizon).
+
+    ``horizon`` (default: the scenario's own) must be common to the scenarios
+    compared: event days censored at different horizons are not comparable.
+    """
     position = {int(r): k for k, r in enumerate(runs.replication)}
     values = runs.column(metric)[[position[int(r)] for r in index]]
     if metric in TIME_TO_EVENT:
-        values = np.where(np.isnan(values), runs.scenario.horizon_days, values)
+        h = runs.scenario.horizon_days if horizon is None else horizon
+        values = np.minimum(np.where(np.isnan(values), h, values), h)
     return values
 
 
@@ -106,11 +113,13 @@ def compare_to_baseline(batch: BatchResult, baseline: str,
         if runs.scenario.name == baseline:
             continue
         index = common_replications(runs, base)
+        horizon = min(runs.scenario.horizon_days, base.scenario.horizon_days)
         for metric in metrics:
-            entry = paired_difference(paired_values(runs, metric, index),
-                                      paired_values(base, metric, index), level)
+            entry = paired_difference(paired_values(runs, metric, index, horizon),
+                                      paired_values(base, metric, index, horizon), level)
             rows.append({"scenario": runs.scenario.name, "metric": metric,
-                         "censored_at_horizon": metric in TIME_TO_EVENT, **entry})
+                         "censored_at_day": horizon if metric in TIME_TO_EVENT else None,
+                         **entry})
     adjusted, rejected = holm([r["p_value"] for r in rows], 1 - level)
     for row, adj, rej in zip(rows, adjusted, rejected, strict=True):
         row["p_holm"] = adj
@@ -127,7 +136,8 @@ def select_best(batch: BatchResult, metric: str, maximize: bool = True,
     for r in runs[1:]:
         index = np.intersect1d(index, r.replication)
     n = len(index)
-    values = [paired_values(r, metric, index) * (1 if maximize else -1) for r in runs]
+    horizon = min(r.scenario.horizon_days for r in runs)
+    values = [paired_values(r, metric, index, horizon) * (1 if maximize else -1) for r in runs]
     means = [float(v.mean()) for v in values]
     if k == 1 or n < 2:
         keep = list(range(k))

@@ -7,7 +7,8 @@ Layout of ``--out``::
     daily_bands.csv      per scenario, series and day: mean and 5/25/50/75/95% quantiles
     scenarios/NAME.yaml  each scenario fully resolved (after extends and --set)
     manifest.json        command line, seed, replications, version, date, status
-    plots/*.png          see sim.plots
+    traces/NAME.json     the event log of each scenario's first replication
+    plots/*.png          see sim.plots (redrawn from these files by ``baiji-sim plot``)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import yaml
 from sim import __version__
 from sim.batch import BatchResult
 from sim.recorder import DAILY, METRICS
+from sim.results_folder import safe_name
 from sim.scenario import Scenario
 from sim.statistics import summarize
 
@@ -34,8 +36,8 @@ HEADER = ("scenario", "replication", "seed", *METRICS)
 
 def write_results(batch: BatchResult, out: Path, *, sources: dict[str, str] | None = None,
                   command: list[str] | None = None, workers: int | None = None,
-                  plots: bool = True, analysis: dict[str, Any] | None = None
-                  ) -> dict[str, Any]:
+                  plots: bool = True, analysis: dict[str, Any] | None = None,
+                  plot_format: str = "png") -> dict[str, Any]:
     """Write every file of a results folder; returns the summary.
 
     ``analysis`` (paired comparisons, selection, stopping report) joins the summary.
@@ -49,7 +51,7 @@ def write_results(batch: BatchResult, out: Path, *, sources: dict[str, str] | No
     scen_dir = out / "scenarios"
     scen_dir.mkdir(exist_ok=True)
     for runs in batch.runs:
-        (scen_dir / f"{_safe(runs.scenario.name)}.yaml").write_text(
+        (scen_dir / f"{safe_name(runs.scenario.name)}.yaml").write_text(
             resolved_yaml(runs.scenario), encoding="utf-8")
     manifest = {
         "command": command if command is not None else sys.argv,
@@ -65,11 +67,29 @@ def write_results(batch: BatchResult, out: Path, *, sources: dict[str, str] | No
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    write_traces(batch, out / "traces")
     if plots:
         from sim.plots import write_plots  # matplotlib only when plots are wanted
 
-        write_plots(batch, out / "plots")
+        write_plots(out, plot_format)
     return summary
+
+
+def write_traces(batch: BatchResult, folder: Path) -> None:
+    """The event log of each scenario's first finished replication (re-run with its seed)."""
+    from sim.replication import run_replication
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for runs in batch.runs:
+        if len(runs.seed) == 0:
+            continue
+        seed = int(runs.seed[0])
+        trace = run_replication(runs.scenario, seed, trace=True).trace or []
+        data = {"scenario": runs.scenario.name, "replication": int(runs.replication[0]),
+                "seed": seed, "start_date": runs.scenario.start_date.isoformat(),
+                "entries": [[e.time, e.kind, e.text] for e in trace]}
+        (folder / f"{safe_name(runs.scenario.name)}.json").write_text(
+            json.dumps(data), encoding="utf-8")
 
 
 def write_replications_csv(batch: BatchResult, path: Path) -> None:
@@ -105,7 +125,3 @@ def _cell(value: Any) -> Any:
             return ""
         return f"{value:.6g}" if not value.is_integer() else str(int(value))
     return value
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
