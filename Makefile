@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test browser lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +17,20 @@ run: $(STAMP)
 	$(BIN)/baiji-sim run scenarios/*.yaml
 
 ## Set up, then lint and run the test suite.
-test: $(STAMP)
-	$(BIN)/ruff check sim tests benchmarks
+test: $(STAMP) browser
+	$(BIN)/ruff check sim tests benchmarks docs
 	$(BIN)/python -m pytest
 
-## Benchmark one replication against a bare SimPy loop (not part of the tests).
+## Headless Chromium (Debian's package) for the test that renders the HTML report.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "could not install chromium: the report's browser test will say so"
+
+## Benchmarks (not part of the tests): per-event cost against bare SimPy; scaling and memory.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_replication.py
+	$(BIN)/python benchmarks/bench_scaling.py
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .ruff_cache
