@@ -451,6 +451,24 @@ def plot(
 
 
 @app.command()
+def report(
+    results: Annotated[Path, typer.Argument(help="A results folder written by run.",
+                                            show_default=False)],
+    out: Annotated[Path | None, typer.Option(
+        help="The HTML file [default: RESULTS/report.html].", show_default=False)] = None,
+) -> None:
+    """Write one self-contained HTML report of a results folder (images embedded)."""
+    from sim.report import write_report
+    from sim.results_folder import ResultsFolderError
+
+    try:
+        path = write_report(results, out)
+    except ResultsFolderError as exc:
+        _bad_option("RESULTS", str(exc))
+    out_console.print(str(path), markup=False)
+
+
+@app.command()
 def validate(scenarios: ScenarioFiles) -> None:
     """Check scenario files without running them."""
     for path in scenarios:

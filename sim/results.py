@@ -64,6 +64,7 @@ def write_results(batch: BatchResult, out: Path, *, sources: dict[str, str] | No
         "scenario_files": sources or {},
         "package_version": __version__,
         "python": platform.python_version(),
+        "libraries": _library_versions(),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -73,6 +74,19 @@ def write_results(batch: BatchResult, out: Path, *, sources: dict[str, str] | No
 
         write_plots(out, plot_format)
     return summary
+
+
+def _library_versions() -> dict[str, str]:
+    """Versions of the libraries that shape the numbers, recorded with every run."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("simpy", "numpy", "scipy", "pydantic", "matplotlib", "SALib"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
 
 
 def write_traces(batch: BatchResult, folder: Path) -> None:

@@ -1,0 +1,546 @@
+"""The HTML report of a results folder (sim/report.py).
+
+The results folder is made the way a user makes one, with ``baiji-sim run`` (through
+typer's CliRunner): the baseline and a hostile scenario whose name, description and
+provenance carry markup, compared with ``--baseline``. The unit tests read the HTML
+with the standard library's parser; the last test opens it in a real headless
+Chromium (see :class:`Chromium` for how).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import io
+import json
+import os
+import re
+import select
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.report import CAPTIONS, write_report
+from sim.results_folder import ResultsFolderError, load_results
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+EVIL = f"evil {SCRIPT} {IMG}"
+EVIL_ASSUMPTION = "<script>alert(2)</script> a garrison of 260"
+STRESS = {1: "Objectives", 2: "Logic", 3: "Data", 4: "Experimentation", 5: "Implementation",
+          6: "Code access"}
+STRESS_ITEMS = ("1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "2.4", "2.5", "3.1", "3.2", "3.3",
+                "3.4", "4.1", "4.2", "4.3", "5.1", "5.2", "5.3", "5.4", "6.1")
+INTERVAL = r"[-+]?\d+(\.\d+)?"
+MEAN_CI = re.compile(rf"^{INTERVAL}(%| pp)? \[{INTERVAL}, {INTERVAL}\]$")
+MEDIAN = re.compile(r"^(not reached|\d+( \[\d+, (\d+|not reached)\])?)$")
+
+
+# -- making and reading reports -----------------------------------------------------------
+def _run(args: list[str]) -> None:
+    result = CliRunner().invoke(app, ["run", *args])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real results folder: baseline and a hostile variant, paired, with plots (+ one SVG)."""
+    tmp = tmp_path_factory.mktemp("report")
+    evil = tmp / "evil-<i>.yaml"  # markup in the file name reaches the recorded command line
+    evil.write_text(yaml.safe_dump({
+        "extends": str(REPO / "scenarios" / "baseline.yaml"),
+        "name": EVIL,
+        "description": f"Hostile text {SCRIPT} and {IMG} & more.",
+        "garrison": {"troops": 260},
+        "provenance": {"garrison.troops": {"assumption": EVIL_ASSUMPTION,
+                                           "range": [200, 300]}},
+    }), encoding="utf-8")
+    out = tmp / "results"
+    _run([str(REPO / "scenarios" / "baseline.yaml"), str(evil), "-n", "20", "--workers", "1",
+          "--baseline", "baseline", "--out", str(out)])
+    from sim.plots import FIGURES  # the same drawing as outcomes.png, as a vector file
+
+    FIGURES["outcomes"](load_results(out)).savefig(out / "plots" / "outcomes.svg")
+    return out
+
+
+@pytest.fixture(scope="module")
+def report(results: Path) -> str:
+    path = write_report(results)
+    assert path == results / "report.html"
+    return path.read_text(encoding="utf-8")
+
+
+class Page(HTMLParser):
+    """Every element with its attributes, the text, headings and tables of a page."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+        self.headings: dict[str, str] = {}  # id -> text
+        self.tables: dict[str, list[list[str]]] = {}  # id -> body rows of cell texts
+        self.text: list[str] = []
+        self._heading: tuple[str, list[str]] | None = None
+        self._table: str | None = None
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self._in_body = False
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        self.elements.append((tag, a))
+        if tag in ("h1", "h2", "h3", "h4") and a.get("id"):
+            self._heading = (str(a["id"]), [])
+        elif tag == "table":
+            self._table = a.get("id") or f"table-{len(self.tables)}"
+            self.tables[self._table] = []
+        elif tag == "tbody":
+            self._in_body = True
+        elif tag == "tr" and self._in_body:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("h1", "h2", "h3", "h4") and self._heading:
+            self.headings[self._heading[0]] = " ".join("".join(self._heading[1]).split())
+            self._heading = None
+        elif tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr" and self._row is not None and self._table:
+            self.tables[self._table].append(self._row)
+            self._row = None
+        elif tag == "tbody":
+            self._in_body = False
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._heading:
+            self._heading[1].append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def all_text(self) -> str:
+        return " ".join("".join(self.text).split())
+
+    def with_attr(self, name: str) -> list[tuple[str, dict[str, str | None]]]:
+        return [(t, a) for t, a in self.elements if name in a]
+
+
+def _summary(results: Path) -> dict[str, Any]:
+    return json.loads((results / "summary.json").read_text(encoding="utf-8"))
+
+
+def _copy(results: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "copy"
+    shutil.copytree(results, target, ignore=shutil.ignore_patterns("report.html"))
+    return target
+
+
+def _edit_json(path: Path, change: Callable[[Any], Any]) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+# -- unit tests ---------------------------------------------------------------------------
+def test_the_report_is_one_self_contained_file(report: str) -> None:
+    page = Page(report)
+    assert report.startswith("<!DOCTYPE html>")
+    assert not re.search(r"https?://", report), "no network reference of any kind"
+    assert not [t for t, _ in page.elements if t in ("script", "link", "iframe", "object")]
+    for _, attrs in page.elements:
+        for name in ("src", "srcset"):
+            if name in attrs:
+                assert str(attrs[name]).startswith("data:image/"), attrs[name][:40]
+        if "href" in attrs:
+            assert str(attrs["href"]).startswith("#"), attrs["href"]
+    css = "".join(re.findall(r"<style>(.*?)</style>", report, re.S))
+    assert "@import" not in css and "url(" not in css and "@font-face" not in css
+    assert 'id="warning-interrupted"' not in report  # a complete run has no warning
+
+
+def test_the_account_of_the_model_follows_the_stress_des_checklist(report: str) -> None:
+    page = Page(report)
+    for number, title in STRESS.items():
+        assert page.headings[f"stress-{number}"] == f"STRESS {number} {title}"
+    for item in STRESS_ITEMS:
+        assert page.headings[f"stress-{item.replace('.', '-')}"].startswith(f"{item} ")
+    text = page.all_text()
+    assert "Monks et al. 2019" in text and "Journal of Simulation 13(1)" in text
+    assert "No warm-up period: this is a terminating simulation" in text
+
+
+def test_the_comparison_tables_have_one_row_per_scenario_with_intervals(
+        report: str, results: Path) -> None:
+    page, summary = Page(report), _summary(results)
+    names = list(summary["scenarios"])
+    outcomes = page.tables["table-outcomes"]
+    assert [row[0] for row in outcomes] == names
+    for row in outcomes:
+        assert row[1] == "20"  # replications
+        for cell in row[2:]:
+            assert MEAN_CI.match(cell), cell
+    held = summary["scenarios"]["baseline"]["metrics"]["garrison_held"]
+    lo, hi = held["ci95"]
+    assert outcomes[0][4] == f"{100 * held['mean']:.0f}% [{100 * lo:.0f}, {100 * hi:.0f}]"
+    events = page.tables["table-events"]
+    assert [row[0] for row in events] == names
+    for row in events:
+        assert row[1] == "180"  # the horizon
+        shares, medians = row[2::2], row[3::2]
+        assert all(MEAN_CI.match(c) and "%" in c for c in shares), shares
+        assert all(MEDIAN.match(c) for c in medians), medians
+    fall = summary["scenarios"]["baseline"]["metrics"]["garrison_fall_day"]
+    expected = "not reached" if fall["median"] is None else f"{fall['median']:.0f}"
+    assert events[0][3].startswith(expected)
+
+
+def test_every_plot_is_embedded_as_a_data_uri_with_a_caption(report: str,
+                                                              results: Path) -> None:
+    page = Page(report)
+    embedded = {a["data-file"]: a for t, a in page.elements if "data-file" in a}
+    files = sorted(p for p in (results / "plots").iterdir())
+    assert {p.suffix for p in files} == {".png", ".svg"}
+    for path in files:
+        attrs = embedded[path.name]
+        uri = str(attrs.get("src") or attrs.get("srcset"))
+        mime = "image/png" if path.suffix == ".png" else "image/svg+xml"
+        assert uri.startswith(f"data:{mime};base64,")
+        assert base64.b64decode(uri.split(",", 1)[1]) == path.read_bytes()
+    assert len([t for t, _ in page.elements if t == "figure"]) == len({p.stem for p in files})
+    text = page.all_text()
+    for stem in {p.stem for p in files}:
+        assert CAPTIONS[stem] in text
+    # the PNG and SVG of one drawing are one figure: the SVG where the browser takes it
+    assert re.search(r'<picture><source type="image/svg\+xml" srcset="data:image/svg\+xml;'
+                     r'base64,[^"]+" data-file="outcomes.svg"><img src="data:image/png;',
+                     report)
+
+
+def test_paired_comparisons_and_the_selection_are_reported(report: str,
+                                                            results: Path) -> None:
+    page, summary = Page(report), _summary(results)
+    rows = page.tables["table-paired"]
+    assert rows[0] == [f"{EVIL} minus baseline"]
+    compared = [r for r in rows if len(r) == 6]
+    assert len(compared) == len(summary["comparisons"]["comparisons"])
+    for _, metric, difference, p_holm, real, reduction in compared:
+        assert metric in summary["scenarios"]["baseline"]["metrics"]
+        assert MEAN_CI.match(difference), difference
+        assert p_holm == "< 0.0001" or re.match(r"^\d", p_holm), p_holm
+        assert real in ("yes", "no")
+        assert reduction == "–" or reduction.endswith("×") or reduction.startswith("∞")
+    troops = summary["comparisons"]["comparisons"][0]
+    assert compared[0][1] == troops["metric"]
+    text = " ".join(page.headings.values()) + page.all_text()
+    assert "Holm" in text and "variance reduction" in text
+    subset = summary["selection"]["subset"]
+    assert f"with 95% confidence is: {', '.join(subset)}." in page.all_text()
+    assert [r[0] for r in page.tables["table-selection"]] == list(summary["scenarios"])
+
+
+def test_text_from_files_and_results_is_escaped(report: str) -> None:
+    page = Page(report)
+    assert not re.search(r"<script", report, re.I)
+    assert SCRIPT not in report and IMG not in report
+    assert html_escape(SCRIPT) in report and html_escape(IMG) in report
+    assert not [(t, a) for t, a in page.elements if any(k.startswith("on") for k in a)]
+    assert not [a for t, a in page.elements if t == "img" and
+                not str(a.get("src")).startswith("data:image/")]
+    text = page.all_text()
+    assert EVIL in text  # the name reads as the author wrote it
+    assert f"Hostile text {SCRIPT} and {IMG} & more." in text
+    assert EVIL_ASSUMPTION in text
+    assert "evil-<i>.yaml" in text and "evil-&lt;i&gt;.yaml" in report  # the command line
+
+
+def html_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
+        '"', "&quot;").replace("'", "&#x27;")
+
+
+def test_parameters_that_differ_are_listed_with_their_provenance(report: str) -> None:
+    page = Page(report)
+    assert page.tables["table-diff-0"] == [["garrison.troops", "250", "260", "troops",
+                     f"assumption {EVIL_ASSUMPTION} Plausible range 200 to 300."]]
+    driving = page.tables["table-driving"]
+    assert [r[0] for r in driving] == ["garrison.troops"]
+    assert driving[0][1] == "250" and driving[0][2] == f"{EVIL}: 260"
+    assert driving[0][4].startswith("In baseline: assumption 'Several hundred'")
+    assert f"In {EVIL}: assumption {EVIL_ASSUMPTION} Plausible range 200 to 300." in driving[0][4]
+    categories = {r[0]: r for r in page.tables["table-categories"]}
+    assert categories["garrison and supplies"][5] == "0"  # every parameter has provenance
+    assert "Known limitations" in page.headings["limitations"]
+    assert "docs/model.md" in page.all_text()
+
+
+def test_a_folder_without_comparisons_selection_or_plots(tmp_path: Path) -> None:
+    out = tmp_path / "single"
+    _run([str(REPO / "scenarios" / "baseline.yaml"), "-n", "10", "--workers", "1",
+          "--no-plots", "--out", str(out)])
+    target = write_report(out, tmp_path / "elsewhere" / "r.html")
+    assert target == tmp_path / "elsewhere" / "r.html"
+    page = Page(target.read_text(encoding="utf-8"))
+    text = page.all_text()
+    assert "This run made no paired comparisons" in text
+    assert "No subset selection in this run" in text
+    assert "holds no plots" in text
+    assert "table-paired" not in page.tables and "table-selection" not in page.tables
+    assert [r[0] for r in page.tables["table-outcomes"]] == ["baseline"]
+    assert all(f"stress-{n}" in page.headings for n in STRESS)
+    assert not [a for t, a in page.elements if a.get("class") == "warning"]
+
+
+def test_an_interrupted_run_carries_a_visible_warning(results: Path, tmp_path: Path) -> None:
+    folder = _copy(results, tmp_path)
+
+    def interrupt(manifest: dict[str, Any]) -> None:
+        manifest["status"] = "interrupted"
+        manifest["finished_replications"][EVIL] = 7
+
+    _edit_json(folder / "manifest.json", interrupt)
+    _edit_json(folder / "summary.json", lambda s: s.update(interrupted=True))
+    page = Page(write_report(folder).read_text(encoding="utf-8"))
+    warnings = [a for t, a in page.elements if a.get("id") == "warning-interrupted"]
+    assert warnings and warnings[0]["role"] == "alert"
+    text = page.all_text()
+    assert "Warning: interrupted run." in text
+    assert f"{EVIL}: 7" in text
+    assert f"baiji-sim run --resume {folder}" in text
+
+
+def test_sensitivity_results_and_unknown_plots_are_included(results: Path,
+                                                             tmp_path: Path) -> None:
+    folder = _copy(results, tmp_path)
+    shutil.copy(folder / "plots" / "timeline.png", folder / "plots" / "extra-view.png")
+    shutil.copy(folder / "plots" / "timeline.png", folder / "sensitivity.png")  # beside its json
+    indices = [{"parameter": p, "mu_star": mu, "mu_star_conf": 0.01, "mu": mu, "sigma": 0.02}
+               for p, mu in (("air_defence.hit_prob", 0.4), ("garrison.troops", 0.2),
+                             ("besiegers.attack_rate_per_day", 0.1))]
+    (folder / "sensitivity.json").write_text(json.dumps({
+        "scenario": "baseline", "method": "morris", "metric": "garrison_held",
+        "metric_meaning": "garrison_held (share of replications)", "ranked_by": "mu_star",
+        "bounds": {"air_defence.hit_prob": [0.2, 0.5], "garrison.troops": [150, 325],
+                   "besiegers.attack_rate_per_day": [0.05, 0.2]},
+        "design_points": 40, "replications": 20, "model_runs": 800, "indices": indices,
+    }), encoding="utf-8")
+    _edit_json(folder / "summary.json", lambda s: [s.pop("comparisons"), s.pop("selection")])
+    page = Page(write_report(folder).read_text(encoding="utf-8"))
+    rows = page.tables["table-sensitivity"]
+    assert [r[1] for r in rows] == [i["parameter"] for i in indices]
+    assert rows[0][2] == "0.2 to 0.5" and rows[0][3] == "0.4"
+    assert [r[-1] for r in rows] == ["–", "yes", "–"]  # garrison.troops differs here
+    figure = [a for t, a in page.elements if a.get("data-file") == "extra-view.png"]
+    assert figure and str(figure[0]["alt"]).endswith("extra-view.png")  # caption: file name
+    figure = [a for t, a in page.elements if a.get("data-file") == "sensitivity.png"]
+    assert figure and str(figure[0]["alt"]).startswith("Sensitivity figure: Sensitivity analysis")
+    assert "This run made no paired comparisons" in page.all_text()
+
+
+def test_a_folder_that_is_not_a_results_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ResultsFolderError, match=r"summary\.json"):
+        write_report(tmp_path)
+
+
+# -- the report in a real browser ---------------------------------------------------------
+class Chromium:
+    """Headless Chromium driven over the DevTools protocol, through a pipe.
+
+    ``--remote-debugging-pipe`` makes Chromium read protocol commands from file
+    descriptor 3 and write replies and events to descriptor 4, as JSON messages
+    ended by a NUL byte (the transport Puppeteer uses). No port, no websocket and
+    no extra Python package are needed: bash's ``exec ... 3<&R 4>&W`` puts the two
+    pipe ends there. Through the protocol the test asks the page itself what a
+    reader's browser sees: whether every image decoded and how large it is, the
+    page's console messages and uncaught errors, every request it made, and a
+    screenshot. The report contains no script: ``Runtime.evaluate`` runs the
+    checks from outside the page, as the browser's developer tools do.
+    """
+
+    FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--disable-quic", "--no-first-run", "--no-default-browser-check",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--disable-extensions", "--disable-default-apps", "--mute-audio",
+             "--hide-scrollbars", "--remote-debugging-pipe", "--enable-logging=stderr",
+             "--v=0")
+
+    def __init__(self, profile: Path, log: Path, timeout: float = 20.0) -> None:
+        exe = shutil.which("chromium")
+        if exe is None:
+            pytest.fail("chromium is not installed: the report is checked in a real browser. "
+                        "Run `make test`, which installs it (Debian package `chromium`).")
+        self.deadline = time.monotonic() + timeout
+        to_browser, self._to_browser = os.pipe()
+        self._from_browser, from_browser = os.pipe()
+        # Above 9, so that the redirections to 3 and 4 cannot overwrite each other.
+        child_in = fcntl.fcntl(to_browser, fcntl.F_DUPFD, 10)
+        child_out = fcntl.fcntl(from_browser, fcntl.F_DUPFD, 10)
+        os.close(to_browser)
+        os.close(from_browser)
+        self.log = log
+        with log.open("wb") as stderr:
+            self.proc = subprocess.Popen(
+                ["bash", "-c", f'exec "$@" 3<&{child_in} 4>&{child_out} {child_in}<&- '
+                 f'{child_out}>&-', "chromium", exe, *self.FLAGS, f"--user-data-dir={profile}",
+                 "about:blank"],
+                pass_fds=(child_in, child_out), stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=stderr)
+        os.close(child_in)
+        os.close(child_out)
+        self.events: list[dict[str, Any]] = []
+        self._buffer = b""
+        self._next_id = 0
+
+    def send(self, method: str, params: dict[str, Any] | None = None,
+             session: str | None = None) -> dict[str, Any]:
+        self._next_id += 1
+        message: dict[str, Any] = {"id": self._next_id, "method": method,
+                                   "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        data = json.dumps(message).encode() + b"\0"
+        while data:
+            data = data[os.write(self._to_browser, data):]
+        reply = self._read_until(lambda m: m.get("id") == self._next_id)
+        assert "error" not in reply, (method, reply["error"])
+        return reply.get("result", {})
+
+    def wait_for(self, method: str, session: str) -> dict[str, Any]:
+        """The first event ``method`` of the page attached as ``session``."""
+        def wanted(m: dict[str, Any]) -> bool:
+            return m.get("method") == method and m.get("sessionId") == session
+
+        return next((e for e in self.events if wanted(e)), None) or self._read_until(wanted)
+
+    def _read_until(self, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        while True:
+            while b"\0" in self._buffer:
+                raw, self._buffer = self._buffer.split(b"\0", 1)
+                message = json.loads(raw)
+                if "method" in message:
+                    self.events.append(message)
+                if wanted(message):
+                    return message
+            left = self.deadline - time.monotonic()
+            if left <= 0 or not select.select([self._from_browser], [], [], left)[0]:
+                pytest.fail(f"chromium did not answer in time; its log: {self.log}")
+            chunk = os.read(self._from_browser, 1 << 20)
+            if not chunk:
+                pytest.fail(f"chromium exited (code {self.proc.poll()}); its log: {self.log}")
+            self._buffer += chunk
+
+    def close(self) -> None:
+        # Also after a failure (chromium gone, pipe closed): stop it whatever happens.
+        with contextlib.suppress(Exception, pytest.fail.Exception):
+            self.send("Browser.close")
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self._to_browser)
+        os.close(self._from_browser)
+
+
+INSPECT = """(async () => {
+  const images = await Promise.all(Array.from(document.images).map(async (img) => {
+    let decoded = true;
+    try { await img.decode(); } catch (e) { decoded = false; }
+    return {file: img.dataset.file, src: img.currentSrc.slice(0, 24), decoded,
+            width: img.naturalWidth, height: img.naturalHeight,
+            shown: img.getBoundingClientRect().width};
+  }));
+  const handlers = [];
+  for (const e of document.querySelectorAll('*'))
+    for (const a of e.attributes) if (a.name.startsWith('on')) handlers.push(e.tagName + a.name);
+  const figure = document.querySelector('figure img').getBoundingClientRect();
+  return {images, handlers, scripts: document.scripts.length, text: document.body.innerText,
+          height: document.documentElement.scrollHeight,
+          figure: {x: figure.x + window.scrollX, y: figure.y + window.scrollY,
+                   width: figure.width, height: figure.height}};
+})()"""
+
+
+def _colours(png: bytes) -> tuple[int, float]:
+    """(distinct colours, share of pure white pixels) of a PNG."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    counts = image.getcolors(maxcolors=image.width * image.height)
+    white = next((n for n, c in counts if c == (255, 255, 255)), 0)
+    return len(counts), white / (image.width * image.height)
+
+
+def test_the_report_renders_in_a_real_browser(report: str, results: Path,
+                                              tmp_path: Path) -> None:
+    """Chromium loads the report without a console message or a request off the machine,
+    decodes every embedded image (the SVG where the PNG has one), and paints a page."""
+    browser = Chromium(tmp_path / "profile", tmp_path / "chromium.log")
+    try:
+        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = browser.send("Target.attachToTarget", {"targetId": target,
+                                                         "flatten": True})["sessionId"]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            browser.send(f"{domain}.enable", session=session)
+        browser.send("Emulation.setDeviceMetricsOverride", {
+            "width": 1280, "height": 2000, "deviceScaleFactor": 1, "mobile": False},
+            session=session)
+        browser.send("Page.navigate", {"url": (results / "report.html").as_uri()},
+                     session=session)
+        browser.wait_for("Page.loadEventFired", session)
+        page = browser.send("Runtime.evaluate", {"expression": INSPECT, "awaitPromise": True,
+                                                 "returnByValue": True},
+                            session=session)["result"]["value"]
+        shot = base64.b64decode(browser.send("Page.captureScreenshot", {"format": "png"},
+                                             session=session)["data"])
+        box = page["figure"]
+        figure = base64.b64decode(browser.send("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {**box, "scale": 1}}, session=session)["data"])
+    finally:
+        browser.close()
+    (tmp_path / "screenshot.png").write_bytes(shot)
+    # every image decoded, at its file's size; the SVG was chosen where there is one
+    plots = sorted(p.name for p in (results / "plots").iterdir())
+    assert sorted(i["file"] for i in page["images"]) == [p for p in plots if p.endswith(".png")]
+    for image in page["images"]:
+        assert image["decoded"] and image["width"] > 100 and image["height"] > 100, image
+        assert image["shown"] > 100, image
+        svg = image["file"] == "outcomes.png"
+        assert image["src"].startswith("data:image/svg+xml" if svg else "data:image/png")
+    assert page["scripts"] == 0 and page["handlers"] == []
+    assert SCRIPT in page["text"] and IMG in page["text"]  # shown as text
+    assert "STRESS 6 Code access" in page["text"] and page["height"] > 10000
+    # nothing but the file itself and its data: URIs was requested, and nothing failed
+    urls = [e["params"]["request"]["url"] for e in browser.events
+            if e["method"] == "Network.requestWillBeSent"]
+    assert urls and all(u.split(":", 1)[0] in ("file", "data", "about") for u in urls), urls
+    assert not [e for e in browser.events if e["method"] == "Network.loadingFailed"]
+    # no console output and no uncaught error, from the protocol and from chromium's own log
+    console = [e["params"] for e in browser.events if e["method"] in (
+        "Runtime.consoleAPICalled", "Runtime.exceptionThrown")]
+    console += [e["params"]["entry"] for e in browser.events if e["method"] ==
+                "Log.entryAdded" and e["params"]["entry"]["level"] == "error"]
+    assert console == []
+    log = (tmp_path / "chromium.log").read_text(encoding="utf-8", errors="replace")
+    assert not [line for line in log.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
+    # a painted page: text, table rules and the page's colours, not a blank sheet
+    colours, white = _colours(shot)
+    assert colours > 100 and white < 0.9, (colours, white)
+    colours, white = _colours(figure)
+    assert colours > 200 and white < 0.95, (colours, white)  # the first figure, drawn
