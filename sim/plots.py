@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from sim.labels import panels
 from sim.results_folder import ResultsData, load_results
 from sim.statistics import kaplan_meier, mean_interval
 
@@ -25,14 +26,8 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
              "#000000")
 FORMATS = ("png", "svg", "pdf")
 
-OUTCOMES = (
-    ("operating_days", "Days operated by the government", "days"),
-    ("refined_kbbl", "Products refined under the government", "thousand bbl"),
-    ("gov_control_final", "Government share of the plant at the horizon", "share of sectors"),
-    ("min_supply_days", "Lowest garrison stock", "days of supply"),
-    ("helicopters_lost", "Helicopters lost", "aircraft"),
-    ("supplies_delivered_t", "Supplies delivered by air", "tonnes"),
-)
+OUTCOMES = panels(("operating_days", "refined_kbbl", "gov_control_final", "min_supply_days",
+                   "helicopters_lost", "supplies_delivered_t"))
 EVENTS = (
     ("garrison_fall_day", "Garrison still holding", "share of replications with the garrison"
      " holding"),
@@ -99,26 +94,29 @@ def outcome_distributions(data: ResultsData) -> Figure:
     return fig
 
 
+def _km_panel(ax: Axes, data: ResultsData, metric: str, title: str, ylabel: str) -> None:
+    """Kaplan-Meier curve and 95% band of an event day, one per scenario."""
+    for i, name in enumerate(data.scenarios):
+        days, horizon = data.metrics[name][metric], data.horizon[name]
+        happened = ~np.isnan(days)
+        km = kaplan_meier(np.where(happened, days, horizon), happened)
+        t = np.append(km["time"], horizon)  # carry the last value on to the horizon
+        low, high, surv = (np.append(km[k], km[k][-1]) for k in ("low", "high", "survival"))
+        ax.fill_between(t, low, high, step="post", alpha=0.15, color=colour(i), linewidth=0)
+        ax.step(t, surv, where="post", color=colour(i), label=name)
+    ax.set_title(f"{title} (Kaplan-Meier, 95% band)", fontsize=10)
+    ax.set_xlabel("day of the scenario")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+
+
 def survival_curves(data: ResultsData) -> Figure:
     """Kaplan-Meier curves with 95% bands: garrison survival, siege lifting, first operation."""
     fig = Figure(figsize=(15, 4.8), layout="constrained")
     axes = fig.subplots(1, 3)
-    for ax, (metric, title, ylabel) in zip(axes, EVENTS, strict=True):
-        for i, name in enumerate(data.scenarios):
-            days = data.metrics[name][metric]
-            horizon = data.horizon[name]
-            happened = ~np.isnan(days)
-            km = kaplan_meier(np.where(happened, days, horizon), happened)
-            t = np.append(km["time"], horizon)
-            step = lambda y: np.append(y, y[-1])  # noqa: E731 - carry the last value on
-            ax.fill_between(t, step(km["low"]), step(km["high"]), step="post", alpha=0.15,
-                            color=colour(i), linewidth=0)
-            ax.step(t, step(km["survival"]), where="post", color=colour(i), label=name)
-        ax.set_title(f"{title} (Kaplan-Meier, 95% band)", fontsize=10)
-        ax.set_xlabel("day of the scenario")
-        ax.set_ylabel(ylabel)
-        ax.set_ylim(-0.02, 1.02)
-        ax.grid(alpha=0.3)
+    for ax, event in zip(axes, EVENTS, strict=True):
+        _km_panel(ax, data, *event)
     axes[0].legend(fontsize=8)
     return fig
 
@@ -127,43 +125,33 @@ def garrison_survival(data: ResultsData) -> Figure:
     """The garrison's survival curve alone, the headline figure of a run."""
     fig = Figure(figsize=(8, 5), layout="constrained")
     ax = fig.subplots()
-    metric, title, ylabel = EVENTS[0]
-    for i, name in enumerate(data.scenarios):
-        days, horizon = data.metrics[name][metric], data.horizon[name]
-        happened = ~np.isnan(days)
-        km = kaplan_meier(np.where(happened, days, horizon), happened)
-        t = np.append(km["time"], horizon)
-        ax.fill_between(t, np.append(km["low"], km["low"][-1]),
-                        np.append(km["high"], km["high"][-1]), step="post", alpha=0.15,
-                        color=colour(i), linewidth=0)
-        ax.step(t, np.append(km["survival"], km["survival"][-1]), where="post",
-                color=colour(i), label=name)
-    ax.set_xlabel("day of the scenario")
-    ax.set_ylabel(ylabel)
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_title(f"{title} (Kaplan-Meier, 95% band)")
+    _km_panel(ax, data, *EVENTS[0])
     ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
     return fig
+
+
+def _fan_panel(ax: Axes, data: ResultsData, series: str, title: str, unit: str) -> None:
+    """Median and 5-95% band of a daily series, one per scenario."""
+    for i, name in enumerate(data.scenarios):
+        bands = data.bands[name].get(series)
+        if not bands:
+            continue
+        days = np.arange(1, len(bands["p50"]) + 1)
+        ax.fill_between(days, bands["p5"], bands["p95"], color=colour(i), alpha=0.15,
+                        linewidth=0)
+        ax.plot(days, bands["p50"], color=colour(i), label=name)
+    ax.set_title(f"{title}: median, 5-95% band", fontsize=10)
+    ax.set_xlabel("day of the scenario")
+    ax.set_ylabel(unit)
+    ax.grid(alpha=0.3)
 
 
 def fan_charts(data: ResultsData) -> Figure:
     """Median and 5-95% band of each daily series, per scenario."""
     fig = Figure(figsize=(15, 8.5), layout="constrained")
     axes = fig.subplots(2, 3).ravel()
-    for ax, (series, title, unit) in zip(axes, FANS, strict=False):
-        for i, name in enumerate(data.scenarios):
-            bands = data.bands[name].get(series)
-            if not bands:
-                continue
-            days = np.arange(1, len(bands["p50"]) + 1)
-            ax.fill_between(days, bands["p5"], bands["p95"], color=colour(i), alpha=0.15,
-                            linewidth=0)
-            ax.plot(days, bands["p50"], color=colour(i), label=name)
-        ax.set_title(f"{title}: median, 5-95% band", fontsize=10)
-        ax.set_xlabel("day of the scenario")
-        ax.set_ylabel(unit)
-        ax.grid(alpha=0.3)
+    for ax, fan in zip(axes, FANS, strict=False):
+        _fan_panel(ax, data, *fan)
     axes[0].legend(fontsize=8)
     axes[-1].set_axis_off()
     return fig
@@ -173,17 +161,8 @@ def daily_bands(data: ResultsData) -> Figure:
     """Government control and garrison stock: the two daily series a reader looks at first."""
     fig = Figure(figsize=(13, 4.8), layout="constrained")
     axes = fig.subplots(1, 2)
-    for ax, (series, title, unit) in zip(axes, FANS[:2], strict=True):
-        for i, name in enumerate(data.scenarios):
-            bands = data.bands[name][series]
-            days = np.arange(1, len(bands["p50"]) + 1)
-            ax.fill_between(days, bands["p5"], bands["p95"], color=colour(i), alpha=0.15,
-                            linewidth=0)
-            ax.plot(days, bands["p50"], color=colour(i), label=name)
-        ax.set_title(f"{title}: median, 5-95% band", fontsize=10)
-        ax.set_xlabel("day of the scenario")
-        ax.set_ylabel(unit)
-        ax.grid(alpha=0.3)
+    for ax, fan in zip(axes, FANS[:2], strict=True):
+        _fan_panel(ax, data, *fan)
     axes[0].legend(fontsize=8)
     return fig
 

@@ -34,6 +34,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim.batch import BatchResult, ScenarioRuns, run_batch
+from sim.labels import METRIC_LABELS, panels
 from sim.loading import ScenarioError, load_scenario
 from sim.recorder import EVENT_DAY_METRICS, METRICS
 from sim.statistics import BINARY_METRICS, describe
@@ -41,30 +42,9 @@ from sim.statistics import BINARY_METRICS, describe
 # Metrics reported per point: every metric that is defined in every replication.
 SWEEP_METRICS = tuple(m for m in METRICS if m not in EVENT_DAY_METRICS)
 # Panels of the figure: metric, title, unit.
-MAIN_METRICS = (
-    ("operating_days", "Days operated by the government", "days"),
-    ("garrison_held", "Garrison holds to the horizon", "share of runs"),
-    ("helicopters_lost", "Helicopters lost", "aircraft"),
-    ("supplies_delivered_t", "Supplies delivered by air", "tonnes"),
-    ("refined_kbbl", "Products refined under the government", "thousand bbl"),
-    ("gov_control_final", "Government share of the plant at the horizon", "share"),
-)
-UNITS = {
-    "operable_days": "days",
-    "operating_days": "days",
-    "refined_kbbl": "thousand bbl",
-    "insurgent_operating_days": "days",
-    "operating_at_horizon": "share of runs",
-    "garrison_held": "share of runs",
-    "gov_control_final": "share",
-    "helicopters_lost": "aircraft",
-    "sorties_flown": "sorties",
-    "supplies_delivered_t": "tonnes",
-    "supplies_lost_t": "tonnes",
-    "min_supply_days": "days of supply",
-    "refinery_damage_final": "share of capacity",
-    "villages_retaken": "areas",
-}
+MAIN_METRICS = panels(("operating_days", "garrison_held", "helicopters_lost",
+                       "supplies_delivered_t", "refined_kbbl", "gov_control_final"))
+UNITS = {metric: unit for metric, (_, unit) in METRIC_LABELS.items()}
 CSV_COLUMNS = ("metric", "mean", "ci_low", "ci_high", "n", "ci_method")
 LINE, BAND, MARK = "#0072B2", "#56B4E9", "#D55E00"  # Okabe-Ito blue, sky blue, vermillion
 ANNOTATE_MAX_CELLS = 64  # heatmaps up to this size print each cell's mean

@@ -323,7 +323,7 @@ def test_heatmap_figure_of_a_2d_sweep() -> None:
     assert [t.get_text() for t in held.get_xticklabels()] == ["0.0", "1.0", "2.0"]
     assert [t.get_text() for t in held.get_yticklabels()] == ["1", "2"]
     colourbars = [ax.get_ylabel() for ax in fig.axes if not ax.images and ax.get_ylabel()]
-    assert "mean garrison_held (share of runs)" in colourbars
+    assert "mean garrison_held (share of replications)" in colourbars
     marks = [ln for ln in held.get_lines() if "crosses" in str(ln.get_label())]
     np.testing.assert_allclose(marks[0].get_xydata(), [[1.5, 0.0]])  # row 0, between cells
 
