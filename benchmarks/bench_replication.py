@@ -19,8 +19,8 @@ For each scenario file the script
 4. times the bare loop: ONE process yielding ``env.timeout(1.0)`` until it has
    produced as many events as the R replications did (best of ``--repeat``).
    A secondary bare loop, 8 processes each drawing its gaps with
-   ``Generator.exponential`` (one scalar numpy draw per event, as the model's
-   mechanisms do), shows how much of the gap scalar draws alone explain.
+   ``Generator.exponential`` (one scalar numpy draw per event, which the model's
+   streams avoid by drawing in blocks), shows what scalar draws alone would cost.
 
 Usage::
 

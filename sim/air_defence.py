@@ -23,7 +23,11 @@ class AirDefence:
         self.world = world
         self.spec = spec = world.scenario.air_defence
         self.hit_prob = spec.hit_prob
-        self.rng = streams("air_defence.reinforcement")
+        rate = spec.team_reinforcement_per_day
+        # One Poisson draw a day whatever happens: numpy makes them all at once.
+        self._arrivals = (streams.iid("air_defence.reinforcement", "poisson", rate,
+                                      expected=world.scenario.horizon_days)
+                          if rate > 0.0 else None)
         self.loss_prob = 0.0
         self._recompute()
         if spec.improved_from_day is not None:
@@ -50,10 +54,9 @@ class AirDefence:
             self._recompute()
 
     def end_of_day(self) -> None:
-        rate = self.spec.team_reinforcement_per_day
-        if rate > 0.0:
-            w = self.world
-            arrived = int(self.rng.poisson(rate))
+        if self._arrivals is not None:
+            arrived = self._arrivals()
             if arrived:
+                w = self.world
                 w.aa_teams = min(self.spec.max_teams, w.aa_teams + arrived)
                 self._recompute()

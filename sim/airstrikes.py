@@ -11,6 +11,8 @@ and then damages it with probability ``plant_damage_prob``.
 
 from __future__ import annotations
 
+from math import log
+
 from sim.air_defence import AirDefence
 from sim.rng import Streams
 from sim.world import INS, World
@@ -25,33 +27,38 @@ class Airstrikes:
         self.spec = spec = world.scenario.airstrikes
         if spec.strikes_per_day > 0.0:
             self.rng = streams("airstrikes")
-            self.kills_rng = streams("airstrikes.kills")
+            effective = spec.strikes_per_day * (1.0 - spec.coordination_failure_prob)
+            self.kills = streams.iid("airstrikes.kills", "poisson",
+                                     spec.kills_per_strike * spec.intelligence_factor,
+                                     expected=effective * world.scenario.horizon_days)
             world.env.process(self._strikes())
 
     def _strikes(self):
-        spec, world = self.spec, self.world
-        timeout = world.env.timeout
+        # Strikes are the model's most frequent event: everything the loop reads is local.
+        spec, w, air = self.spec, self.world, self.air
+        timeout = w.env.timeout
         if spec.start_day > 0.0:
             yield timeout(spec.start_day)
         mean_gap = 1.0 / spec.strikes_per_day
-        rng = self.rng
+        rnd, kills = self.rng.random, self.kills
+        wasted, team_kill = spec.coordination_failure_prob, (
+            spec.team_kill_prob * spec.intelligence_factor)
+        inside, plant_damage = spec.inside_plant_share, spec.plant_damage_prob
+        low, high = spec.damage_per_hit.low, spec.damage_per_hit.high
+        held, n_sectors = w.held, w.n_sectors
         while True:
-            yield timeout(rng.exponential(mean_gap))
-            self.strike()
-
-    def strike(self) -> None:
-        spec, w, rng = self.spec, self.world, self.rng
-        u_wasted, u_team, u_inside, u_damage = rng.random(), rng.random(), rng.random(), (
-            rng.random())
-        size = rng.uniform(spec.damage_per_hit.low, spec.damage_per_hit.high)
-        if u_wasted < spec.coordination_failure_prob:
-            return
-        kills = int(self.kills_rng.poisson(spec.kills_per_strike * spec.intelligence_factor))
-        w.besiegers = max(0, w.besiegers - kills)
-        if u_team < spec.team_kill_prob * spec.intelligence_factor:
-            self.air.destroy_team()
-        if u_inside < spec.inside_plant_share * w.plant_share(INS) and (
-                u_damage < spec.plant_damage_prob):
-            if w.recorder.trace is not None:
-                w.recorder.note(w.env.now, "damage", f"airstrike damages the plant (+{size:.2f})")
-            w.add_damage(size)
+            yield timeout(-mean_gap * log(1.0 - rnd()))  # Stream.exponential(mean_gap), inlined
+            # Every strike draws the same five numbers, whatever happens next.
+            u_wasted, u_team, u_inside, u_damage = rnd(), rnd(), rnd(), rnd()
+            size = low + (high - low) * rnd()  # Uniform(damage_per_hit)
+            if u_wasted < wasted:
+                continue
+            besiegers = w.besiegers - kills()
+            w.besiegers = besiegers if besiegers > 0 else 0
+            if u_team < team_kill:
+                air.destroy_team()
+            if u_damage < plant_damage and u_inside < inside * (held[INS] / n_sectors):
+                if w.recorder.trace is not None:
+                    w.recorder.note(w.env.now, "damage",
+                                    f"airstrike damages the plant (+{size:.2f})")
+                w.add_damage(size)

@@ -17,7 +17,7 @@ prize. Besiegers who lose a sector may sabotage the plant as they withdraw.
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable
 
 from sim.engagement import fight
 from sim.rng import Streams
@@ -39,23 +39,20 @@ class Assaults:
         self.counter_outcomes = streams("counterattacks.outcomes")
         self.clash_outcomes = streams("clashes.outcomes")
         self.damage_rng = streams("assaults.damage")
-        env = world.env
-        if self.bes.attack_rate_per_day > 0.0:
-            env.process(self._arrivals(self.bes.attack_rate_per_day,
-                                       streams("assaults.arrivals"), self.assault))
-        if self.bes.clash_rate_per_day > 0.0:
-            env.process(self._arrivals(self.bes.clash_rate_per_day,
-                                       streams("clashes"), self.clash))
-        if self.eng.counterattack_rate_per_day > 0.0:
-            env.process(self._arrivals(self.eng.counterattack_rate_per_day,
-                                       streams("counterattacks"), self.counterattack))
+        processes = ((self.bes.attack_rate_per_day, "assaults.arrivals", self.assault),
+                     (self.bes.clash_rate_per_day, "clashes", self.clash),
+                     (self.eng.counterattack_rate_per_day, "counterattacks", self.counterattack))
+        for rate, name, action in processes:
+            if rate > 0.0:
+                gaps = streams.iid(name, "exponential", 1.0 / rate,
+                                   expected=rate * s.horizon_days)
+                world.env.process(self._arrivals(gaps, action))
 
-    def _arrivals(self, rate: float, rng: np.random.Generator, action):
+    def _arrivals(self, gaps: Callable[[], float], action: Callable[[], None]):
         timeout = self.world.env.timeout
         world = self.world
-        mean_gap = 1.0 / rate
         while world.garrison_alive:
-            yield timeout(rng.exponential(mean_gap))
+            yield timeout(gaps())
             if world.garrison_alive:
                 action()
 
@@ -125,8 +122,8 @@ class Assaults:
         w.fighting_today = True
         p = self.bes.clash_casualty_prob
         rng = self.clash_outcomes
-        w.troops -= int(rng.binomial(w.troops, p))
-        w.besiegers -= int(rng.binomial(w.besiegers, p))
+        w.troops -= rng.binomial(w.troops, p)
+        w.besiegers -= rng.binomial(w.besiegers, p)
         if w.troops <= 0:
             w.garrison_falls("worn down")
 

@@ -23,6 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from sim.rng import Stream
+
 
 class Outcome(NamedTuple):
     attacker_won: bool
@@ -51,8 +53,9 @@ def expected_losses(attackers: float, defenders: float, advantage: float,
             defenders * casualty_rate * attackers / power)
 
 
-def fight(rng: np.random.Generator, attackers: int, defenders: int, defender_fitness: float,
-          advantage: float, decisiveness: float, casualty_rate: float) -> Outcome:
+def fight(rng: Stream | np.random.Generator, attackers: int, defenders: int,
+          defender_fitness: float, advantage: float, decisiveness: float,
+          casualty_rate: float) -> Outcome:
     """Draw one engagement; ``defender_fitness`` (0..1) scales the defenders' power."""
     effective = defenders * defender_fitness
     p_win = attacker_win_prob(attackers, effective, advantage, decisiveness)

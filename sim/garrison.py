@@ -36,27 +36,27 @@ class GarrisonSupply:
         need = w.troops * self.quiet_t
         return w.supplies_t / need if need > 0.0 else math.inf
 
-    def end_of_day(self) -> None:
+    def end_of_day(self) -> float:
+        """Settle the day's rations; return the supply days left (the day clock's sample)."""
         w = self.world
         if not w.garrison_alive:
-            return
-        self._settle_day()
-        if w.garrison_alive:
-            self.min_supply_days = min(self.min_supply_days, self.supply_days())
-
-    def _settle_day(self) -> None:
-        w = self.world
+            return 0.0
         if w.siege_lifted:
             w.supplies_t = max(w.supplies_t, self.initial_stock)
             w.starving_days = 0.0
-            return
-        need = w.troops * (self.fighting_t if w.fighting_today else self.quiet_t)
-        if w.supplies_t >= need:
-            w.supplies_t -= need
-            w.starving_days = 0.0
-            return
-        shortfall = 1.0 - w.supplies_t / need
-        w.supplies_t = 0.0
-        w.starving_days += shortfall
-        if w.starving_days >= self.collapse_after - 1e-9:
-            w.garrison_falls("collapsed without supplies")
+        else:
+            need = w.troops * (self.fighting_t if w.fighting_today else self.quiet_t)
+            if w.supplies_t >= need:
+                w.supplies_t -= need
+                w.starving_days = 0.0
+            else:
+                shortfall = 1.0 - w.supplies_t / need
+                w.supplies_t = 0.0
+                w.starving_days += shortfall
+                if w.starving_days >= self.collapse_after - 1e-9:
+                    w.garrison_falls("collapsed without supplies")
+                    return 0.0
+        days = self.supply_days()
+        if days < self.min_supply_days:
+            self.min_supply_days = days
+        return days

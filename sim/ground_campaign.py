@@ -15,7 +15,9 @@ A garrison that has already fallen is not relieved.
 
 from __future__ import annotations
 
-from sim.rng import Streams
+from collections.abc import Callable
+
+from sim.rng import Stream, Streams
 from sim.world import GOV, INS, World
 
 
@@ -31,8 +33,11 @@ class GroundCampaign:
         self._relieved = False
         if self.route:
             world.env.process(self._advance(streams("ground_campaign")))
-            if spec.insurgent_retake_rate_per_day > 0.0:
-                world.env.process(self._retakes(streams("ground_campaign.retakes")))
+            rate = spec.insurgent_retake_rate_per_day
+            if rate > 0.0:
+                gaps = streams.iid("ground_campaign.retakes", "exponential", 1.0 / rate,
+                                   expected=rate * world.scenario.horizon_days)
+                world.env.process(self._retakes(gaps))
 
     def front(self) -> int | None:
         """Position in the route of the first area the government does not hold."""
@@ -48,7 +53,7 @@ class GroundCampaign:
         return sum(1 for area, was in zip(self.route, self.start_holders, strict=True)
                    if holder[area] == GOV and was != GOV)
 
-    def _advance(self, rng):
+    def _advance(self, rng: Stream):
         spec, world = self.spec, self.world
         env = world.env
         mean = spec.mean_days_per_area * spec.coordination_factor
@@ -89,15 +94,14 @@ class GroundCampaign:
             world.troops += world.scenario.garrison.relief_troops
         world.changed()
 
-    def _retakes(self, rng):
+    def _retakes(self, gaps: Callable[[], float]):
         world = self.world
         env = world.env
-        mean_gap = 1.0 / self.spec.insurgent_retake_rate_per_day
         holder = world.holder
         if self.spec.start_day > 0.0:
             yield env.timeout(self.spec.start_day)
         while True:
-            yield env.timeout(rng.exponential(mean_gap))
+            yield env.timeout(gaps())
             held = [a for a in self.route if holder[a] == GOV]
             if not held:
                 continue

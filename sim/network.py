@@ -7,9 +7,7 @@ process (sabotage) and each is repaired after a uniform random time.
 
 from __future__ import annotations
 
-import numpy as np
-
-from sim.rng import Streams
+from sim.rng import Stream, Streams
 from sim.scenario import REFINERY, Link
 from sim.world import World
 
@@ -58,7 +56,7 @@ class Network:
                     out += link.kbbl_day
         return crude, out
 
-    def _sabotage(self, link: NetworkLink, rate: float, rng: np.random.Generator):
+    def _sabotage(self, link: NetworkLink, rate: float, rng: Stream):
         env, world = self.world.env, self.world
         repair = link.spec.repair_days
         while True:

@@ -1,9 +1,10 @@
 """What one replication records: event counters, one sample a day, and an optional trace.
 
-Mechanisms bump plain counters as events happen; the daily series are written
-once a day by the day clock into preallocated arrays, never per event. The
-trace (a dated event log) exists only when asked for, so a normal run pays one
-``is None`` test per notable event and nothing else.
+Mechanisms bump plain counters as events happen; the daily series are sampled
+once a day by the day clock, never per event, by extending one flat list
+(writing a column of a numpy array costs several times more) that becomes an
+array once, at the end. The trace (a dated event log) exists only when asked
+for, so a normal run pays one ``is None`` test per notable event and nothing else.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class Recorder:
 
     def __init__(self, horizon_days: int, trace: bool = False) -> None:
         self.horizon = horizon_days
-        self.daily = np.full((len(DAILY), horizon_days), np.nan)
+        self.samples: list[float] = []  # the days so far, each as len(DAILY) values in order
         self.trace: list[TraceEntry] | None = [] if trace else None
         self.helicopters_lost = 0
         self.sorties_flown = 0
@@ -95,5 +96,12 @@ class Recorder:
         if self.trace is not None:
             self.note(time, "ground", "road to the refinery open: siege lifted")
 
-    def record_day(self, day: int, values: tuple[float, ...]) -> None:
-        self.daily[:, day] = values
+    @property
+    def daily(self) -> np.ndarray:
+        """The daily series, ``(len(DAILY), horizon)``; NaN for days not yet sampled."""
+        out = np.full((len(DAILY), self.horizon), np.nan)
+        days = len(self.samples) // len(DAILY)
+        if days:
+            flat = np.fromiter(self.samples, dtype=float, count=days * len(DAILY))
+            out[:, :days] = flat.reshape(days, len(DAILY)).T
+        return out

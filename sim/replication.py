@@ -56,25 +56,33 @@ class Replication:
         Airstrikes(world, streams, self.air_defence)
         self.assaults = Assaults(world, streams)
         self.campaign = GroundCampaign(world, streams)
-        self._reinforcement_rng = streams("besiegers.reinforcement")
+        bes = scenario.besiegers
+        # One Poisson draw a day whatever happens: numpy makes them all at once.
+        self._reinforcements = (
+            streams.iid("besiegers.reinforcement", "poisson", bes.reinforcement_per_day,
+                        expected=scenario.horizon_days)
+            if bes.reinforcement_per_day > 0.0 else None)
         world.changed()  # first look at operability, at t = 0
         self.clock = env.process(self._day_clock())
 
     def _day_clock(self):
-        w, rec = self.world, self.recorder
+        w = self.world
         timeout = self.env.timeout
-        bes = self.scenario.besiegers
+        cap = self.scenario.besiegers.max_strength
+        reinforcements = self._reinforcements
         gov, garrison, air = self.government, self.garrison, self.air_defence
-        for day in range(self.scenario.horizon_days):
+        held, n_sectors = w.held, w.n_sectors
+        sample = self.recorder.samples.extend  # one day's values, in DAILY order
+        for _ in range(self.scenario.horizon_days):
             yield timeout(1.0)
-            garrison.end_of_day()
+            supply_days = garrison.end_of_day()
             air.end_of_day()
-            if bes.reinforcement_per_day > 0.0:
-                arrived = int(self._reinforcement_rng.poisson(bes.reinforcement_per_day))
-                w.besiegers = min(bes.max_strength, w.besiegers + arrived)
+            if reinforcements is not None:
+                besiegers = w.besiegers + reinforcements()
+                w.besiegers = besiegers if besiegers < cap else cap
             w.fighting_today = False
-            rec.record_day(day, (w.plant_share(GOV), garrison.supply_days(), w.troops,
-                                 w.besiegers, gov.state, air.loss_prob))
+            sample((held[GOV] / n_sectors, supply_days, w.troops, w.besiegers, gov.state,
+                    air.loss_prob))
 
     def run(self) -> ReplicationResult:
         self.env.run(until=self.clock)

@@ -17,10 +17,8 @@ from __future__ import annotations
 import math
 from collections import deque
 
-import numpy as np
-
 from sim.air_defence import AirDefence
-from sim.rng import Streams
+from sim.rng import Stream, Streams
 from sim.scenario import SupplyOperator
 from sim.world import GOV, World
 
@@ -36,8 +34,7 @@ class SupplyFlights:
                 world.env.process(self._fly(op, streams(f"flights.{op.name}"),
                                             streams(f"flights.{op.name}.bundles")))
 
-    def _fly(self, op: SupplyOperator, rng: np.random.Generator,
-             bundle_rng: np.random.Generator):
+    def _fly(self, op: SupplyOperator, rng: Stream, bundle_rng: Stream):
         world, env, rec, air = self.world, self.world.env, self.world.recorder, self.air
         timeout = env.timeout
         helicopter = op.kind == "helicopter"
@@ -45,12 +42,13 @@ class SupplyFlights:
         end = math.inf if op.end_day is None else op.end_day
         halt = op.halt
         recent_losses: deque[float] = deque()
-        aircraft = op.aircraft
+        aircraft, per_aircraft = op.aircraft, op.sorties_per_aircraft_day
+        rnd = rng.random
         if op.start_day > 0.0:
             yield timeout(op.start_day)
         while aircraft > 0 and world.garrison_alive:
-            gap = rng.standard_exponential() / (aircraft * op.sorties_per_aircraft_day)
-            u_loss = rng.random()
+            gap = -math.log(1.0 - rnd()) / (aircraft * per_aircraft)  # Exp(1) / fleet rate
+            u_loss = rnd()
             yield timeout(gap)
             now = env.now
             if now >= end or not world.garrison_alive:
@@ -78,7 +76,7 @@ class SupplyFlights:
                 delivered = cargo
             else:
                 p_in = op.accuracy * world.plant_share(GOV) ** op.perimeter_exponent
-                delivered = int(bundle_rng.binomial(op.bundles, p_in)) * op.bundle_t
+                delivered = bundle_rng.binomial(op.bundles, p_in) * op.bundle_t
             world.supplies_t += delivered
             rec.supplies_delivered_t += delivered
             rec.supplies_lost_t += cargo - delivered

@@ -6,6 +6,10 @@ hot path reads them millions of times). Whenever something that decides whether
 the refinery can run changes (an area's holder, a link, damage, the garrison),
 the mechanism calls :meth:`World.changed`, and the refinery's operators
 re-evaluate at once instead of polling.
+
+Areas change hands only through :meth:`World.set_holder` and
+:meth:`World.garrison_falls`, which keep a count of the sectors each side holds:
+the shares of the plant are read on many events and never need a sum.
 """
 
 from __future__ import annotations
@@ -35,7 +39,9 @@ class World:
         "env",
         "fighting_today",
         "garrison_alive",
+        "held",
         "holder",
+        "is_sector",
         "n_sectors",
         "recorder",
         "scenario",
@@ -55,17 +61,20 @@ class World:
         self.holder = [HOLDER_CODE[a.holder] for a in scenario.areas]
         # Sectors are listed from the garrison's last stand (first) to the outer edge (last).
         self.sector_ids = [i for i, a in enumerate(scenario.areas) if a.kind == "sector"]
+        self.is_sector = [a.kind == "sector" for a in scenario.areas]
         self.n_sectors = len(self.sector_ids)
+        # Sectors held by each side (indexed GOV, INS, CONTESTED).
+        self.held = [0, 0, 0]
+        for i in self.sector_ids:
+            self.held[self.holder[i]] += 1
         self.troops = scenario.garrison.troops
         self.supplies_t = scenario.garrison.supplies_t
         self.starving_days = 0.0
-        self.garrison_alive = self.troops > 0 and self.sectors_held(GOV) > 0
+        self.garrison_alive = self.troops > 0 and self.held[GOV] > 0
         if not self.garrison_alive:  # no garrison from the start: nobody holds for the government
             recorder.garrison_fall_day = 0.0
             self.troops = 0
-            for i in self.sector_ids:
-                if self.holder[i] == GOV:
-                    self.holder[i] = INS
+            self._sectors_to_besiegers()
         self.besiegers = scenario.besiegers.strength
         self.aa_teams = scenario.air_defence.teams
         self.damage = scenario.refinery.initial_damage
@@ -84,12 +93,11 @@ class World:
 
     # -- control of the plant ----------------------------------------------------------
     def sectors_held(self, side: int) -> int:
-        holder = self.holder
-        return sum(1 for i in self.sector_ids if holder[i] == side)
+        return self.held[side]
 
     def plant_share(self, side: int) -> float:
         """Share of the plant's sectors that ``side`` holds (0..1)."""
-        return self.sectors_held(side) / self.n_sectors
+        return self.held[side] / self.n_sectors
 
     def outermost_sector(self, side: int) -> int | None:
         """The sector of ``side`` nearest the edge: the next one an attacker takes."""
@@ -109,8 +117,12 @@ class World:
 
     def set_holder(self, area: int, side: int) -> None:
         """Hand an area to ``side`` and tell the operators."""
-        if self.holder[area] != side:
+        was = self.holder[area]
+        if was != side:
             self.holder[area] = side
+            if self.is_sector[area]:
+                self.held[was] -= 1
+                self.held[side] += 1
             self.changed()
 
     def add_damage(self, amount: float) -> None:
@@ -127,11 +139,16 @@ class World:
         self.siege_lifted = False  # nobody left to relieve
         self.troops = 0  # killed, captured or withdrawn: no longer a garrison
         self.recorder.garrison_fell(self.env.now, cause)
+        self._sectors_to_besiegers()
+        self.changed()
+
+    def _sectors_to_besiegers(self) -> None:
         holder = self.holder
         for i in self.sector_ids:
             if holder[i] == GOV:
                 holder[i] = INS
-        self.changed()
+        self.held[INS] += self.held[GOV]
+        self.held[GOV] = 0
 
     def effective_defenders(self) -> float:
         """Garrison combat strength: troops weakened linearly by days without supplies."""
