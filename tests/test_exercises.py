@@ -196,7 +196,7 @@ def test_instructor_notes_are_not_stale() -> None:
     assert found, "the notes carry no fingerprint"
     assert found.group(1) == GEN.fingerprint(), (
         "docs/exercises/INSTRUCTOR-NOTES.md is stale (an exercise command, a scenario file it "
-        "reads or the generator changed): run .venv/bin/python "
+        "reads, the generator or the package source changed): run .venv/bin/python "
         "docs/exercises/make_instructor_notes.py")
 
 

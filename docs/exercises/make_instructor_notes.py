@@ -115,7 +115,8 @@ def scenario_files(commands: list[str]) -> list[Path]:
 
 
 def fingerprint() -> str:
-    """sha256 of the inputs of the notes: the commands, the scenario files, this script."""
+    """sha256 of the inputs of the notes: the commands, the scenario files, this script and
+    the package source (a change to the model changes the numbers students get)."""
     h = hashlib.sha256()
     commands: list[str] = []
     for path in exercise_files():
@@ -128,11 +129,14 @@ def fingerprint() -> str:
         h.update(path.read_bytes())
     h.update(b"generator\n")
     h.update(Path(__file__).resolve().read_bytes())
+    for path in sorted((REPO / "sim").glob("*.py")):
+        h.update(f"source {path.name}\n".encode())
+        h.update(path.read_bytes())
     return h.hexdigest()
 
 
 def model_fingerprint() -> str:
-    """sha256 of the package source (informative only: not checked by the tests)."""
+    """Short sha256 of the package source (also part of :func:`fingerprint`)."""
     h = hashlib.sha256()
     for path in sorted((REPO / "sim").glob("*.py")):
         h.update(path.name.encode())
@@ -975,7 +979,7 @@ def main() -> None:
         f"- Package version: baiji-sim {package_version()}",
         f"- Generated on: {dt.date.today().isoformat()}",
         f"- Run time: {elapsed:.0f} s for {n_commands} commands on {os.cpu_count()} cores",
-        f"- Model source fingerprint (sim/*.py, informative): `{model_fingerprint()}`",
+        f"- Model source fingerprint (sim/*.py): `{model_fingerprint()}`",
         f"- {status}",
         "",
         "Numbers are means or shares with their 95% interval in brackets. Shares of "
