@@ -18,6 +18,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
@@ -157,20 +158,43 @@ def local_pool(workers: int) -> Executor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
 
 
+def chunk_sizes(replications: int, workers: int, largest: int = 100, smallest: int = 8
+                ) -> list[int]:
+    """Guided self-scheduling: each chunk takes 1/(2 x workers) of what is left.
+
+    Chunks shrink towards the end, so the workers finish together instead of
+    one idling while another runs the last big chunk; early chunks are large
+    (at most ``largest``) so start-up and transfer are paid rarely.
+    """
+    sizes, left = [], replications
+    while left > 0:
+        size = min(left, largest, max(smallest, math.ceil(left / (2 * workers))))
+        sizes.append(size)
+        left -= size
+    return sizes
+
+
 def plan_chunks(n_scenarios: int, replications: int, seed: int, workers: int,
-                chunk_size: int | None = None, start: int = 0) -> list[_Chunk]:
+                chunk_size: int | None = None, start: int = 0,
+                sizes: Sequence[int] | None = None) -> list[_Chunk]:
     """Replications start..start+replications-1 of each scenario, cut into chunks.
 
-    A chunk is the unit of work sent to a worker, so start-up and transfer are
-    paid per chunk; about eight chunks per worker keep the load balanced.
+    A chunk is the unit of work sent to a worker. ``sizes`` (or a fixed
+    ``chunk_size``) fixes the cut; by default :func:`chunk_sizes`. The cut never
+    changes the numbers: replication i always has the same seed.
     """
     seeds = replication_seeds(seed, replications, start)
-    if chunk_size is None:
-        chunk_size = max(1, min(100, math.ceil(replications * n_scenarios / (workers * 8))))
+    if sizes is None:
+        sizes = ([chunk_size] * math.ceil(replications / chunk_size) if chunk_size
+                 else chunk_sizes(replications, workers))
+    offsets = [0]
+    for size in sizes:
+        offsets.append(offsets[-1] + size)
     return [
-        _Chunk(si, start + offset, seeds[offset:offset + chunk_size])
+        _Chunk(si, start + a, seeds[a:min(b, replications)])
         for si in range(n_scenarios)
-        for offset in range(0, replications, chunk_size)
+        for a, b in pairwise(offsets)
+        if a < replications
     ]
 
 

@@ -30,6 +30,7 @@ from sim.batch import (
     ScenarioRuns,
     _Chunk,
     _ChunkResult,
+    chunk_sizes,
     iter_chunk_results,
     plan_chunks,
 )
@@ -68,19 +69,19 @@ def _load_part(path: Path, scenario_index: int, start: int) -> _ChunkResult:
 
 
 def describe_batch(scenarios: Sequence[Scenario], replications: int, seed: int,
-                   chunk_size: int) -> dict[str, Any]:
-    return {"seed": seed, "replications": replications, "chunk_size": chunk_size,
+                   sizes: list[int]) -> dict[str, Any]:
+    return {"seed": seed, "replications": replications, "chunk_sizes": sizes,
             "scenarios": [s.model_dump(mode="json") for s in scenarios]}
 
 
-def read_batch(out: Path) -> tuple[list[Scenario], int, int, int]:
-    """(scenarios, replications, seed, chunk size) of an unfinished batch in ``out``."""
+def read_batch(out: Path) -> tuple[list[Scenario], int, int, list[int]]:
+    """(scenarios, replications, seed, chunk sizes) of an unfinished batch in ``out``."""
     path = out / PARTS / BATCH_FILE
     if not path.exists():
         raise ResumeError(f"{out}: no unfinished batch here (no {PARTS}/{BATCH_FILE})")
     data = json.loads(path.read_text(encoding="utf-8"))
     scenarios = [validate(s, path) for s in data["scenarios"]]
-    return scenarios, data["replications"], data["seed"], data["chunk_size"]
+    return scenarios, data["replications"], data["seed"], data["chunk_sizes"]
 
 
 def run_to_folder(
@@ -102,18 +103,17 @@ def run_to_folder(
     interrupted and holds what finished; the parts stay for a resume.
     """
     parts = out / PARTS
-    if resume:
-        scenarios, replications, seed, chunk_size = read_batch(out)
+    if resume:  # the same cut as the first attempt, whatever --workers is now
+        scenarios, replications, seed, sizes = read_batch(out)
     else:
         if parts.exists():
             shutil.rmtree(parts)
-        chunk = plan_chunks(len(scenarios), replications, seed, workers, chunk_size)
-        chunk_size = len(chunk[0].seeds)
+        sizes = ([chunk_size] * -(-replications // chunk_size) if chunk_size
+                 else chunk_sizes(replications, workers))
         parts.mkdir(parents=True)
         (parts / BATCH_FILE).write_text(
-            json.dumps(describe_batch(scenarios, replications, seed, chunk_size)),
-            encoding="utf-8")
-    chunks = plan_chunks(len(scenarios), replications, seed, workers, chunk_size)
+            json.dumps(describe_batch(scenarios, replications, seed, sizes)), encoding="utf-8")
+    chunks = plan_chunks(len(scenarios), replications, seed, workers, sizes=sizes)
     accumulators = [BandAccumulator(s) for s in scenarios]
     finished: dict[tuple[int, int], _ChunkResult] = {}
 
