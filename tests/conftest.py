@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import sys
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -77,3 +81,17 @@ def assert_mean_within(values: list[float] | Any, expected: float, confidence: f
 @pytest.fixture
 def quiet() -> Scenario:
     return scenario()
+
+
+def exercise_generator() -> ModuleType:
+    """docs/exercises/make_instructor_notes.py as a module: its parser of ```sh blocks is
+    what the docs tests and the notes share."""
+    path = Path(__file__).resolve().parent.parent / "docs" / "exercises" / \
+        "make_instructor_notes.py"
+    if "make_instructor_notes" in sys.modules:
+        return sys.modules["make_instructor_notes"]
+    spec = importlib.util.spec_from_file_location("make_instructor_notes", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_instructor_notes"] = module
+    spec.loader.exec_module(module)
+    return module

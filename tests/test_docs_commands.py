@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import exercise_generator
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = [REPO / "README.md", *sorted((REPO / "docs" / "exercises").glob("*.md"))]
@@ -41,22 +42,6 @@ BATCHES = tuple(SMALL_N)
 SKIP: dict[str, str] = {}  # exact command line -> why it is not run
 EXPECTED_EXIT: dict[str, int] = {}  # exact command line -> the exit code the docs show
 TIMEOUT = 300
-
-
-def sh_lines(text: str) -> list[str]:
-    lines: list[str] = []
-    for block in SH_BLOCK.findall(text):
-        pending = ""
-        for raw in block.splitlines():
-            line = raw.strip()
-            if line.endswith("\\"):
-                pending += line[:-1] + " "
-                continue
-            line = (pending + line).strip()
-            pending = ""
-            if line:
-                lines.append(line)
-    return lines
 
 
 def skip_reason(line: str) -> str | None:
@@ -132,7 +117,7 @@ class Ran:
 
 def run_document(doc: Path, tmp: Path) -> list[Ran]:
     """Run the document's commands in order; stop at the first unexpected exit code."""
-    lines = sh_lines(doc.read_text(encoding="utf-8"))
+    lines = exercise_generator().sh_commands(doc.read_text(encoding="utf-8"))
     workers = 2 if any("--workers" in line for line in lines) else 1
     counter = [0]
     done: list[Ran] = []
@@ -164,7 +149,8 @@ def ran_documents(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, list[R
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.relative_to(REPO).as_posix())
 def test_every_sh_command_of_the_document_runs(doc: Path,
                                                ran_documents: dict[Path, list[Ran]]) -> None:
-    lines = [ln for ln in sh_lines(doc.read_text(encoding="utf-8")) if not skip_reason(ln)]
+    commands = exercise_generator().sh_commands(doc.read_text(encoding="utf-8"))
+    lines = [ln for ln in commands if not skip_reason(ln)]
     done = ran_documents[doc]
     for ran in done:
         if ran.proc is None:

@@ -10,13 +10,13 @@ scenario files those commands read and the generator, recomputed here.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import exercise_generator
 
 import sim
 from sim.batch import run_batch
@@ -33,16 +33,7 @@ SEEDED = ("run", "sweep", "sensitivity", "trace")  # subcommands that take --see
 BATCHES = ("run", "sweep", "sensitivity")  # ... and write a results folder
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location(
-        "make_instructor_notes", EXERCISE_DIR / "make_instructor_notes.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("make_instructor_notes", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-GEN = _generator()
+GEN = exercise_generator()
 CLASS_SEED = GEN.CLASS_SEED
 EXERCISES = GEN.exercise_files()
 
