@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 
+import simpy
+
 from sim.network import Network
 from sim.world import GOV, SIDE_NAME, World
 
@@ -120,7 +122,7 @@ class Operation:
             self._token += 1
             self._note(now, "shut down" if was == OPERATING else "restart abandoned")
 
-    def _restart_done(self, event) -> None:
+    def _restart_done(self, event: simpy.Event) -> None:
         if event.value == self._token and self.state == RESTARTING:
             self.accrue(self.world.env.now)
             self._start(self.world.env.now)
