@@ -258,7 +258,10 @@ def run_batch(
 
 
 def _assemble(scenarios: list[Scenario], done: list[_ChunkResult], seed: int,
-              replications: int, interrupted: bool, start: int = 0) -> BatchResult:
+              replications: int, interrupted: bool, start: int = 0,
+              accumulators: list[BandAccumulator] | None = None) -> BatchResult:
+    """Finished chunks as a batch, in replication order. With ``accumulators`` (a streamed
+    batch) the daily series are already folded into bands and are not kept."""
     seeds = dict(zip(range(start, start + replications),
                      replication_seeds(seed, replications, start), strict=True))
     runs, failures = [], []
@@ -267,13 +270,17 @@ def _assemble(scenarios: list[Scenario], done: list[_ChunkResult], seed: int,
         index = [r.start + off for r in parts for off in r.ok]
         h = scenario.horizon_days
         metrics = [r.metrics for r in parts if r.metrics is not None and len(r.metrics)]
-        daily = [r.daily for r in parts if r.daily is not None and len(r.daily)]
+        if accumulators is None:
+            daily = [r.daily for r in parts if r.daily is not None and len(r.daily)]
+            series = np.concatenate(daily) if daily else np.empty((0, len(DAILY), h),
+                                                                  np.float32)
         runs.append(ScenarioRuns(
             scenario=scenario,
             replication=np.array(index, dtype=np.int64),
             seed=np.array([seeds[i] for i in index], dtype=np.uint64),
             metrics=np.concatenate(metrics) if metrics else np.empty((0, len(METRICS))),
-            daily=np.concatenate(daily) if daily else np.empty((0, len(DAILY), h), np.float32),
+            daily=series if accumulators is None else None,
+            accumulator=None if accumulators is None else accumulators[si],
         ))
         for r in parts:
             failures += [Failure(scenario.name, i, s, err) for i, s, err in r.failures]

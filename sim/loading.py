@@ -37,8 +37,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     """Load, merge, override and validate one scenario file."""
     path = Path(path)
     data = _resolve(path, chain=())
-    for item in overrides:
-        _apply_override(data, item, path)
+    apply_overrides(data, overrides, path)
     return validate(data, path)
 
 
@@ -138,6 +137,17 @@ def _named_list(value: Any) -> bool:
         and bool(value)
         and all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in value)
     )
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str],
+                    path: str | Path = "<scenario>") -> None:
+    """Apply ``path.to.key=value`` overrides to raw scenario data, in place.
+
+    For callers that build many variants of one loaded scenario (sensitivity
+    designs) without reading the file again; :func:`validate` the result.
+    """
+    for item in overrides:
+        _apply_override(data, item, Path(path))
 
 
 def _apply_override(data: dict[str, Any], item: str, path: Path) -> None:

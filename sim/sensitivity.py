@@ -67,7 +67,7 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from sim.batch import BatchResult, run_batch
-from sim.loading import ScenarioError, _apply_override, load_scenario, validate
+from sim.loading import ScenarioError, apply_overrides, load_scenario, validate
 from sim.plots import OKABE_ITO
 from sim.provenance import find_provenance, scenario_leaves
 from sim.recorder import EVENT_DAY_METRICS, METRICS
@@ -215,8 +215,7 @@ def _point_scenarios(base: Scenario, path: Path, names: list[str], design: np.nd
         items.append(f"name={json.dumps(f'{base.name} #{i}')}")
         data = json.loads(raw)
         try:
-            for item in items:
-                _apply_override(data, item, path)
+            apply_overrides(data, items, path)
             scenarios.append(validate(data, path))
         except ScenarioError as exc:
             values_set = items[:-1]

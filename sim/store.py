@@ -26,8 +26,7 @@ import numpy as np
 
 from sim.batch import (
     BatchResult,
-    Failure,
-    ScenarioRuns,
+    _assemble,
     _Chunk,
     _ChunkResult,
     chunk_sizes,
@@ -36,8 +35,6 @@ from sim.batch import (
 )
 from sim.daily_bands import BandAccumulator
 from sim.loading import validate
-from sim.recorder import METRICS
-from sim.rng import replication_seeds
 from sim.scenario import Scenario
 
 PARTS = "parts"
@@ -138,28 +135,8 @@ def run_to_folder(
                 progress(len(result.ok) + len(result.failures))
     except KeyboardInterrupt:
         interrupted = True
-    batch = _assemble_streamed(list(scenarios), finished, accumulators, seed, replications,
-                               interrupted)
-    return batch
-
-
-def _assemble_streamed(scenarios: list[Scenario], finished: dict[tuple[int, int], _ChunkResult],
-                       accumulators: list[BandAccumulator], seed: int, replications: int,
-                       interrupted: bool) -> BatchResult:
-    seeds = replication_seeds(seed, replications)
-    runs, failures = [], []
-    for si, scenario in enumerate(scenarios):
-        parts = [finished[k] for k in sorted(k for k in finished if k[0] == si)]
-        index = [r.start + off for r in parts for off in r.ok]
-        metrics = [r.metrics for r in parts if r.metrics is not None and len(r.metrics)]
-        runs.append(ScenarioRuns(
-            scenario=scenario, replication=np.array(index, dtype=np.int64),
-            seed=np.array([seeds[i] for i in index], dtype=np.uint64),
-            metrics=np.concatenate(metrics) if metrics else np.empty((0, len(METRICS))),
-            daily=None, accumulator=accumulators[si]))
-        for r in parts:
-            failures += [Failure(scenario.name, int(i), int(s), str(e)) for i, s, e in r.failures]
-    return BatchResult(runs, seed, replications, failures, interrupted)
+    return _assemble(list(scenarios), list(finished.values()), seed, replications,
+                     interrupted, accumulators=accumulators)
 
 
 def finish(out: Path) -> None:

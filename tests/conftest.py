@@ -95,3 +95,24 @@ def exercise_generator() -> ModuleType:
     sys.modules["make_instructor_notes"] = module
     spec.loader.exec_module(module)
     return module
+
+
+def unsourced_parameters(path: Path, facts: dict) -> tuple[list[str], list[str]]:
+    """(parameters of the resolved scenario with no provenance, cited fact ids not in
+    ``facts``): what both the shipped and the exercise scenario checks require to be empty."""
+    from sim.loading import load_scenario
+    from sim.provenance import cited_ids, explain_rows
+
+    spec = load_scenario(path)
+    missing = [r.path for r in explain_rows(spec, facts) if r.kind == "missing"]
+    return missing, sorted(cited_ids(spec) - facts.keys())
+
+
+def unsourced_statements(raw: dict) -> list[str]:
+    """Values a scenario file sets itself that its own provenance does not cover."""
+    from sim.provenance import find_provenance, leaf_paths
+    from sim.scenario import Provenance
+
+    own = {k: Provenance.model_validate(v) for k, v in (raw.get("provenance") or {}).items()}
+    stated = leaf_paths({k: v for k, v in raw.items() if k != "extends"})
+    return [p for p in stated if find_provenance(own, p) is None]

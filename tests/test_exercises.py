@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import exercise_generator
+from conftest import exercise_generator, unsourced_parameters, unsourced_statements
 
 import sim
 from sim.batch import run_batch
 from sim.loading import load_scenario
-from sim.provenance import cited_ids, explain_rows, find_provenance, leaf_paths, load_facts
+from sim.provenance import load_facts
 from sim.scenario import Provenance
 
 REPO = Path(__file__).resolve().parent.parent
@@ -68,11 +68,10 @@ def test_there_are_exercise_scenarios_with_new_distinct_names() -> None:
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_exercise_scenario_is_valid_and_every_parameter_is_sourced(path: Path) -> None:
-    spec = load_scenario(path)
-    missing = [r.path for r in explain_rows(spec, FACTS) if r.kind == "missing"]
+    missing, unknown = unsourced_parameters(path, FACTS)
     assert missing == []
-    unknown = sorted(cited_ids(spec) - FACTS.keys())
     assert unknown == []
+    spec = load_scenario(path)
     assert len(" ".join(spec.description.split())) > 80  # a paragraph a student can follow
 
 
@@ -81,10 +80,8 @@ def test_exercise_scenario_states_the_provenance_of_what_it_sets(path: Path) -> 
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert isinstance(raw.get("extends"), str), "an exercise scenario extends a shipped one"
     assert raw.get("name") and raw.get("description")
+    assert unsourced_statements(raw) == []
     own = {k: Provenance.model_validate(v) for k, v in (raw.get("provenance") or {}).items()}
-    stated = leaf_paths({k: v for k, v in raw.items() if k != "extends"})
-    unsourced = [p for p in stated if find_provenance(own, p) is None]
-    assert unsourced == []
     for entry in own.values():
         for fact_id in (entry.fact, entry.basis):
             assert fact_id is None or fact_id in FACTS, fact_id

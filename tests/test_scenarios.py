@@ -8,20 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import z_quantile
+from conftest import unsourced_parameters, unsourced_statements, z_quantile
 
 from sim.batch import run_batch
 from sim.loading import load_scenario
 from sim.parameter_table import BEGIN, END, render, shipped_scenarios
 from sim.provenance import (
-    cited_ids,
-    explain_rows,
-    find_provenance,
     find_seeds_dir,
-    leaf_paths,
     load_facts,
 )
-from sim.scenario import Provenance
 
 REPO = Path(__file__).resolve().parent.parent
 FILES = sorted((REPO / "scenarios").glob("*.yaml"))
@@ -54,11 +49,10 @@ def test_there_are_at_least_eight_scenarios_with_distinct_names() -> None:
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_every_parameter_has_provenance_and_cites_known_facts(path: Path) -> None:
-    spec = load_scenario(path)
-    missing = [r.path for r in explain_rows(spec, FACTS) if r.kind == "missing"]
+    missing, unknown = unsourced_parameters(path, FACTS)
     assert missing == []
-    unknown = sorted(cited_ids(spec) - FACTS.keys())
     assert unknown == []
+    spec = load_scenario(path)
     assert len(" ".join(spec.description.split())) > 80  # a paragraph a student can follow
 
 
@@ -67,12 +61,10 @@ def test_a_variant_states_the_provenance_of_what_it_changes(path: Path) -> None:
     raw = yaml.safe_load(path.read_text())
     if "extends" not in raw:
         pytest.skip("a base file: covered by the completeness test")
-    own = {k: Provenance.model_validate(v) for k, v in (raw.get("provenance") or {}).items()}
-    stated = leaf_paths({k: v for k, v in raw.items() if k not in ("extends",)})
-    unsourced = [p for p in stated if p not in ("start_date",) and find_provenance(own, p) is None]
+    unsourced = unsourced_statements(raw)
     if "start_date" in raw:
-        assert find_provenance(own, "start_date") is not None
-    assert unsourced == []
+        assert "start_date" not in unsourced
+    assert [p for p in unsourced if p != "start_date"] == []
 
 
 def test_fact_sheets_cover_what_the_articles_give() -> None:
