@@ -99,9 +99,11 @@ class Recorder:
     @property
     def daily(self) -> np.ndarray:
         """The daily series, ``(len(DAILY), horizon)``; NaN for days not yet sampled."""
-        out = np.full((len(DAILY), self.horizon), np.nan)
-        days = len(self.samples) // len(DAILY)
-        if days:
-            flat = np.fromiter(self.samples, dtype=float, count=days * len(DAILY))
-            out[:, :days] = flat.reshape(days, len(DAILY)).T
+        width = len(DAILY)
+        days = len(self.samples) // width
+        flat = np.fromiter(self.samples, dtype=float, count=days * width)
+        if days == self.horizon:  # a finished run: a view, no copy
+            return flat.reshape(days, width).T
+        out = np.full((width, self.horizon), np.nan)
+        out[:, :days] = flat.reshape(days, width).T
         return out

@@ -120,26 +120,32 @@ class _UniformBlocks:
 
 
 class _NumpyBlocks:
-    """Successive blocks of ``Generator.<method>(*args)`` draws of one key."""
+    """Successive blocks of ``Generator.<method>(*args)`` draws of one key.
 
-    __slots__ = ("args", "block", "key", "method", "seed", "state")
+    These draws take a variable count of raw numbers, so the position after a block
+    is not known; reading the state back costs more than the block itself. Instead a
+    later block draws again from the key's start and keeps the tail: draws are made
+    in sequence, so the first ``drawn`` values are those already handed out. The
+    first block is sized so that most replications never need a second.
+    """
+
+    __slots__ = ("args", "block", "drawn", "key", "method", "seed")
 
     def __init__(self, seed: int, key: int, method: str, args: tuple[float, ...],
                  block: int) -> None:
         self.seed, self.key = seed, key
-        self.state: dict | None = None
         self.method, self.args = method, args
         self.block = block
+        self.drawn = 0
 
     def __call__(self) -> memoryview:
-        shared = _SHARED
+        shared, drawn = _SHARED, self.drawn
         with shared.lock:
-            generator = (shared.start(self.seed, self.key) if self.state is None
-                         else shared.resume(self.state))
-            values = memoryview(getattr(generator, self.method)(*self.args, size=self.block))
-            self.state = shared.bitgen.state  # these draws use a variable count of raw numbers
+            generator = shared.start(self.seed, self.key)
+            values = getattr(generator, self.method)(*self.args, size=drawn + self.block)
+        self.drawn = drawn + self.block
         self.block = _next_block(self.block)
-        return values
+        return memoryview(values[drawn:] if drawn else values)
 
 
 def _flatten(blocks: Callable[[], memoryview]) -> Callable[[], float]:

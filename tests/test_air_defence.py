@@ -44,3 +44,14 @@ def test_new_teams_arrive_up_to_the_cap() -> None:
     s = scenario(air_defence={"teams": 0, "team_reinforcement_per_day": 0.5, "max_teams": 3})
     r = Replication(s, 7).run()
     assert r.daily[5][-1] == pytest.approx(expected(3, 0.05, 0.1, 0.5))
+
+
+@pytest.mark.parametrize("day", [1, 20])
+def test_an_upgrade_due_at_the_end_of_a_day_shows_in_that_days_sample(day: int) -> None:
+    """Fixed-time events set up before the clock's tick come first (docs/model.md, section 3)."""
+    s = scenario(air_defence={"teams": 4, "hit_prob": 0.05, "improved_hit_prob": 0.35,
+                              "improved_from_day": day})
+    daily = Replication(s, 1).run().daily[5]
+    assert daily[day - 1] == pytest.approx(expected(4, 0.05, 0.35, 0.5))
+    if day > 1:
+        assert daily[day - 2] == pytest.approx(expected(4, 0.05, 0.05, 0.5))
