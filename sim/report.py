@@ -489,7 +489,7 @@ def _glance(f: Folder) -> Html:
            ", ".join(f"{k}: {v}" for k, v in finished.items())) if counts else "unknown"
     items = [
         ("Scenarios", f"{len(f.names)}: " + ", ".join(f.names)),
-        ("Compared with", f.base or "–"),
+        ("Compared with", _compared_with(f)),
         ("Replications", f"{fin} (requested {requested if requested is not None else '?'})"),
         ("Batch seed", m.get("seed", f.summary.get("seed", "?"))),
         ("Status", m.get("status", "unknown")),
@@ -498,6 +498,17 @@ def _glance(f: Folder) -> Html:
                      f"{m.get('python', '?')}"),
     ]
     return el("dl", [[el("dt", k), el("dd", v)] for k, v in items], class_="glance")
+
+
+def _compared_with(f: Folder) -> str:
+    """The paired comparison's baseline, or why there is none (the first scenario is then
+    only the base of the parameter differences, not a comparison)."""
+    if (f.summary.get("comparisons") or {}).get("baseline") == f.base and f.base is not None:
+        return f"{f.base} (paired differences under common random numbers)"
+    if f.base is None:
+        return "–"
+    return (f"no paired comparison (run with --baseline); parameter differences are shown "
+            f"against {f.base}")
 
 
 def _contents(f: Folder) -> Html:

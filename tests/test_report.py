@@ -249,6 +249,7 @@ def test_paired_comparisons_and_the_selection_are_reported(report: str,
     assert compared[0][1] == troops["metric"]
     text = " ".join(page.headings.values()) + page.all_text()
     assert "Holm" in text and "variance reduction" in text
+    assert "baseline (paired differences under common random numbers)" in text
     subset = summary["selection"]["subset"]
     assert f"with 95% confidence is: {', '.join(subset)}." in page.all_text()
     assert [r[0] for r in page.tables["table-selection"]] == list(summary["scenarios"])
@@ -298,6 +299,7 @@ def test_a_folder_without_comparisons_selection_or_plots(tmp_path: Path) -> None
     page = Page(target.read_text(encoding="utf-8"))
     text = page.all_text()
     assert "This run made no paired comparisons" in text
+    assert "no paired comparison (run with --baseline)" in text
     assert "No subset selection in this run" in text
     assert "holds no plots" in text
     assert "table-paired" not in page.tables and "table-selection" not in page.tables
