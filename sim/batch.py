@@ -3,17 +3,20 @@
 Replication ``i`` of every scenario gets the same seed (derived from the batch
 seed and ``i`` alone), so scenarios are compared under common random numbers
 and the numbers do not depend on the number of workers or on how replications
-are chunked. Work is sent in chunks so process start-up and transfer are paid
-per chunk. A replication that raises is recorded and the batch goes on; Ctrl-C
+are chunked. Work is sent in chunks so scheduling and transfer are paid per
+chunk, and the worker processes are started once per process and reused by
+later batches. A replication that raises is recorded and the batch goes on; Ctrl-C
 stops the batch and keeps every chunk already finished.
 """
 
 from __future__ import annotations
 
+import atexit
 import math
 import multiprocessing
 import os
 import signal
+import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -158,6 +161,63 @@ def local_pool(workers: int) -> Executor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
 
 
+# The process-wide pool: (pid that made it, its worker count, the pool), or None.
+_shared: tuple[int, int, Executor] | None = None
+_shared_lock = threading.Lock()
+
+
+def _usable(pool: Executor) -> bool:
+    # A worker that died marks the pool broken; a shut-down pool refuses work. Either way
+    # submit() would raise, so the pool must be replaced rather than handed out.
+    return not getattr(pool, "_broken", False) and not getattr(pool, "_shutdown_thread", False)
+
+
+def shared_pool(workers: int) -> Executor:
+    """This process's local pool of ``workers`` processes, started on first use and kept.
+
+    Sweeps, sequential runs and sensitivity analyses run many batches in one
+    process; reusing the pool saves starting its processes for every one.
+    A pool of another size, or one that can no longer take work (a worker
+    died), is shut down and replaced. Workers start on demand, so a batch of
+    fewer chunks than workers starts no idle processes.
+    """
+    global _shared
+    with _shared_lock:
+        if _shared is not None:
+            pid, size, pool = _shared
+            if pid == os.getpid() and size == workers and _usable(pool):
+                return pool
+            _shared = None
+            if pid == os.getpid():  # after a fork the pool is the parent's: leave it alone
+                pool.shutdown(wait=True)
+        pool = local_pool(workers)
+        _shared = (os.getpid(), workers, pool)
+        return pool
+
+
+def _forget_shared_pool(pool: Executor) -> None:
+    """Shut ``pool`` down and, if it is the shared one, forget it: the next batch
+    then starts clean instead of queueing behind, or failing on, what is left of it."""
+    global _shared
+    with _shared_lock:
+        if _shared is not None and _shared[2] is pool:
+            _shared = None
+    # Workers ignore SIGINT, so running chunks finish and this returns; pending ones are dropped.
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def shutdown_shared_pool() -> None:
+    """Stop the shared pool's processes now (also done at exit); the next batch starts one."""
+    global _shared
+    with _shared_lock:
+        shared, _shared = _shared, None
+    if shared is not None and shared[0] == os.getpid():
+        shared[2].shutdown(wait=True, cancel_futures=True)
+
+
+atexit.register(shutdown_shared_pool)
+
+
 def chunk_sizes(replications: int, workers: int, largest: int = 100, smallest: int = 8
                 ) -> list[int]:
     """Guided self-scheduling: each chunk takes 1/(2 x workers) of what is left.
@@ -205,24 +265,30 @@ def iter_chunk_results(scenarios: Sequence[Scenario], chunks: Sequence[_Chunk],
 
     ``executor`` is any ``concurrent.futures`` executor: a local process pool,
     or a Dask cluster's ``Client.get_executor()``. Without one, ``workers == 1``
-    runs in this process and more make a local pool, shut down at the end.
+    runs in this process and more use :func:`shared_pool`, kept for the next
+    batch. A batch that does not run to its end (Ctrl-C, the consumer stopping,
+    a dead worker) cancels what has not started and shuts the shared pool down.
     """
     if executor is None and workers == 1:
         for chunk in chunks:
             yield _run_chunk(scenarios[chunk.scenario_index], chunk)
         return
-    owned = executor is None
-    pool = local_pool(min(workers, max(1, len(chunks)))) if owned else executor
+    if not chunks:  # nothing to do (e.g. a resume of a finished batch): start no processes
+        return
+    shared = executor is None
+    pool = shared_pool(workers) if shared else executor
     futures: list[Future[_ChunkResult]] = []
+    completed = False
     try:
         futures = [pool.submit(_run_chunk, scenarios[c.scenario_index], c) for c in chunks]
         for future in as_completed(futures):
             yield future.result()
+        completed = True
     finally:
         for future in futures:
             future.cancel()
-        if owned:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if shared and not completed:  # interrupted, GeneratorExit, BrokenProcessPool, ...
+            _forget_shared_pool(pool)
 
 
 def run_batch(

@@ -1,0 +1,156 @@
+"""The shared local process pool: kept across batches, replaced when it cannot be trusted."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.batch import (
+    BatchResult,
+    iter_chunk_results,
+    plan_chunks,
+    run_batch,
+    shared_pool,
+    shutdown_shared_pool,
+)
+from sim.loading import load_scenario
+from sim.scenario import Scenario
+
+BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
+N = 40
+
+
+@pytest.fixture(autouse=True)
+def fresh_pool() -> Iterator[None]:
+    """Each test starts without a shared pool and leaves none behind."""
+    shutdown_shared_pool()
+    yield
+    shutdown_shared_pool()
+
+
+@pytest.fixture(scope="module")
+def baseline() -> Scenario:
+    return load_scenario(BASELINE)
+
+
+@pytest.fixture(scope="module")
+def reference(baseline: Scenario) -> BatchResult:
+    """The batch run in this process, no pool at all."""
+    batch = run_batch([baseline], N, seed=3, workers=1)
+    # Otherwise "equal rows" could hold for a batch that ignores the seeds.
+    assert len(np.unique(batch.runs[0].column("supplies_delivered_t"))) > N // 2
+    return batch
+
+
+def same_rows(a: BatchResult, b: BatchResult) -> None:
+    assert not a.interrupted and not b.interrupted
+    for x, y in zip(a.runs, b.runs, strict=True):
+        np.testing.assert_array_equal(x.replication, y.replication)
+        np.testing.assert_array_equal(x.seed, y.seed)
+        np.testing.assert_array_equal(x.metrics, y.metrics)  # NaN == NaN here
+        np.testing.assert_array_equal(x.daily, y.daily)
+
+
+def pooled(baseline: Scenario, workers: int = 2) -> BatchResult:
+    # chunk_size=5: eight chunks, so both workers take part
+    return run_batch([baseline], N, seed=3, workers=workers, chunk_size=5)
+
+
+def refuses_work(pool: Executor) -> bool:
+    try:
+        pool.submit(int).result()
+    except (RuntimeError, BrokenProcessPool):
+        return True
+    return False
+
+
+def test_consecutive_batches_share_one_pool_and_its_processes(
+        baseline: Scenario, reference: BatchResult) -> None:
+    first = pooled(baseline)
+    pool = shared_pool(2)
+    pids = set(pool._processes)
+    assert pids, "the batch ran in the shared pool, so its workers are up"
+    second = pooled(baseline)
+    assert shared_pool(2) is pool
+    assert set(pool._processes) == pids  # no worker was started again
+    assert not refuses_work(pool)  # still alive after two batches
+    same_rows(reference, first)
+    same_rows(reference, second)
+
+
+def test_another_worker_count_replaces_the_pool(baseline: Scenario,
+                                                reference: BatchResult) -> None:
+    pooled(baseline, workers=2)
+    two = shared_pool(2)
+    three_workers = pooled(baseline, workers=3)
+    three = shared_pool(3)
+    assert three is not two
+    assert three._max_workers == 3
+    assert refuses_work(two)  # the old pool was shut down, not leaked
+    same_rows(reference, three_workers)
+
+
+def test_an_interrupted_batch_drops_the_pool_and_the_next_one_starts_clean(
+        baseline: Scenario, reference: BatchResult) -> None:
+    pooled(baseline)
+    pool = shared_pool(2)
+
+    def ctrl_c(_: int) -> None:
+        raise KeyboardInterrupt
+
+    part = run_batch([baseline], N, seed=3, workers=2, chunk_size=5, progress=ctrl_c)
+    assert part.interrupted
+    assert 0 < len(part.runs[0].seed) < N
+    assert refuses_work(pool)  # shut down, not left running the cancelled chunks
+    assert shared_pool(2) is not pool
+    same_rows(reference, pooled(baseline))
+
+
+def test_a_consumer_that_stops_early_drops_the_pool(baseline: Scenario) -> None:
+    results = iter_chunk_results([baseline], plan_chunks(1, N, 3, 2, chunk_size=5), workers=2)
+    next(results)
+    pool = shared_pool(2)
+    results.close()  # GeneratorExit at the yield
+    assert refuses_work(pool)
+    assert shared_pool(2) is not pool
+
+
+def test_a_pool_whose_worker_was_killed_is_replaced(baseline: Scenario,
+                                                    reference: BatchResult) -> None:
+    pooled(baseline)
+    pool = shared_pool(2)
+    os.kill(next(iter(pool._processes)), signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while not pool._broken and time.monotonic() < deadline:  # the pool notices on its own
+        time.sleep(0.02)
+    assert pool._broken
+    same_rows(reference, pooled(baseline))
+    assert shared_pool(2) is not pool
+
+
+class _KillsItsWorker:
+    """Unpickled in a worker as ``raise_signal(SIGKILL)``: the worker dies mid-batch."""
+
+    def __reduce__(self) -> tuple[object, tuple[int]]:
+        return signal.raise_signal, (int(signal.SIGKILL),)
+
+
+def test_a_worker_killed_mid_batch_breaks_only_that_batch(baseline: Scenario,
+                                                          reference: BatchResult) -> None:
+    pooled(baseline)
+    pool = shared_pool(2)
+    chunks = plan_chunks(2, N, 3, 2, chunk_size=5)
+    with pytest.raises(BrokenProcessPool):
+        for _ in iter_chunk_results([baseline, _KillsItsWorker()], chunks, workers=2):
+            pass
+    assert refuses_work(pool)
+    assert shared_pool(2) is not pool
+    same_rows(reference, pooled(baseline))
