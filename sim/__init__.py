@@ -11,10 +11,21 @@ The public API, for notebooks as much as for the CLI::
 
 __version__ = "0.1.0"
 
-from sim.batch import BatchResult, run_batch
-from sim.loading import ScenarioError, load_scenario, load_scenarios
-from sim.replication import run_replication
-from sim.statistics import summarize
+import importlib
+from typing import Any
+
+# The public names, imported on first use (PEP 562): worker processes import
+# sim.batch and sim.replication only, and must not pay for scipy (half a second),
+# which the statistics need.
+_EXPORTS = {
+    "BatchResult": "sim.batch",
+    "run_batch": "sim.batch",
+    "ScenarioError": "sim.loading",
+    "load_scenario": "sim.loading",
+    "load_scenarios": "sim.loading",
+    "run_replication": "sim.replication",
+    "summarize": "sim.statistics",
+}
 
 __all__ = [
     "BatchResult",
@@ -26,3 +37,16 @@ __all__ = [
     "run_replication",
     "summarize",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next lookup finds it directly
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
