@@ -20,6 +20,7 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -206,6 +207,11 @@ def _forget_shared_pool(pool: Executor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _is_shared(pool: Executor) -> bool:
+    with _shared_lock:
+        return _shared is not None and _shared[2] is pool
+
+
 def shutdown_shared_pool() -> None:
     """Stop the shared pool's processes now (also done at exit); the next batch starts one."""
     global _shared
@@ -268,6 +274,10 @@ def iter_chunk_results(scenarios: Sequence[Scenario], chunks: Sequence[_Chunk],
     runs in this process and more use :func:`shared_pool`, kept for the next
     batch. A batch that does not run to its end (Ctrl-C, the consumer stopping,
     a dead worker) cancels what has not started and shuts the shared pool down.
+    A local worker that dies (killed, out of memory) breaks the whole pool: the
+    chunks not yet finished then run once more on a fresh pool, as Dask retries a
+    lost worker's tasks. A chunk's rows depend only on its seeds, so the result
+    is unchanged; a chunk that kills its worker again ends the batch.
     """
     if executor is None and workers == 1:
         for chunk in chunks:
@@ -275,19 +285,36 @@ def iter_chunk_results(scenarios: Sequence[Scenario], chunks: Sequence[_Chunk],
         return
     if not chunks:  # nothing to do (e.g. a resume of a finished batch): start no processes
         return
-    shared = executor is None
-    pool = shared_pool(workers) if shared else executor
-    futures: list[Future[_ChunkResult]] = []
+    if executor is not None:
+        yield from _run_on(executor, scenarios, chunks, set())
+        return
+    done: set[int] = set()  # indices of the chunks already yielded
+    try:
+        yield from _run_on(shared_pool(workers), scenarios, chunks, done)
+    except BrokenProcessPool:
+        left = [c for i, c in enumerate(chunks) if i not in done]
+        yield from _run_on(shared_pool(workers), scenarios, left, set())
+
+
+def _run_on(pool: Executor, scenarios: Sequence[Scenario], chunks: Sequence[_Chunk],
+            done: set[int]) -> Iterator[_ChunkResult]:
+    """Submit every chunk to ``pool`` and yield the results, noting in ``done`` the
+    index of each chunk yielded. A shared pool that does not see the batch to its
+    end is shut down and forgotten."""
+    futures: dict[Future[_ChunkResult], int] = {}
     completed = False
     try:
-        futures = [pool.submit(_run_chunk, scenarios[c.scenario_index], c) for c in chunks]
+        for i, c in enumerate(chunks):
+            futures[pool.submit(_run_chunk, scenarios[c.scenario_index], c)] = i
         for future in as_completed(futures):
-            yield future.result()
+            result = future.result()
+            done.add(futures[future])
+            yield result
         completed = True
     finally:
         for future in futures:
             future.cancel()
-        if shared and not completed:  # interrupted, GeneratorExit, BrokenProcessPool, ...
+        if not completed and _is_shared(pool):  # interrupted, GeneratorExit, broken, ...
             _forget_shared_pool(pool)
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from sim.batch import (
     BatchResult,
+    _assemble,
     iter_chunk_results,
     plan_chunks,
     run_batch,
@@ -143,8 +144,8 @@ class _KillsItsWorker:
         return signal.raise_signal, (int(signal.SIGKILL),)
 
 
-def test_a_worker_killed_mid_batch_breaks_only_that_batch(baseline: Scenario,
-                                                          reference: BatchResult) -> None:
+def test_a_chunk_that_always_kills_its_worker_ends_the_batch_after_one_retry(
+        baseline: Scenario, reference: BatchResult) -> None:
     pooled(baseline)
     pool = shared_pool(2)
     chunks = plan_chunks(2, N, 3, 2, chunk_size=5)
@@ -153,4 +154,47 @@ def test_a_worker_killed_mid_batch_breaks_only_that_batch(baseline: Scenario,
             pass
     assert refuses_work(pool)
     assert shared_pool(2) is not pool
+    same_rows(reference, pooled(baseline))
+
+
+def _die_once(marker: str, scenario: Scenario) -> Scenario:
+    """Unpickling this in a worker kills the worker the first time only."""
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        return scenario
+    signal.raise_signal(signal.SIGKILL)
+    raise AssertionError("unreachable")
+
+
+class _KillsItsWorkerOnce:
+    def __init__(self, marker: Path, scenario: Scenario) -> None:
+        self.marker, self.scenario = marker, scenario
+
+    def __reduce__(self) -> tuple[object, tuple[str, Scenario]]:
+        return _die_once, (str(self.marker), self.scenario)
+
+
+def test_the_chunks_of_a_worker_that_died_run_again_on_a_fresh_pool(
+        baseline: Scenario, reference: BatchResult, tmp_path: Path) -> None:
+    """A worker lost mid-batch (killed, out of memory) costs a retry, not the batch."""
+    pooled(baseline)
+    pool = shared_pool(2)
+    marker = tmp_path / "died"
+    dying = _KillsItsWorkerOnce(marker, baseline)
+    # Every chunk carries the same scenario; the first worker to unpickle it dies.
+    chunks = plan_chunks(1, N, 3, 2, chunk_size=5)
+    results = list(iter_chunk_results([dying], chunks, workers=2))
+    assert marker.exists(), "a worker really died"
+    assert refuses_work(pool)  # the broken pool was shut down and replaced
+    assert sorted(r.start for r in results) == [c.start for c in chunks]  # each chunk once
+    same_rows(reference, _assemble([baseline], results, 3, N, False))
+
+
+def test_a_worker_killed_just_before_a_batch_costs_nothing(
+        baseline: Scenario, reference: BatchResult) -> None:
+    """Whether or not the pool has noticed the death yet, the batch completes."""
+    pooled(baseline)
+    for pid in list(shared_pool(2)._processes):
+        os.kill(pid, signal.SIGKILL)
     same_rows(reference, pooled(baseline))
