@@ -15,10 +15,12 @@ Measured in one run on this machine, as ratios where possible:
   in two independent processes at once (no pool, no transfer). On a shared
   virtual machine two busy cores rarely give twice one;
 - the size of one chunk's result as pickled for transfer;
-- peak memory (resident set, the batch process and its workers) of a streamed
-  run (``sim.store.run_to_folder``, what ``baiji-sim run`` uses) with 1,000 and
-  with --big (default 100,000) replications of one scenario. Flat memory means
-  the two figures are close.
+- peak memory (resident set, the batch process and its workers) of a whole
+  ``baiji-sim run`` (the streamed batch, then summary, CSV files and plots) with
+  1,000 and with --big (default 100,000) replications of one scenario. The
+  daily series are folded into bands as chunks arrive; what still grows is the
+  18 metrics of each replication, kept as float64 for the statistics (144 bytes
+  a replication).
 
     python benchmarks/bench_scaling.py [--replications 1000] [--repeat 5] [--big 100000]
 """
@@ -43,8 +45,7 @@ MEMORY_PROBE = """
 import sys, threading, time
 from pathlib import Path
 import psutil
-from sim.loading import load_scenario
-from sim.store import run_to_folder
+from sim.cli import app
 peak = {"main": 0, "worker": 0, "total": 0}
 def sample(stop):
     me = psutil.Process()
@@ -63,10 +64,17 @@ if __name__ == "__main__":
     stop = threading.Event()
     threading.Thread(target=sample, args=(stop,), daemon=True).start()
     t = time.perf_counter()
-    batch = run_to_folder([load_scenario(sys.argv[4])], n, out, seed=1, workers=workers)
+    try:  # the whole of `baiji-sim run`: batch, summary, CSV files and plots
+        app(["run", sys.argv[4], "-n", str(n), "--workers", str(workers), "--seed", "1",
+             "--out", str(out)], standalone_mode=False)
+    except SystemExit as exc:
+        if exc.code:
+            raise
     wall = time.perf_counter() - t
     stop.set()
-    print(peak["main"], peak["worker"], peak["total"], wall, len(batch.runs[0].seed))
+    with (out / "replications.csv").open() as fh:
+        done = sum(1 for _ in fh) - 1
+    print(peak["main"], peak["worker"], peak["total"], wall, done)
 """
 
 
@@ -130,7 +138,7 @@ def peak_memory(replications: int, workers: int) -> dict[str, float]:
         out = subprocess.run([sys.executable, str(probe), str(replications), str(workers),
                               str(Path(tmp) / "out"), str(SCENARIO)],
                              capture_output=True, text=True, check=True, cwd=REPO)
-    main, worker, total, wall, done = out.stdout.split()
+    main, worker, total, wall, done = out.stdout.splitlines()[-1].split()  # after the CLI's output
     mib = 1024 * 1024
     return {"replications": int(done), "main_mib": int(main) / mib,
             "largest_worker_mib": int(worker) / mib, "total_mib": int(total) / mib,

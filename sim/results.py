@@ -110,7 +110,7 @@ def write_replications_csv(batch: BatchResult, path: Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADER)
-        for row in batch.rows():
+        for row in batch.iter_rows():
             writer.writerow([_cell(row[k]) for k in HEADER])
 
 

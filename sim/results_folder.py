@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,10 @@ def load_results(folder: Path) -> ResultsData:
         path = folder / "scenarios" / f"{safe_name(name)}.yaml"
         data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
         horizon[name] = int(data.get("horizon_days", 0))
-    metrics: dict[str, dict[str, list[float]]] = {n: {m: [] for m in METRICS} for n in names}
+    # array('d') keeps 8 bytes a value while reading (a list of floats holds 32): a
+    # results folder may hold 100,000 replications.
+    metrics: dict[str, dict[str, array[float]]] = {
+        n: {m: array("d") for m in METRICS} for n in names}
     with (folder / "replications.csv").open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             target = metrics.get(row["scenario"])
@@ -84,7 +88,8 @@ def load_results(folder: Path) -> ResultsData:
             traces[name] = json.loads(path.read_text(encoding="utf-8"))
     return ResultsData(
         folder=folder, scenarios=names, horizon=horizon,
-        metrics={n: {m: np.array(v, dtype=float) for m, v in d.items()}
+        metrics={n: {m: np.frombuffer(v, dtype=float) if len(v) else np.empty(0)
+                     for m, v in d.items()}
                  for n, d in metrics.items()},
         bands={n: {s: {k: np.array(v) for k, v in d.items()} for s, d in b.items()}
                for n, b in bands.items()},
