@@ -20,12 +20,10 @@ from rich.table import Table
 
 from sim.batch import default_workers
 from sim.cluster import ClusterError, engine
-from sim.comparison import compare_to_baseline, select_best
 from sim.loading import ScenarioError, load_scenario, load_scenarios
 from sim.provenance import ParameterRow, diff_rows, explain_rows, find_seeds_dir, load_facts
 from sim.recorder import METRICS
 from sim.replication import run_replication
-from sim.sequential import run_until_precise
 from sim.store import ResumeError, finish, read_batch, run_to_folder
 from sim.tables import ci, comparison_table, events_table, paired_table, selection_line
 
@@ -143,6 +141,8 @@ def run(
             task = progress.add_task("run", total=total)
             advance = lambda k: progress.advance(task, k)  # noqa: E731
             if precision:
+                from sim.sequential import run_until_precise
+
                 batch, stopping = run_until_precise(
                     loaded, precision_metric, precision, max(max_replications, replications),
                     abs_precision=abs_precision, initial=max(2, replications), seed=seed,
@@ -155,7 +155,10 @@ def run(
         _bad_option("--scheduler" if scheduler else "--dask", str(exc))
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    from sim.results import write_results  # only after the batch: keeps start-up fast
+    # Imported only after the batch: scipy takes half a second, and the worker processes,
+    # which import the main module again, would each pay it and keep it in memory.
+    from sim.comparison import compare_to_baseline, select_best
+    from sim.results import write_results
 
     analysis: dict[str, Any] = {}
     if baseline is not None:
