@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import sys
+import threading
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -88,13 +89,17 @@ def exercise_generator() -> ModuleType:
     what the docs tests and the notes share."""
     path = Path(__file__).resolve().parent.parent / "docs" / "exercises" / \
         "make_instructor_notes.py"
-    if "make_instructor_notes" in sys.modules:
-        return sys.modules["make_instructor_notes"]
-    spec = importlib.util.spec_from_file_location("make_instructor_notes", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_instructor_notes"] = module
-    spec.loader.exec_module(module)
-    return module
+    with _GENERATOR_LOCK:  # the docs tests call this from several threads at once
+        if "make_instructor_notes" in sys.modules:
+            return sys.modules["make_instructor_notes"]
+        spec = importlib.util.spec_from_file_location("make_instructor_notes", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["make_instructor_notes"] = module
+        spec.loader.exec_module(module)
+        return module
+
+
+_GENERATOR_LOCK = threading.Lock()
 
 
 def unsourced_parameters(path: Path, facts: dict) -> tuple[list[str], list[str]]:
