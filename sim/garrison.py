@@ -37,26 +37,35 @@ class GarrisonSupply:
         return w.supplies_t / need if need > 0.0 else math.inf
 
     def end_of_day(self) -> float:
-        """Settle the day's rations; return the supply days left (the day clock's sample)."""
+        """Settle the day's rations; return the supply days left (the day clock's sample).
+
+        Runs every day of every replication: the world is read into locals once and the
+        supply days are worked out here rather than by another call.
+        """
         w = self.world
         if not w.garrison_alive:
             return 0.0
+        troops, stock = w.troops, w.supplies_t
         if w.siege_lifted:
-            w.supplies_t = max(w.supplies_t, self.initial_stock)
+            if stock < self.initial_stock:
+                stock = w.supplies_t = self.initial_stock
             w.starving_days = 0.0
         else:
-            need = w.troops * (self.fighting_t if w.fighting_today else self.quiet_t)
-            if w.supplies_t >= need:
-                w.supplies_t -= need
+            need = troops * (self.fighting_t if w.fighting_today else self.quiet_t)
+            if stock >= need:
+                stock = w.supplies_t = stock - need
                 w.starving_days = 0.0
             else:
-                shortfall = 1.0 - w.supplies_t / need
-                w.supplies_t = 0.0
+                shortfall = 1.0 - stock / need
+                stock = w.supplies_t = 0.0
                 w.starving_days += shortfall
                 if w.starving_days >= self.collapse_after - 1e-9:
                     w.garrison_falls("collapsed without supplies")
                     return 0.0
-        days = self.supply_days()
+        if troops <= 0:
+            return 0.0
+        need = troops * self.quiet_t
+        days = stock / need if need > 0.0 else math.inf
         if days < self.min_supply_days:
             self.min_supply_days = days
         return days
