@@ -22,10 +22,16 @@ For each scenario file the script
    ``Generator.exponential`` (one scalar numpy draw per event, which the model's
    streams avoid by drawing in blocks), shows what scalar draws alone would cost.
 
+With ``--by-kind`` it also splits each scenario's time by kind of event (the
+mechanism that handles it: the day clock, assault arrivals, flights, strikes...),
+timing every ``env.step()`` of the counted replications, and sets each kind's
+cost per event against a bare loop stepped and timed the same way. That shows
+which mechanisms keep the ratio above 2, and by how much.
+
 Usage::
 
     python benchmarks/bench_replication.py [SCENARIO.yaml ...] [--replications R]
-        [--count N] [--repeat K] [--json PATH]
+        [--count N] [--repeat K] [--by-kind] [--json PATH]
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import os
 import platform
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -111,6 +118,116 @@ def same_metrics(a: dict[str, float], b: dict[str, float]) -> bool:
     return all(
         (math.isnan(a[k]) and math.isnan(b[k])) or a[k] == b[k] for k in a
     )
+
+
+# -- time by kind of event -------------------------------------------------------------------
+
+
+def event_kind(event: simpy.Event) -> str:
+    """The mechanism an event wakes: a process's generator, or a callback's function."""
+    names = []
+    for callback in event.callbacks or ():
+        owner = getattr(callback, "__self__", None)
+        if isinstance(owner, simpy.Process):
+            names.append(owner.name)
+        else:
+            names.append(getattr(callback, "__name__", type(callback).__name__))
+    return "+".join(names) or type(event).__name__
+
+
+@dataclass
+class KindRow:
+    """One kind of event of a scenario: how many, and what each costs."""
+
+    kind: str
+    events_per_replication: float
+    us_per_event: float
+    ratio: float | None  # against the bare loop timed step by step (None: not an event)
+    share: float  # of a replication's time, building and result included
+
+
+def timer_overhead() -> float:
+    """Seconds that one ``perf_counter()`` pair adds to a timed step (subtracted)."""
+    clock = time.perf_counter
+    best = math.inf
+    for _ in range(5):
+        start = clock()
+        for _ in range(20_000):
+            clock()
+            clock()
+        best = min(best, (clock() - start) / 20_000)
+    return best / 2  # one call of the pair falls inside the interval it measures
+
+
+def time_by_kind(scenario: Scenario, seeds: Sequence[int],
+                 overhead: float) -> tuple[dict[str, tuple[int, float]], float, float]:
+    """Events and seconds per kind over ``seeds``; total build and result seconds."""
+    clock = time.perf_counter
+    kinds: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    build = result = 0.0
+    for seed in seeds:
+        start = clock()
+        rep = Replication(scenario, seed)
+        build += clock() - start
+        env, until = rep.env, rep.clock
+        queue, step = env._queue, env.step  # the next event is the head of SimPy's heap
+        while not until.processed:
+            kind = event_kind(queue[0][3])
+            start = clock()
+            step()
+            spent = clock() - start - overhead
+            entry = kinds[kind]
+            entry[0] += 1
+            entry[1] += spent
+        start = clock()
+        rep.result()
+        result += clock() - start
+    return {k: (int(v[0]), v[1]) for k, v in kinds.items()}, build, result
+
+
+def time_bare_stepped(events: int, overhead: float, repeat: int) -> float:
+    """Best µs per event of the bare loop, each step timed like :func:`time_by_kind`'s."""
+    clock = time.perf_counter
+    best = math.inf
+    for _ in range(repeat):
+        env, n = bare_single(events)
+        step, spent = env.step, 0.0
+        for _ in range(n):
+            start = clock()
+            step()
+            spent += clock() - start - overhead
+        best = min(best, spent / n * 1e6)
+    return best
+
+
+def by_kind(scenario: Scenario, seeds: Sequence[int],
+            repeat: int) -> tuple[list[KindRow], float]:
+    """Each kind of event's count and cost (building and result as two more rows), and the
+    bare loop's µs per event timed the same way."""
+    overhead = timer_overhead()
+    kinds, build, result = time_by_kind(scenario, seeds, overhead)
+    events = sum(n for n, _ in kinds.values())
+    bare_us = time_bare_stepped(min(events, 200_000), overhead, repeat)
+    total = build + result + sum(t for _, t in kinds.values())
+    reps = len(seeds)
+    rows = [KindRow(kind, n / reps, t / n * 1e6, t / n * 1e6 / bare_us, t / total)
+            for kind, (n, t) in sorted(kinds.items(), key=lambda kv: -kv[1][1])]
+    for label, spent in (("(building the replication)", build), ("(result)", result)):
+        rows.append(KindRow(label, 0.0, spent / reps * 1e6, None, spent / total))
+    return rows, bare_us
+
+
+def print_kinds(name: str, rows: Sequence[KindRow], bare_us: float) -> None:
+    print(f"\n{name} (bare loop timed step by step: {bare_us:.3f} µs/event)")
+    print(f"  {'kind of event':<30} {'events/rep':>10} {'µs/event':>9} {'ratio':>6} "
+          f"{'share':>6}")
+    for r in rows:
+        if r.events_per_replication:
+            print(f"  {r.kind:<30} {r.events_per_replication:>10.1f} {r.us_per_event:>9.2f} "
+                  f"{r.ratio:>6.2f} {r.share:>6.1%}")
+        else:
+            print(f"  {r.kind:<30} {'':>10} {r.us_per_event:>9.1f} {'µs/rep':>6} "
+                  f"{r.share:>6.1%}")
 
 
 # -- bare SimPy ------------------------------------------------------------------------------
@@ -266,6 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="replications whose events are counted (default 50, at most R)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="timed passes; the best is kept (default 3)")
+    parser.add_argument("--by-kind", action="store_true",
+                        help="also split each scenario's time by kind of event")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
     args = parser.parse_args(argv)
     if args.replications < 1 or args.count < 1 or args.repeat < 1:
@@ -289,6 +408,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.append(bench_scenario(path, args.replications, count, args.repeat))
     print_table(rows)
 
+    kinds: dict[str, list[KindRow]] = {}
+    if args.by_kind:
+        print(f"\nTime by kind of event, over the first {count} seeds, every step timed; "
+              "ratio = µs per event / µs per event of the bare loop timed the same way.")
+        for path in paths:
+            scenario = load_scenario(path)
+            seeds = replication_seeds(BATCH_SEED, count)
+            rows_k, bare_us = by_kind(scenario, seeds, args.repeat)
+            kinds[scenario.name] = rows_k
+            print_kinds(scenario.name, rows_k, bare_us)
+
     if args.json:
         payload = {
             "environment": env,
@@ -298,6 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "repeat": args.repeat,
             "rng_processes": RNG_PROCESSES,
             "scenarios": [asdict(r) for r in rows],
+            "by_kind": {name: [asdict(r) for r in rk] for name, rk in kinds.items()},
         }
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
