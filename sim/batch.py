@@ -21,6 +21,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -166,6 +167,11 @@ def local_pool(workers: int) -> Executor:
 
 # The process-wide pool: (pid that made it, its worker count, the pool), or None.
 _shared: tuple[int, int, Executor] | None = None
+# Batches running now on each local pool of this process. A pool is shut down only by the
+# last batch running on it: batches run from several threads share the pool, and one
+# that stops early, or asks for another worker count, must not stop it under the others.
+_running: dict[Executor, int] = {}
+_retired: set[Executor] = set()  # replaced while batches ran on it: shut down after them
 _shared_lock = threading.Lock()
 
 
@@ -175,43 +181,69 @@ def _usable(pool: Executor) -> bool:
     return not getattr(pool, "_broken", False) and not getattr(pool, "_shutdown_thread", False)
 
 
+def _current_pool(workers: int) -> Executor:
+    """The shared pool of ``workers`` processes, replacing one that will not do.
+
+    Call with the lock held. A replaced pool that batches still run on is retired:
+    the last of them shuts it down.
+    """
+    global _shared
+    if _shared is not None:
+        pid, size, pool = _shared
+        if pid == os.getpid() and size == workers and _usable(pool):
+            return pool
+        _shared = None
+        if pid == os.getpid():  # after a fork the pool is the parent's: leave it alone
+            if _running.get(pool):
+                _retired.add(pool)
+            else:
+                pool.shutdown(wait=True)
+    pool = local_pool(workers)
+    _shared = (os.getpid(), workers, pool)
+    return pool
+
+
 def shared_pool(workers: int) -> Executor:
     """This process's local pool of ``workers`` processes, started on first use and kept.
 
     Sweeps, sequential runs and sensitivity analyses run many batches in one
     process; reusing the pool saves starting its processes for every one.
     A pool of another size, or one that can no longer take work (a worker
-    died), is shut down and replaced. Workers start on demand, so a batch of
-    fewer chunks than workers starts no idle processes.
+    died), is replaced. Workers start on demand, so a batch of fewer chunks
+    than workers starts no idle processes.
     """
+    with _shared_lock:
+        return _current_pool(workers)
+
+
+@contextmanager
+def _leased_pool(workers: int) -> Iterator[Executor]:
+    """The shared pool, for one batch. A batch that does not run to its end (Ctrl-C,
+    the consumer stopping, a dead worker) shuts the pool down, so that the next batch
+    starts clean instead of queueing behind what is left of it, unless other batches
+    are still running on it."""
     global _shared
     with _shared_lock:
-        if _shared is not None:
-            pid, size, pool = _shared
-            if pid == os.getpid() and size == workers and _usable(pool):
-                return pool
-            _shared = None
-            if pid == os.getpid():  # after a fork the pool is the parent's: leave it alone
-                pool.shutdown(wait=True)
-        pool = local_pool(workers)
-        _shared = (os.getpid(), workers, pool)
-        return pool
-
-
-def _forget_shared_pool(pool: Executor) -> None:
-    """Shut ``pool`` down and, if it is the shared one, forget it: the next batch
-    then starts clean instead of queueing behind, or failing on, what is left of it."""
-    global _shared
-    with _shared_lock:
-        if _shared is not None and _shared[2] is pool:
-            _shared = None
-    # Workers ignore SIGINT, so running chunks finish and this returns; pending ones are dropped.
-    pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _is_shared(pool: Executor) -> bool:
-    with _shared_lock:
-        return _shared is not None and _shared[2] is pool
+        pool = _current_pool(workers)
+        _running[pool] = _running.get(pool, 0) + 1
+    completed = False
+    try:
+        yield pool
+        completed = True
+    finally:
+        with _shared_lock:
+            others = _running.pop(pool) - 1
+            if others:
+                _running[pool] = others
+            stop = not others and (not completed or pool in _retired)
+            if stop:
+                _retired.discard(pool)
+                if _shared is not None and _shared[2] is pool:
+                    _shared = None
+        if stop:
+            # Workers ignore SIGINT, so running chunks finish and this returns; pending
+            # ones are dropped.
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def shutdown_shared_pool() -> None:
@@ -275,7 +307,8 @@ def iter_chunk_results(scenarios: Sequence[Scenario], chunks: Sequence[_Chunk],
     or a Dask cluster's ``Client.get_executor()``. Without one, ``workers == 1``
     runs in this process and more use :func:`shared_pool`, kept for the next
     batch. A batch that does not run to its end (Ctrl-C, the consumer stopping,
-    a dead worker) cancels what has not started and shuts the shared pool down.
+    a dead worker) cancels what has not started and shuts the shared pool down
+    (unless batches of other threads are running on it).
     A local worker that dies (killed, out of memory) breaks the whole pool: the
     chunks not yet finished then run once more on a fresh pool, as Dask retries a
     lost worker's tasks. A chunk's rows depend only on its seeds, so the result
@@ -292,19 +325,19 @@ def iter_chunk_results(scenarios: Sequence[Scenario], chunks: Sequence[_Chunk],
         return
     done: set[int] = set()  # indices of the chunks already yielded
     try:
-        yield from _run_on(shared_pool(workers), scenarios, chunks, done)
+        with _leased_pool(workers) as pool:
+            yield from _run_on(pool, scenarios, chunks, done)
     except BrokenProcessPool:
         left = [c for i, c in enumerate(chunks) if i not in done]
-        yield from _run_on(shared_pool(workers), scenarios, left, set())
+        with _leased_pool(workers) as pool:
+            yield from _run_on(pool, scenarios, left, set())
 
 
 def _run_on(pool: Executor, scenarios: Sequence[Scenario], chunks: Sequence[_Chunk],
             done: set[int]) -> Iterator[_ChunkResult]:
     """Submit every chunk to ``pool`` and yield the results, noting in ``done`` the
-    index of each chunk yielded. A shared pool that does not see the batch to its
-    end is shut down and forgotten."""
+    index of each chunk yielded. A batch that stops early cancels what has not started."""
     futures: dict[Future[_ChunkResult], int] = {}
-    completed = False
     try:
         for i, c in enumerate(chunks):
             futures[pool.submit(_run_chunk, scenarios[c.scenario_index], c)] = i
@@ -312,12 +345,9 @@ def _run_on(pool: Executor, scenarios: Sequence[Scenario], chunks: Sequence[_Chu
             result = future.result()
             done.add(futures[future])
             yield result
-        completed = True
     finally:
         for future in futures:
             future.cancel()
-        if not completed and _is_shared(pool):  # interrupted, GeneratorExit, broken, ...
-            _forget_shared_pool(pool)
 
 
 def run_batch(

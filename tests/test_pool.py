@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import Executor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -198,3 +199,50 @@ def test_a_worker_killed_just_before_a_batch_costs_nothing(
     for pid in list(shared_pool(2)._processes):
         os.kill(pid, signal.SIGKILL)
     same_rows(reference, pooled(baseline))
+
+
+def _hold_after_first_chunk(started: threading.Event, release: threading.Event
+                            ) -> Callable[[int], None]:
+    """A progress callback that, at the first finished chunk, says so and waits: the
+    batch is then running on the pool (chunks submitted, the rest to come)."""
+    def progress(_: int) -> None:
+        if not started.is_set():
+            started.set()
+            assert release.wait(60), "the other batch never finished"
+    return progress
+
+
+def test_a_batch_interrupted_in_one_thread_leaves_another_threads_batch_running(
+        baseline: Scenario, reference: BatchResult) -> None:
+    started, release = threading.Event(), threading.Event()
+    with ThreadPoolExecutor(1) as thread:
+        other = thread.submit(run_batch, [baseline], N, seed=3, workers=2, chunk_size=5,
+                              progress=_hold_after_first_chunk(started, release))
+        assert started.wait(60)
+        pool = shared_pool(2)
+
+        def ctrl_c(_: int) -> None:
+            raise KeyboardInterrupt
+
+        part = run_batch([baseline], N, seed=3, workers=2, chunk_size=5, progress=ctrl_c)
+        assert part.interrupted
+        assert not refuses_work(pool)  # not shut down under the other batch
+        release.set()
+        same_rows(reference, other.result(timeout=60))
+    assert shared_pool(2) is pool  # the other batch ran to its end: the pool is kept
+
+
+def test_a_pool_replaced_while_a_batch_runs_on_it_is_shut_down_after_that_batch(
+        baseline: Scenario, reference: BatchResult) -> None:
+    started, release = threading.Event(), threading.Event()
+    with ThreadPoolExecutor(1) as thread:
+        other = thread.submit(run_batch, [baseline], N, seed=3, workers=2, chunk_size=5,
+                              progress=_hold_after_first_chunk(started, release))
+        assert started.wait(60)
+        two = shared_pool(2)
+        same_rows(reference, pooled(baseline, workers=3))
+        assert not refuses_work(two)  # still serving the other batch
+        release.set()
+        same_rows(reference, other.result(timeout=60))
+    assert refuses_work(two)  # retired: shut down once its last batch ended
+    assert shared_pool(3)._max_workers == 3
