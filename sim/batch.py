@@ -387,12 +387,11 @@ def _assemble(scenarios: list[Scenario], done: list[_ChunkResult], seed: int,
               accumulators: list[BandAccumulator] | None = None) -> BatchResult:
     """Finished chunks as a batch, in replication order. With ``accumulators`` (a streamed
     batch) the daily series are already folded into bands and are not kept."""
-    seeds = dict(zip(range(start, start + replications),
-                     replication_seeds(seed, replications, start), strict=True))
+    seeds = np.array(replication_seeds(seed, replications, start), dtype=np.uint64)
     runs, failures = [], []
     for si, scenario in enumerate(scenarios):
         parts = sorted((r for r in done if r.scenario_index == si), key=lambda r: r.start)
-        index = [r.start + off for r in parts for off in r.ok]
+        rows = np.array([r.start + off for r in parts for off in r.ok], dtype=np.int64)
         h = scenario.horizon_days
         metrics = [r.metrics for r in parts if r.metrics is not None and len(r.metrics)]
         if accumulators is None:
@@ -401,8 +400,8 @@ def _assemble(scenarios: list[Scenario], done: list[_ChunkResult], seed: int,
                                                                   np.float32)
         runs.append(ScenarioRuns(
             scenario=scenario,
-            replication=np.array(index, dtype=np.int64),
-            seed=np.array([seeds[i] for i in index], dtype=np.uint64),
+            replication=rows,
+            seed=seeds[rows - start],
             metrics=np.concatenate(metrics) if metrics else np.empty((0, len(METRICS))),
             daily=series if accumulators is None else None,
             accumulator=None if accumulators is None else accumulators[si],
