@@ -24,7 +24,7 @@ from sim.loading import ScenarioError, load_scenario, load_scenarios
 from sim.provenance import ParameterRow, diff_rows, explain_rows, find_seeds_dir, load_facts
 from sim.recorder import METRICS
 from sim.replication import run_replication
-from sim.store import ResumeError, finish, read_batch, run_to_folder
+from sim.store import ResumeError, finish, read_batch, read_options, run_to_folder
 from sim.tables import ci, comparison_table, events_table, paired_table, selection_line
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -56,8 +56,19 @@ def _bad_option(option: str, message: str) -> None:
     raise typer.Exit(2)
 
 
+# With --resume the batch and its options come from the folder. These define the batch and
+# cannot be given again; those of _KEPT may be, if they equal the folder's.
+_BATCH_ONLY = {"scenarios": "SCENARIO files", "overrides": "--set",
+               "precision": "--precision", "abs_precision": "--abs-precision",
+               "precision_metric": "--precision-metric", "max_replications": "--max-replications"}
+_KEPT = {"replications": "-n", "seed": "--seed", "out": "--out", "baseline": "--baseline",
+         "select": "--select", "minimize": "--minimize", "plots": "--plots/--no-plots",
+         "plot_format": "--plot-format"}
+
+
 @app.command()
 def run(
+    ctx: typer.Context,
     scenarios: Annotated[list[Path] | None, typer.Argument(
         help="Scenario YAML files (none with --resume).", show_default=False)] = None,
     replications: Annotated[int, typer.Option("-n", "--replications", min=1,
@@ -104,15 +115,46 @@ def run(
         _bad_option("--dask", "the only value is 'local'")
     if plot_format not in ("png", "svg", "pdf"):
         _bad_option("--plot-format", "choose png, svg or pdf")
+    command = ["baiji-sim", *sys.argv[1:]]
+    sources = {}
     if resume is not None:
-        if scenarios or precision:
-            _bad_option("--resume", "takes no scenario files and no --precision: the batch "
-                        "is read from the folder")
         try:
-            loaded, replications, seed, _ = read_batch(resume)
+            loaded, kept_n, kept_seed, _ = read_batch(resume)
+            options = read_options(resume)
         except (ResumeError, ScenarioError) as exc:
             _bad_option("--resume", str(exc))
-        out = resume
+        # Folders written before the options were kept hold none: the given ones then apply.
+        kept = {"replications": kept_n, "seed": kept_seed, "out": resume,
+                **{k: v for k, v in options.items() if k in _KEPT}}
+        given = {"replications": replications, "seed": seed, "out": out, "baseline": baseline,
+                 "select": select, "minimize": minimize, "plots": plots,
+                 "plot_format": plot_format}
+
+        def on_command_line(name: str) -> bool:
+            # By name: typer bundles its own copy of click, whose enum is not click's.
+            source = ctx.get_parameter_source(name)
+            return source is not None and source.name == "COMMANDLINE"
+
+        def shown(name: str) -> str:
+            value = kept[name]
+            if isinstance(value, bool):  # --plots/--no-plots, --minimize/--no-minimize
+                return f"--{'' if value else 'no-'}{name.replace('_', '-')}"
+            return str(value)
+
+        wrong = [flag for name, flag in _BATCH_ONLY.items() if on_command_line(name)] + [
+            f"{flag} (this batch: {shown(name)})" for name, flag in _KEPT.items()
+            if on_command_line(name) and name in kept and given[name] != kept[name]]
+        if wrong:
+            _bad_option("--resume", "the batch and its options are read from the folder; "
+                        f"drop or correct: {', '.join(wrong)}")
+        replications, seed, out = kept_n, kept_seed, resume
+        baseline = kept.get("baseline", baseline)
+        select = kept.get("select", select)
+        minimize = kept.get("minimize", minimize)
+        plots = kept.get("plots", plots)
+        plot_format = kept.get("plot_format", plot_format)
+        sources = options.get("sources", sources)
+        command = options.get("command", command)
     else:
         if not scenarios:
             _bad_option("SCENARIO", "give at least one scenario file")
@@ -148,9 +190,14 @@ def run(
                     abs_precision=abs_precision, initial=max(2, replications), seed=seed,
                     workers=workers, progress=advance)
             else:
+                if resume is None:
+                    sources = {s.name: str(p) for s, p in zip(loaded, scenarios, strict=True)}
+                options = {"command": command, "sources": sources, "baseline": baseline,
+                           "select": select, "minimize": minimize, "plots": plots,
+                           "plot_format": plot_format}
                 batch = run_to_folder(loaded, replications, out, seed=seed, workers=workers,
                                       executor=executor, resume=resume is not None,
-                                      progress=advance)
+                                      progress=advance, options=options)
     except ClusterError as exc:
         _bad_option("--scheduler" if scheduler else "--dask", str(exc))
     finally:
@@ -167,10 +214,11 @@ def run(
         analysis["selection"] = select_best(batch, select, maximize=not minimize)
     if stopping is not None:
         analysis["stopping"] = stopping.to_dict()
-    sources = {s.name: str(p) for s, p in zip(loaded, scenarios or [], strict=False)}
+    if precision:
+        sources = {s.name: str(p) for s, p in zip(loaded, scenarios, strict=True)}
     summary = write_results(batch, out, sources=sources, workers=workers, plots=plots,
-                            command=["baiji-sim", *sys.argv[1:]], analysis=analysis,
-                            plot_format=plot_format)
+                            command=command, analysis=analysis, plot_format=plot_format,
+                            resumed_with=["baiji-sim", *sys.argv[1:]] if resume else None)
     if not batch.interrupted:
         finish(out)
     out_console.print(comparison_table(summary))

@@ -37,10 +37,13 @@ HEADER = ("scenario", "replication", "seed", *METRICS)
 def write_results(batch: BatchResult, out: Path, *, sources: dict[str, str] | None = None,
                   command: list[str] | None = None, workers: int | None = None,
                   plots: bool = True, analysis: dict[str, Any] | None = None,
-                  plot_format: str = "png") -> dict[str, Any]:
+                  plot_format: str = "png",
+                  resumed_with: list[str] | None = None) -> dict[str, Any]:
     """Write every file of a results folder; returns the summary.
 
     ``analysis`` (paired comparisons, selection, stopping report) joins the summary.
+    ``command`` is the command that started the batch; ``resumed_with`` the one that
+    finished it, if it was resumed.
     """
     out.mkdir(parents=True, exist_ok=True)
     write_replications_csv(batch, out / "replications.csv")
@@ -55,6 +58,7 @@ def write_results(batch: BatchResult, out: Path, *, sources: dict[str, str] | No
             resolved_yaml(runs.scenario), encoding="utf-8")
     manifest = {
         "command": command if command is not None else sys.argv,
+        **({"resumed_with": resumed_with} if resumed_with else {}),
         "seed": batch.seed,
         "replications": batch.replications,
         "workers": workers,

@@ -66,9 +66,10 @@ def _load_part(path: Path, scenario_index: int, start: int) -> _ChunkResult:
 
 
 def describe_batch(scenarios: Sequence[Scenario], replications: int, seed: int,
-                   sizes: list[int]) -> dict[str, Any]:
+                   sizes: list[int], options: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"seed": seed, "replications": replications, "chunk_sizes": sizes,
-            "scenarios": [s.model_dump(mode="json") for s in scenarios]}
+            "scenarios": [s.model_dump(mode="json") for s in scenarios],
+            "options": options or {}}
 
 
 def read_batch(out: Path) -> tuple[list[Scenario], int, int, list[int]]:
@@ -76,9 +77,26 @@ def read_batch(out: Path) -> tuple[list[Scenario], int, int, list[int]]:
     path = out / PARTS / BATCH_FILE
     if not path.exists():
         raise ResumeError(f"{out}: no unfinished batch here (no {PARTS}/{BATCH_FILE})")
-    data = json.loads(path.read_text(encoding="utf-8"))
-    scenarios = [validate(s, path) for s in data["scenarios"]]
-    return scenarios, data["replications"], data["seed"], data["chunk_sizes"]
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        described = data["scenarios"], data["replications"], data["seed"], data["chunk_sizes"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ResumeError(f"{out}: {PARTS}/{BATCH_FILE} is damaged ({exc!r}); the finished "
+                          f"parts are still in {out / PARTS}") from exc
+    scenarios = [validate(s, path) for s in described[0]]
+    return scenarios, described[1], described[2], described[3]
+
+
+def read_options(out: Path) -> dict[str, Any]:
+    """The options the unfinished batch in ``out`` was started with (what ``options`` of
+    :func:`run_to_folder` held: the command line, its comparisons, its plots...), so that
+    a resumed run ends as the first one would have. Empty for a folder that has none."""
+    try:
+        data = json.loads((out / PARTS / BATCH_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ResumeError(f"{out}: cannot read {PARTS}/{BATCH_FILE}: {exc}") from exc
+    options = data.get("options", {})
+    return options if isinstance(options, dict) else {}
 
 
 def run_to_folder(
@@ -92,8 +110,11 @@ def run_to_folder(
     chunk_size: int | None = None,
     resume: bool = False,
     progress: Callable[[int], None] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> BatchResult:
     """Run a batch chunk by chunk into ``out``; see the module docstring.
+
+    ``options`` (JSON-able) are kept with the batch for :func:`read_options`.
 
     Returns the batch with metrics in memory and daily series as bands
     (``ScenarioRuns.daily`` is None). On Ctrl-C the result is marked
@@ -109,7 +130,8 @@ def run_to_folder(
                  else chunk_sizes(replications, workers))
         parts.mkdir(parents=True)
         (parts / BATCH_FILE).write_text(
-            json.dumps(describe_batch(scenarios, replications, seed, sizes)), encoding="utf-8")
+            json.dumps(describe_batch(scenarios, replications, seed, sizes, options)),
+            encoding="utf-8")
     chunks = plan_chunks(len(scenarios), replications, seed, workers, sizes=sizes)
     accumulators = [BandAccumulator(s) for s in scenarios]
     finished: dict[tuple[int, int], _ChunkResult] = {}

@@ -144,3 +144,37 @@ def test_a_dask_worker_lost_mid_batch_changes_nothing() -> None:
                            executor=client.get_executor())
     assert not result.failures
     same_rows(expected, result)
+
+
+def test_a_resumed_run_keeps_the_options_it_was_started_with(tmp_path: Path) -> None:
+    """--baseline, --no-plots and the command line survive the interruption."""
+    out = tmp_path / "run"
+    command = ["baiji-sim", "run", str(BASELINE), str(AIRDROPS), "-n", "1500", "--seed", "4",
+               "--workers", "1", "--baseline", "baseline", "--no-plots", "--out", str(out)]
+    proc = subprocess.Popen([sys.executable, "-m", "sim", *command[1:]],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list((out / PARTS).glob("*.npz"))) < 3:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+
+    again = subprocess.run([sys.executable, "-m", "sim", "run", "--resume", str(out), "-n", "7",
+                            "--plots"], capture_output=True, text=True, timeout=60)
+    assert again.returncode == 2
+    assert "-n (this batch: 1500)" in again.stderr
+    assert "--plots/--no-plots (this batch: --no-plots)" in again.stderr
+    assert "Traceback" not in again.stderr
+    assert (out / PARTS).exists()  # a refused resume loses nothing
+
+    resumed = subprocess.run([sys.executable, "-m", "sim", "run", "--resume", str(out),
+                              "--workers", "2"], capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["comparisons"]["baseline"] == "baseline"
+    assert not (out / "plots").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["command"] == command
+    assert manifest["resumed_with"] == ["baiji-sim", "run", "--resume", str(out), "--workers", "2"]
+    assert manifest["scenario_files"] == {"baseline": str(BASELINE), "us-airdrops": str(AIRDROPS)}
