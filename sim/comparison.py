@@ -115,13 +115,23 @@ def compare_to_baseline(batch: BatchResult, baseline: str,
         index = common_replications(runs, base)
         horizon = min(runs.scenario.horizon_days, base.scenario.horizon_days)
         for metric in metrics:
-            entry = paired_difference(paired_values(runs, metric, index, horizon),
-                                      paired_values(base, metric, index, horizon), level)
+            if len(index) < 2:  # an interrupted run: nothing to say, and no test to count
+                entry = {"n": len(index), "mean_difference": None, "ci95": [None, None],
+                         "p_value": None, "variance_independent": None,
+                         "variance_paired": None, "variance_reduction": None,
+                         "note": f"only {len(index)} replications finished in both: "
+                                 "no comparison"}
+            else:
+                entry = paired_difference(paired_values(runs, metric, index, horizon),
+                                          paired_values(base, metric, index, horizon), level)
             rows.append({"scenario": runs.scenario.name, "metric": metric,
                          "censored_at_day": horizon if metric in TIME_TO_EVENT else None,
                          **entry})
-    adjusted, rejected = holm([r["p_value"] for r in rows], 1 - level)
-    for row, adj, rej in zip(rows, adjusted, rejected, strict=True):
+    tested = [r for r in rows if r["p_value"] is not None]
+    adjusted, rejected = holm([r["p_value"] for r in tested], 1 - level)
+    for row in rows:
+        row["p_holm"], row["significant"] = None, False
+    for row, adj, rej in zip(tested, adjusted, rejected, strict=True):
         row["p_holm"] = adj
         row["significant"] = rej
     return {"baseline": baseline, "level": level, "correction": "holm", "comparisons": rows}
@@ -136,12 +146,16 @@ def select_best(batch: BatchResult, metric: str, maximize: bool = True,
     for r in runs[1:]:
         index = np.intersect1d(index, r.replication)
     n = len(index)
+    sign = 1 if maximize else -1
     horizon = min(r.scenario.horizon_days for r in runs)
-    values = [paired_values(r, metric, index, horizon) * (1 if maximize else -1) for r in runs]
-    means = [float(v.mean()) for v in values]
-    if k == 1 or n < 2:
-        keep = list(range(k))
-        t = math.nan
+    values = [paired_values(r, metric, index, horizon) * sign for r in runs]
+    means = [float(v.mean()) if n else math.nan for v in values]
+    note = None
+    if k > 1 and n < 2:  # an interrupted run: too few replications common to all to choose
+        keep, t = [], None
+        note = f"only {n} replications finished in all {k} scenarios: no selection"
+    elif k == 1:
+        keep, t = [0], None
     else:
         t = float(stats.t.ppf((level) ** (1.0 / (k - 1)), n - 1))
         keep = []
@@ -156,11 +170,11 @@ def select_best(batch: BatchResult, metric: str, maximize: bool = True,
                     break
             if ok:
                 keep.append(i)
-    sign = 1 if maximize else -1
     return {
         "metric": metric, "goal": "maximize" if maximize else "minimize",
         "procedure": "Nelson, Swann, Goldsman & Song (2001) screening with paired variances",
         "confidence": level, "replications": n, "t": t,
         "subset": [runs[i].scenario.name for i in keep],
-        "means": {runs[i].scenario.name: sign * means[i] for i in range(k)},
+        "means": {runs[i].scenario.name: sign * means[i] if n else None for i in range(k)},
+        **({"note": note} if note else {}),
     }

@@ -244,7 +244,7 @@ def forest(data: ResultsData) -> Figure | None:
         for k, name in enumerate(others):
             row = next((r for r in rows if r["scenario"] == name and r["metric"] == metric),
                        None)
-            if row is None:
+            if row is None or row["mean_difference"] is None:  # none paired (interrupted)
                 continue
             lo, hi = row["ci95"]
             mean = row["mean_difference"]

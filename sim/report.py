@@ -602,8 +602,12 @@ def _paired(f: Folder) -> Html:
             diff = interval(row.get("mean_difference"), row.get("ci95"), percent=pp,
                             signed=True, unit=" pp" if pp else "")
             vr = row.get("variance_reduction")
-            vr_text = "–" if vr is None else ("∞ (constant difference)" if vr == math.inf
-                                              else f"{vr:.1f}×")
+            # JSON has no infinity: a constant difference is stored as null with no paired
+            # variance (folders written before that hold Infinity).
+            constant = vr == math.inf or (vr is None and row.get("variance_paired") == 0
+                                          and (row.get("variance_independent") or 0) > 0)
+            vr_text = "∞ (constant difference)" if constant else (
+                "–" if vr is None else f"{vr:.1f}×")
             label = METRIC_INFO.get(metric, (metric,))[0]
             if row.get("censored_at_horizon"):
                 label += " (day, or the horizon)"

@@ -49,7 +49,8 @@ def write_results(batch: BatchResult, out: Path, *, sources: dict[str, str] | No
     write_replications_csv(batch, out / "replications.csv")
     summary = summarize(batch)
     summary.update(analysis or {})
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (out / "summary.json").write_text(json.dumps(json_safe(summary), indent=2, allow_nan=False)
+                                      + "\n", encoding="utf-8")
     write_daily_bands(batch, out / "daily_bands.csv")
     scen_dir = out / "scenarios"
     scen_dir.mkdir(exist_ok=True)
@@ -78,6 +79,18 @@ def write_results(batch: BatchResult, out: Path, *, sources: dict[str, str] | No
 
         write_plots(out, plot_format)
     return summary
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities as None: JSON has no such numbers, and a file with
+    them (Python writes NaN, Infinity) is refused by most other readers."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def _library_versions() -> dict[str, str]:

@@ -76,6 +76,9 @@ def paired_table(comparisons: dict[str, Any]) -> Table:
     for row in comparisons["comparisons"]:
         if row["metric"] not in MAIN_COMPARED:
             continue
+        if row["mean_difference"] is None:
+            table.add_row(row["scenario"], row["metric"], row.get("note", "-"), "-", "-", "-")
+            continue
         lo, hi = row["ci95"]
         vr = row["variance_reduction"]
         table.add_row(row["scenario"], row["metric"],
@@ -87,6 +90,8 @@ def paired_table(comparisons: dict[str, Any]) -> Table:
 
 
 def selection_line(selection: dict[str, Any]) -> str:
+    if "note" in selection:
+        return f"Best for {selection['metric']}: {selection['note']}"
     return (f"Best for {selection['metric']} ({selection['goal']}), "
             f"{selection['confidence']:.0%} confidence: {', '.join(selection['subset'])} "
             f"(subset selection, {selection['procedure']})")

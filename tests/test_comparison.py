@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from conftest import scenario, z_quantile
 from sim.batch import run_batch
 from sim.comparison import compare_to_baseline, holm, paired_difference, select_best
 from sim.loading import load_scenario
+from sim.results import write_results
 from sim.sequential import run_until_precise
 
 REPO = Path(__file__).resolve().parent.parent
@@ -106,3 +109,40 @@ def test_sequential_stopping_is_reproducible_and_stops_for_a_reason() -> None:
                                  0.02, 800, **kw)
     for name in report.scenarios:
         assert tight.scenarios[name]["replications"] >= report.scenarios[name]["replications"]
+
+
+def test_a_scenario_with_no_finished_replications_is_neither_compared_nor_selected(
+        tmp_path: Path) -> None:
+    """An interrupted run may stop before a scenario's first chunk: say so, draw no
+    conclusion, keep the other comparisons' Holm family as it was, and write strict JSON."""
+    quiet = scenario(besiegers={"attack_rate_per_day": 0.3})
+    busy = quiet.model_copy(update={"name": "busy"})
+    idle = quiet.model_copy(update={"name": "idle"})
+    full = run_batch([quiet, busy, idle], 30, seed=3, workers=1)
+    empty = full.runs[2]
+    empty = dataclasses.replace(empty, replication=empty.replication[:0], seed=empty.seed[:0],
+                                metrics=empty.metrics[:0], daily=empty.daily[:0])
+    batch = dataclasses.replace(full, runs=[*full.runs[:2], empty], interrupted=True)
+
+    compared = compare_to_baseline(batch, "quiet")
+    rows = {(r["scenario"], r["metric"]): r for r in compared["comparisons"]}
+    idle_row = rows["idle", "garrison_held"]
+    assert idle_row["n"] == 0 and idle_row["mean_difference"] is None
+    assert idle_row["p_holm"] is None and idle_row["significant"] is False
+    alone = compare_to_baseline(dataclasses.replace(batch, runs=full.runs[:2]), "quiet")
+    assert [r["p_holm"] for r in alone["comparisons"]] == [
+        rows["busy", r["metric"]]["p_holm"] for r in alone["comparisons"]]
+
+    selection = select_best(batch, "garrison_held")
+    assert selection["subset"] == [] and "no selection" in selection["note"]
+    assert selection["means"]["idle"] is None
+
+    summary = write_results(batch, tmp_path, analysis={"comparisons": compared,
+                                                       "selection": selection}, plots=False)
+    assert summary["comparisons"] is compared
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    written = json.loads((tmp_path / "summary.json").read_text(), parse_constant=refuse)
+    assert written["selection"]["note"] == selection["note"]
