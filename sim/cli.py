@@ -75,7 +75,7 @@ def run(
                                               help="Replications per scenario.")] = 1000,
     seed: Annotated[int, typer.Option(min=0, help="Batch seed (same seed, same numbers).")] = 1,
     workers: Annotated[int | None, typer.Option(
-        min=1, help="Local worker processes [default: all cores].", show_default=False)] = None,
+        min=1, help="Local worker processes (default: all cores).", show_default=False)] = None,
     out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results"),
     overrides: SetOption = [],  # noqa: B006 - typer reads the default, never mutates it
     plots: Annotated[bool, typer.Option(help="Write plots.")] = True,
@@ -484,7 +484,7 @@ def plot(
     results: Annotated[Path, typer.Argument(help="A results folder written by run.",
                                             show_default=False)],
     fmt: Annotated[str, typer.Option("--format", help="png, svg or pdf.")] = "png",
-    out: Annotated[Path | None, typer.Option(help="Where to write [default: RESULTS/plots].",
+    out: Annotated[Path | None, typer.Option(help="Where to write (default: RESULTS/plots).",
                                              show_default=False)] = None,
 ) -> None:
     """Redraw every figure of a results folder, without re-running."""
@@ -506,7 +506,7 @@ def report(
     results: Annotated[Path, typer.Argument(help="A results folder written by run.",
                                             show_default=False)],
     out: Annotated[Path | None, typer.Option(
-        help="The HTML file [default: RESULTS/report.html].", show_default=False)] = None,
+        help="The HTML file (default: RESULTS/report.html).", show_default=False)] = None,
 ) -> None:
     """Write one self-contained HTML report of a results folder (images embedded)."""
     from sim.report import write_report

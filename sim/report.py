@@ -1188,13 +1188,22 @@ def _implementation(f: Folder) -> Html:
     generator = (f"numpy's {bitgen} bit generator" if bitgen else "a numpy bit generator")
     keyed = ("keyed by the replication seed and a CRC-32 of the stream's name" if crc else
              "keyed by the replication seed and the stream's name")
+    recorded = m.get("libraries") if isinstance(m.get("libraries"), dict) else {}
+
+    def library(name: str) -> str:
+        # The run records its libraries; a folder written before it did falls back on this
+        # machine's, and says so.
+        if name in recorded:
+            return f"{name} {recorded[name]}"
+        return f"{name} {_version(name)} (installed where this report was written)"
+
     software = [
         ("Language", f"Python {m.get('python', '?')} (recorded by the run)"),
         ("Model", f"baiji-sim {m.get('package_version', '?')} (recorded by the run)"),
-        ("Simulation library", f"SimPy {_version('simpy')} (installed where this report was "
-                               "written; the run does not record it)"),
-        ("Numerics", f"numpy {_version('numpy')}, SciPy {_version('scipy')} (installed where "
-                     "this report was written)"),
+        ("Simulation library", library("simpy")
+         + (" (recorded by the run)" if "simpy" in recorded else "")),
+        ("Numerics", f"{library('numpy')}, {library('scipy')}"
+         + (" (recorded by the run)" if {"numpy", "scipy"} <= recorded.keys() else "")),
     ]
     spec = [("Worker processes", m.get("workers", "?")),
             ("Machine of the run", m.get("machine") or m.get("platform") or

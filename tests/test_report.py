@@ -326,6 +326,19 @@ def test_an_interrupted_run_carries_a_visible_warning(results: Path, tmp_path: P
     assert f"baiji-sim run --resume {folder}" in text
 
 
+def test_library_versions_are_those_the_run_recorded(results: Path, tmp_path: Path) -> None:
+    folder = _copy(results, tmp_path)
+    _edit_json(folder / "manifest.json", lambda m: m["libraries"].update(
+        simpy="0.0.1", numpy="0.0.2", scipy="0.0.3"))
+    text = Page(write_report(folder).read_text(encoding="utf-8")).all_text()
+    assert "simpy 0.0.1 (recorded by the run)" in text
+    assert "numpy 0.0.2, scipy 0.0.3 (recorded by the run)" in text
+    _edit_json(folder / "manifest.json", lambda m: m.pop("libraries"))  # an older folder
+    text = Page(write_report(folder).read_text(encoding="utf-8")).all_text()
+    assert "simpy 0.0.1" not in text
+    assert "(installed where this report was written)" in text
+
+
 def test_sensitivity_results_and_unknown_plots_are_included(results: Path,
                                                              tmp_path: Path) -> None:
     folder = _copy(results, tmp_path)
