@@ -227,6 +227,8 @@ def run(
         out_console.print(paired_table(analysis["comparisons"]))
     if "selection" in analysis:
         out_console.print(selection_line(analysis["selection"]), markup=False)
+    if "horizons_note" in summary:
+        out_console.print(f"note: {summary['horizons_note']}", markup=False)
     if stopping is not None:
         for name, entry in stopping.scenarios.items():
             out_console.print(f"{name}: {entry['replications']} replications, "

@@ -527,6 +527,9 @@ def _results(f: Folder) -> Html:
         "Student-t intervals, shares (the percentage of replications) with Wilson intervals. "
         "The interval says how precisely the replications pin down the model's answer; it says "
         "nothing about whether the model's assumptions are right (see the caveats).")]
+    if f.summary.get("horizons_note"):
+        parts.append(el("p", el("strong", "Note: "), str(f.summary["horizons_note"]),
+                        id="note-horizons"))
     # Table 1: headline outcomes
     head = ["scenario", "replications"] + [
         f"{METRIC_INFO[m][0]} ({'%' if METRIC_INFO[m][1] == 'share' else METRIC_INFO[m][1]})"

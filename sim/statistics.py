@@ -162,17 +162,31 @@ def summarize_runs(runs: ScenarioRuns) -> dict[str, Any]:
             metrics[name] = time_to_event(runs.column(name), horizon)
         else:
             metrics[name] = describe(runs.column(name), binary=name in BINARY_METRICS)
-    return {"replications": len(runs.seed), "metrics": metrics}
+    return {"replications": len(runs.seed), "horizon_days": runs.scenario.horizon_days,
+            "metrics": metrics}
+
+
+def horizons_note(horizons: dict[str, int]) -> str | None:
+    """What a reader of the comparison must know when the scenarios' horizons differ."""
+    if len(set(horizons.values())) < 2:
+        return None
+    listed = ", ".join(f"{name} {days}" for name, days in horizons.items())
+    return (f"The scenarios run for different horizons (days: {listed}). Totals such as "
+            "operating days, refined oil, sorties and supplies cover different periods, so "
+            "compare them with care; paired comparisons and the selection cut event days at "
+            "the shorter horizon of the scenarios they compare.")
 
 
 def summarize(batch: BatchResult) -> dict[str, Any]:
     """The content of summary.json."""
+    note = horizons_note({r.scenario.name: r.scenario.horizon_days for r in batch.runs})
     return {
         "seed": batch.seed,
         "replications_requested": batch.replications,
         "confidence_level": LEVEL,
         "interrupted": batch.interrupted,
         "failures": len(batch.failures),
+        **({"horizons_note": note} if note else {}),
         "scenarios": {runs.scenario.name: summarize_runs(runs) for runs in batch.runs},
     }
 

@@ -326,6 +326,15 @@ def test_an_interrupted_run_carries_a_visible_warning(results: Path, tmp_path: P
     assert f"baiji-sim run --resume {folder}" in text
 
 
+def test_a_note_on_different_horizons_is_shown(results: Path, tmp_path: Path) -> None:
+    folder = _copy(results, tmp_path)
+    assert "note-horizons" not in write_report(folder).read_text(encoding="utf-8")
+    _edit_json(folder / "summary.json", lambda s: s.update(horizons_note="HORIZONS DIFFER"))
+    page = Page(write_report(folder).read_text(encoding="utf-8"))
+    notes = [a for t, a in page.elements if a.get("id") == "note-horizons"]
+    assert notes and "Note: HORIZONS DIFFER" in page.all_text()
+
+
 def test_library_versions_are_those_the_run_recorded(results: Path, tmp_path: Path) -> None:
     folder = _copy(results, tmp_path)
     _edit_json(folder / "manifest.json", lambda m: m["libraries"].update(

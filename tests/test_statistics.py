@@ -6,12 +6,15 @@ import math
 
 import numpy as np
 import pytest
-from conftest import z_quantile
+from conftest import scenario, z_quantile
 
+from sim.batch import run_batch
 from sim.statistics import (
+    horizons_note,
     kaplan_meier,
     mean_interval,
     quantile_interval,
+    summarize,
     survival_curve,
     time_to_event,
     wilson_interval,
@@ -98,3 +101,14 @@ def test_median_not_reached_is_reported_as_such() -> None:
     days = np.array([5.0] + [np.nan] * 9)
     out = time_to_event(days, horizon=30.0)
     assert out["median"] is None
+
+
+def test_a_comparison_across_different_horizons_carries_a_note() -> None:
+    long_run = scenario(horizon_days=120).model_copy(update={"name": "long"})
+    short_run = scenario(horizon_days=60).model_copy(update={"name": "short"})
+    same = scenario(horizon_days=120).model_copy(update={"name": "same"})
+    mixed = summarize(run_batch([long_run, short_run], 3, seed=1, workers=1))
+    assert mixed["scenarios"]["short"]["horizon_days"] == 60
+    assert "long 120, short 60" in mixed["horizons_note"]
+    assert horizons_note({"a": 180, "b": 180}) is None
+    assert "horizons_note" not in summarize(run_batch([long_run, same], 3, seed=1, workers=1))
