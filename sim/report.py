@@ -45,6 +45,7 @@ from sim.loading import ScenarioError, load_scenario
 from sim.provenance import Fact, ParameterRow, diff_rows, explain_rows, find_seeds_dir, load_facts
 from sim.results_folder import ResultsFolderError
 from sim.scenario import Scenario
+from sim.tables import percent_decimals
 
 __all__ = ["CAPTIONS", "Html", "el", "esc", "render_report", "write_report"]
 
@@ -287,7 +288,7 @@ def interval(mean: Any, ci: Any, *, percent: bool = False, signed: bool = False,
         return "–"
     lo, hi = _pair(ci)
     scale = 100.0 if percent else 1.0
-    d = 0 if percent else _decimals(mean, lo, hi)
+    d = percent_decimals(mean, lo, hi) if percent else _decimals(mean, lo, hi)
     text = number(mean * scale, d, signed) + unit
     if _finite(lo) and _finite(hi):
         text += f" [{number(lo * scale, d, signed)}, {number(hi * scale, d, signed)}]"

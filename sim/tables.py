@@ -6,15 +6,29 @@ from typing import Any
 
 from rich.table import Table
 
+SHARES = ("operating_at_horizon", "garrison_held")  # 0/1 metrics: means are shares
 MAIN_COMPARED = ("operating_days", "operating_at_horizon", "garrison_held", "helicopters_lost",
                  "supplies_delivered_t", "garrison_fall_day")
 
 
+def percent_decimals(*shares: Any) -> int:
+    """Whole percentages, unless one would round to 0 or 100 without being it: an interval
+    up to 0.2% is not certainty, so it gets one decimal (terminal and report alike)."""
+    for v in shares:
+        if isinstance(v, int | float) and (0 < abs(v) < 0.005 or 0.995 < abs(v) < 1):
+            return 1
+    return 0
+
+
 def ci(entry: dict[str, Any], digits: int = 1, percent: bool = False) -> str:
-    """'mean [low, high]' of a summary entry, or '-' when there is nothing to show."""
+    """'mean [low, high]' of a summary entry, or '-' when there is nothing to show.
+
+    Percentages (``percent``) get :func:`percent_decimals` whatever ``digits`` says."""
     mean, (lo, hi) = entry["mean"], entry["ci95"]
     if mean is None:
         return "-"
+    if percent:
+        digits = percent_decimals(mean, lo, hi)
     scale, unit = (100.0, "%") if percent else (1.0, "")
     text = f"{mean * scale:.{digits}f}{unit}"
     if lo is not None and hi is not None:
@@ -68,7 +82,8 @@ def events_table(summary: dict[str, Any]) -> Table:
 def paired_table(comparisons: dict[str, Any]) -> Table:
     """Paired differences against the baseline, with Holm-corrected significance."""
     table = Table(title=f"Paired differences against {comparisons['baseline']} (same seeds; "
-                  "95% CI; Holm-corrected; event days as min(day, horizon))",
+                  "95% CI; shares in percentage points; Holm-corrected; event days as "
+                  "min(day, horizon))",
                   title_justify="left")
     for head in ("scenario", "metric", "difference [95% CI]", "p (Holm)", "real?",
                  "variance reduction"):
@@ -81,8 +96,13 @@ def paired_table(comparisons: dict[str, Any]) -> Table:
             continue
         lo, hi = row["ci95"]
         vr = row["variance_reduction"]
-        table.add_row(row["scenario"], row["metric"],
-                      f"{row['mean_difference']:+.2f} [{lo:+.2f}, {hi:+.2f}]",
+        mean = row["mean_difference"]
+        if row["metric"] in SHARES:  # in percentage points, as the report gives them
+            d = percent_decimals(mean, lo, hi)
+            text = f"{100 * mean:+.{d}f} pp [{100 * lo:+.{d}f}, {100 * hi:+.{d}f}]"
+        else:
+            text = f"{mean:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+        table.add_row(row["scenario"], row["metric"], text,
                       f"{row['p_holm']:.3g}", "yes" if row["significant"] else "no",
                       "-" if vr is None else ("identical" if vr == float("inf") else
                                               f"{vr:.1f}x"))
