@@ -43,7 +43,7 @@ import yaml
 from sim import __version__
 from sim.loading import ScenarioError, load_scenario
 from sim.provenance import Fact, ParameterRow, diff_rows, explain_rows, find_seeds_dir, load_facts
-from sim.results_folder import ResultsFolderError
+from sim.results_folder import ResultsFolderError, safe_name
 from sim.scenario import Scenario
 from sim.tables import percent_decimals
 
@@ -1243,7 +1243,10 @@ def _code_access(f: Folder) -> Html:
     command_text = (shlex.join(str(c) for c in command) if isinstance(command, list)
                     else str(command) if command else "not recorded")
     files = m.get("scenario_files") or {}
-    rerun = (f"baiji-sim run {shlex.quote(str(f.path / 'scenarios'))}/*.yaml "
+    # The files one by one, in the run's order: a glob would sort them, and the rows of
+    # replications.csv come scenario by scenario in the order given.
+    kept = [shlex.quote(str(f.path / "scenarios" / f"{safe_name(n)}.yaml")) for n in f.names]
+    rerun = (f"baiji-sim run {' '.join(kept)} "
              f"-n {m.get('replications', 'N')} --seed {m.get('seed', 'S')}")
     if (f.summary.get("comparisons") or {}).get("baseline"):
         rerun += f" --baseline {shlex.quote(str(f.summary['comparisons']['baseline']))}"

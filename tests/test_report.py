@@ -12,11 +12,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import html
 import io
 import json
 import os
 import re
 import select
+import shlex
 import shutil
 import subprocess
 import time
@@ -324,6 +326,22 @@ def test_an_interrupted_run_carries_a_visible_warning(results: Path, tmp_path: P
     assert "Warning: interrupted run." in text
     assert f"{EVIL}: 7" in text
     assert f"baiji-sim run --resume {folder}" in text
+
+
+def test_the_command_that_repeats_the_run_gives_the_same_replications(tmp_path: Path) -> None:
+    """From the files kept in the folder, in the run's order (not alphabetical)."""
+    first = tmp_path / "first"
+    _run([str(REPO / "scenarios" / "us-airdrops.yaml"), str(REPO / "scenarios" / "baseline.yaml"),
+          "-n", "6", "--seed", "5", "--workers", "1", "--no-plots", "--out", str(first)])
+    page = write_report(first).read_text(encoding="utf-8")
+    found = re.search(r"without the original files:</p>\s*<pre><code>(.*?)</code></pre>", page,
+                      re.DOTALL)
+    assert found, "the report gives the command"
+    words = shlex.split(html.unescape(found.group(1)))
+    assert words[:2] == ["baiji-sim", "run"]
+    again = tmp_path / "again"
+    _run([*words[2:], "--workers", "2", "--no-plots", "--out", str(again)])
+    assert (again / "replications.csv").read_bytes() == (first / "replications.csv").read_bytes()
 
 
 def test_a_note_on_different_horizons_is_shown(results: Path, tmp_path: Path) -> None:
