@@ -368,7 +368,7 @@ def sweep(
     overrides: SetOption = [],  # noqa: B006
 ) -> None:
     """Run the scenario over a grid of one or two parameters (common random numbers)."""
-    from sim.sweep import parse_values, run_sweep, threshold_summary, write_sweep
+    from sim.sweep import parse_values, run_sweep, threshold_summary, threshold_text, write_sweep
 
     if len(param) != len(values) or not 1 <= len(param) <= 2:
         _bad_option("--param/--values", "give one or two --param, each with its --values")
@@ -406,9 +406,8 @@ def sweep(
                       ci({"mean": r["mean"], "ci95": [r["ci_low"], r["ci_high"]]}, 3))
     out_console.print(table)
     if level is not None:
-        found = threshold_summary(result, *level)
-        out_console.print(f"threshold: {level[0]} crosses {level[1]:g} at "
-                          f"{found.get('value', found)}", markup=False)
+        out_console.print(f"threshold: {threshold_text(threshold_summary(result, *level))}",
+                          markup=False)
     out_console.print(f"results in {out}/ ({', '.join(sorted(summary.get('files', [])))})",
                       markup=False)
 

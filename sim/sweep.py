@@ -308,6 +308,26 @@ def threshold_summary(result: SweepResult, metric: str, level: float) -> dict[st
     return out
 
 
+def threshold_text(found: dict[str, Any]) -> str:
+    """:func:`threshold_summary` as one line: 4 significant digits, and the band's range."""
+    def one(value: float | None, band: dict[str, float | None]) -> str:
+        if value is None:
+            return "never within the values swept"
+        edges = sorted(v for v in band.values() if v is not None)
+        rough = (f" (the 95% band's edges cross at {edges[0]:.4g} and {edges[-1]:.4g}: a "
+                 "rough range, not a confidence interval)" if len(edges) == 2 else
+                 " (the 95% band's edges do not both cross: the threshold is not pinned down)")
+        return f"{value:.4g}{rough}"
+
+    head = f"{found['metric']} crosses {found['level']:g} along {found['along']}"
+    if "by" not in found:
+        return f"{head} at {one(found['value'], found['band_crossings'])}"
+    first = next(k for k in found["by"][0] if k not in ("value", "band_crossings"))
+    parts = [f"{first} = {row[first]:g}: {one(row['value'], row['band_crossings'])}"
+             for row in found["by"]]
+    return f"{head}: " + "; ".join(parts)
+
+
 # -- figures ------------------------------------------------------------------------------
 
 

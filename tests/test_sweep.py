@@ -25,6 +25,7 @@ from sim.sweep import (
     run_sweep,
     sweep_figure,
     threshold_summary,
+    threshold_text,
     write_sweep,
 )
 
@@ -371,3 +372,19 @@ def test_points_without_runs_still_plot_and_write(tmp_path: Path) -> None:
     with (tmp_path / "b" / "sweep.csv").open(newline="", encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if r["metric"] == "garrison_held"]
     assert [(r["mean"], r["n"]) for r in rows] == [("1", "4"), ("", "0"), ("", "0"), ("", "0")]
+
+
+def test_the_threshold_line_rounds_and_gives_the_band_range() -> None:
+    found = {"metric": "garrison_held", "level": 0.5, "along": "p",
+             "value": 0.1784313725490196, "band_crossings": {"ci_low": 0.21, "ci_high": 0.152}}
+    text = threshold_text(found)
+    assert text.startswith("garrison_held crosses 0.5 along p at 0.1784 (")
+    assert "edges cross at 0.152 and 0.21: a rough range" in text
+    assert "0.178431" not in text
+    found["band_crossings"]["ci_low"] = None
+    assert "not pinned down" in threshold_text(found)
+    two_d = {"metric": "garrison_held", "level": 0.5, "along": "p", "by": [
+        {"q": 1.0, "value": None, "band_crossings": {"ci_low": None, "ci_high": None}},
+        {"q": 2.0, "value": 0.25, "band_crossings": {"ci_low": 0.2, "ci_high": 0.3}}]}
+    text = threshold_text(two_d)
+    assert "q = 1: never within the values swept; q = 2: 0.25 (" in text
