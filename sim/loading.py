@@ -64,6 +64,25 @@ def validate(data: dict[str, Any], path: str | Path = "<scenario>") -> Scenario:
         raise _to_scenario_error(exc, path) from None
 
 
+class _ScenarioYaml(yaml.SafeLoader):
+    """YAML's safe loader, except that an impossible date (2014-13-45) stays text, for the
+    validation to reject with the name of its field instead of a bare ValueError."""
+
+
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_ScenarioYaml.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
+def _parse(text: str) -> Any:
+    return yaml.load(text, Loader=_ScenarioYaml)  # a SafeLoader: no arbitrary objects
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -72,7 +91,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ScenarioError(path, "", f"cannot read: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = _parse(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -159,7 +178,7 @@ def _apply_override(data: dict[str, Any], item: str, path: Path) -> None:
     if not keys:
         raise ScenarioError(path, dotted, "--set needs a key before '='")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = _parse(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
     if isinstance(value, dict) and not raw.lstrip().startswith("{"):

@@ -87,6 +87,17 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
         assert key in text
 
 
+def test_an_impossible_date_names_its_field(tmp_path: Path) -> None:
+    text = BASELINE.read_text(encoding="utf-8").replace("start_date: 2014-10-01",
+                                                        "start_date: 2014-13-45")
+    err = load_error(write(tmp_path / "date.yaml", text))
+    assert err.field == "start_date"
+    assert "month" in err.message
+    err = load_error(BASELINE, ["start_date=2014-02-30"])
+    assert err.field == "start_date"
+    assert load_scenario(BASELINE, ["start_date=2015-02-28"]).start_date.day == 28
+
+
 def test_unknown_key_in_list_item(tmp_path: Path) -> None:
     data = baseline_data()
     data["supply_operators"][0]["payloadt"] = data["supply_operators"][0].pop("payload_t")
