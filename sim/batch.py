@@ -140,8 +140,23 @@ def _run_chunk(scenario: Scenario, chunk: _Chunk) -> _ChunkResult:
 
 
 def _init_worker() -> None:
-    # The parent handles Ctrl-C; workers must not die mid-chunk on the same signal.
+    # The parent handles Ctrl-C and kill (SIGINT, SIGTERM), then shuts its pool down. Sent to
+    # the whole process group (Ctrl-C in a terminal, a batch scheduler stopping a job), they
+    # must not also kill the workers mid-chunk: a worker killed while sending its result
+    # leaves the pool's manager thread waiting forever for the rest, and the run never exits.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()  # the run, even when forked by the fork server
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
+    """End this worker once the run that started it is gone (killed outright: SIGKILL, the
+    out-of-memory killer): it would otherwise wait for work, and keep the fork server up,
+    forever."""
+    parent.join()
+    os._exit(1)
 
 
 def default_workers() -> int:
@@ -161,7 +176,7 @@ def local_pool(workers: int) -> Executor:
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     if method == "forkserver":
-        context.set_forkserver_preload(["sim.batch"])
+        context.set_forkserver_preload(["sim.batch", "sim.forkserver_signals"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
 
 

@@ -51,6 +51,13 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _how_to_finish(out: Path, sequential: bool) -> str:
+    if sequential:  # run_until_precise keeps no parts to resume from
+        return ("a --precision run cannot be resumed: run the same command again (the same "
+                "seed gives the same numbers)")
+    return f"finish with: baiji-sim run --resume {out}"
+
+
 def _bad_option(option: str, message: str) -> None:
     err_console.print(f"error: {option}: {message}", markup=False)
     raise typer.Exit(2)
@@ -198,29 +205,33 @@ def run(
                 batch = run_to_folder(loaded, replications, out, seed=seed, workers=workers,
                                       executor=executor, resume=resume is not None,
                                       progress=advance, options=options)
+        # Imported only after the batch: scipy takes half a second, and the worker processes,
+        # which import the main module again, would each pay it and keep it in memory.
+        from sim.comparison import compare_to_baseline, select_best
+        from sim.results import write_results
+
+        analysis: dict[str, Any] = {}
+        if baseline is not None:
+            analysis["comparisons"] = compare_to_baseline(batch, baseline)
+        if len(loaded) > 1:
+            analysis["selection"] = select_best(batch, select, maximize=not minimize)
+        if stopping is not None:
+            analysis["stopping"] = stopping.to_dict()
+        if precision:
+            sources = {s.name: str(p) for s, p in zip(loaded, scenarios, strict=True)}
+        summary = write_results(batch, out, sources=sources, workers=workers, plots=plots,
+                                command=command, analysis=analysis, plot_format=plot_format,
+                                resumed_with=["baiji-sim", *sys.argv[1:]] if resume else None)
+        if not batch.interrupted:
+            finish(out)
     except ClusterError as exc:
         _bad_option("--scheduler" if scheduler else "--dask", str(exc))
+    except KeyboardInterrupt:  # after the batch, while the results were being written
+        err_console.print(f"interrupted while writing the results in {out}/: "
+                          f"{_how_to_finish(out, precision is not None)}", markup=False)
+        raise typer.Exit(130) from None
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    # Imported only after the batch: scipy takes half a second, and the worker processes,
-    # which import the main module again, would each pay it and keep it in memory.
-    from sim.comparison import compare_to_baseline, select_best
-    from sim.results import write_results
-
-    analysis: dict[str, Any] = {}
-    if baseline is not None:
-        analysis["comparisons"] = compare_to_baseline(batch, baseline)
-    if len(loaded) > 1:
-        analysis["selection"] = select_best(batch, select, maximize=not minimize)
-    if stopping is not None:
-        analysis["stopping"] = stopping.to_dict()
-    if precision:
-        sources = {s.name: str(p) for s, p in zip(loaded, scenarios, strict=True)}
-    summary = write_results(batch, out, sources=sources, workers=workers, plots=plots,
-                            command=command, analysis=analysis, plot_format=plot_format,
-                            resumed_with=["baiji-sim", *sys.argv[1:]] if resume else None)
-    if not batch.interrupted:
-        finish(out)
     out_console.print(comparison_table(summary))
     out_console.print(events_table(summary))
     if "comparisons" in analysis:
@@ -242,7 +253,7 @@ def run(
                           f"{out}/manifest.json (scenario, seed, error)", markup=False)
     if batch.interrupted:
         err_console.print(f"interrupted: kept {finished} of {total} replications in {out}/; "
-                          f"finish with: baiji-sim run --resume {out}", markup=False)
+                          f"{_how_to_finish(out, precision is not None)}", markup=False)
         raise typer.Exit(130)
     if batch.failures:
         raise typer.Exit(1)

@@ -46,6 +46,8 @@ def write_results(batch: BatchResult, out: Path, *, sources: dict[str, str] | No
     finished it, if it was resumed.
     """
     out.mkdir(parents=True, exist_ok=True)
+    # A previous run's manifest must not vouch for files this one is about to replace.
+    (out / "manifest.json").unlink(missing_ok=True)
     write_replications_csv(batch, out / "replications.csv")
     summary = summarize(batch)
     summary.update(analysis or {})
@@ -72,12 +74,18 @@ def write_results(batch: BatchResult, out: Path, *, sources: dict[str, str] | No
         "libraries": _library_versions(),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
+    # The status is final only once everything is written: a run stopped while writing its
+    # traces or plots leaves "writing results", which the report flags as unfinished.
+    status = manifest["status"]
+    manifest["status"] = "writing results"
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     write_traces(batch, out / "traces")
     if plots:
         from sim.plots import write_plots  # matplotlib only when plots are wanted
 
         write_plots(out, plot_format)
+    manifest["status"] = status
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return summary
 
 

@@ -178,3 +178,71 @@ def test_a_resumed_run_keeps_the_options_it_was_started_with(tmp_path: Path) -> 
     assert manifest["command"] == command
     assert manifest["resumed_with"] == ["baiji-sim", "run", "--resume", str(out), "--workers", "2"]
     assert manifest["scenario_files"] == {"baseline": str(BASELINE), "us-airdrops": str(AIRDROPS)}
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _start_in_own_group(out: Path) -> subprocess.Popen:
+    """A run of its own process group (as a shell job or a scheduler's job is), started and
+    left until its first parts are on disk."""
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(BASELINE), "-n", "4000",
+                             "--workers", "2", "--no-plots", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list((out / PARTS).glob("*.npz"))) < 3:
+        time.sleep(0.05)
+    return proc
+
+
+def test_a_kill_sent_to_the_whole_process_group_stops_only_the_run(tmp_path: Path) -> None:
+    """A scheduler stopping a job signals every process of it. The fork server and the
+    workers ignore SIGTERM, so the run shuts its pool down itself: killed with it, they
+    left the pool's clean-up waiting forever (in about 1 run in 7)."""
+    proc = _start_in_own_group(tmp_path / "run")
+    os.killpg(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    deadline = time.time() + 10
+    while time.time() < deadline and _group_alive(proc.pid):
+        time.sleep(0.05)
+    assert not _group_alive(proc.pid), "a fork server or worker outlived the run"
+
+
+def test_workers_end_when_the_run_is_killed_outright(tmp_path: Path) -> None:
+    proc = _start_in_own_group(tmp_path / "run")
+    proc.kill()  # SIGKILL to the run alone: no clean-up of its own
+    proc.communicate(timeout=60)
+    deadline = time.time() + 10
+    while time.time() < deadline and _group_alive(proc.pid):
+        time.sleep(0.05)
+    assert not _group_alive(proc.pid), "workers or the fork server were left behind"
+
+
+def test_a_run_stopped_while_writing_its_results_keeps_its_parts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    import sim.plots
+    from sim.cli import app
+
+    def ctrl_c(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim.plots, "write_plots", ctrl_c)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["run", str(BASELINE), "-n", "30", "--workers", "1",
+                                      "--out", str(out)])
+    assert result.exit_code == 130
+    assert f"interrupted while writing the results in {out}/" in result.output
+    assert f"--resume {out}" in result.output
+    assert json.loads((out / "manifest.json").read_text())["status"] == "writing results"
+    assert len(list((out / PARTS).glob("*.npz"))) > 0  # the batch itself is kept
+
