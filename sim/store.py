@@ -16,7 +16,9 @@ the parts are removed.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
+import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
@@ -37,6 +39,7 @@ from sim.daily_bands import BandAccumulator
 from sim.loading import validate
 from sim.scenario import Scenario
 
+_log = logging.getLogger(__name__)
 PARTS = "parts"
 BATCH_FILE = "batch.json"
 
@@ -59,7 +62,8 @@ def _save_part(parts: Path, result: _ChunkResult) -> None:
 
 
 def _load_part(path: Path, scenario_index: int, start: int) -> _ChunkResult:
-    with np.load(path) as data:
+    # Opened here so that a damaged file is closed too (np.load leaves it open on error).
+    with path.open("rb") as file, np.load(file) as data:
         return _ChunkResult(scenario_index, start, ok=data["ok"].tolist(),
                             metrics=data["metrics"], daily=data["daily"],
                             failures=[tuple(f) for f in json.loads(str(data["failures"]))])
@@ -144,7 +148,16 @@ def run_to_folder(
     for chunk in chunks:  # what an earlier, interrupted run finished
         path = _part_path(parts, chunk)
         if path.exists():
-            keep(_load_part(path, chunk.scenario_index, chunk.start))
+            try:
+                part = _load_part(path, chunk.scenario_index, chunk.start)
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+                # Parts are renamed into place once complete, so this is outside damage
+                # (a disk error, a hand edit): the chunk's seeds give the same rows again.
+                _log.warning("%s is damaged (%s); its %d replications run again", path,
+                             exc, len(chunk.seeds))
+                path.unlink(missing_ok=True)
+                continue
+            keep(part)
             if progress:
                 progress(len(chunk.seeds))
     todo = [c for c in chunks if (c.scenario_index, c.start) not in finished]

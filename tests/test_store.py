@@ -246,3 +246,22 @@ def test_a_run_stopped_while_writing_its_results_keeps_its_parts(
     assert json.loads((out / "manifest.json").read_text())["status"] == "writing results"
     assert len(list((out / PARTS).glob("*.npz"))) > 0  # the batch itself is kept
 
+
+def test_a_damaged_part_runs_again_on_resume(tmp_path: Path,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    scenarios = [load_scenario(BASELINE)]
+    calls = []
+
+    def stop_after_three(k: int) -> None:
+        calls.append(k)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    run_to_folder(scenarios, 50, tmp_path, seed=9, workers=1, chunk_size=5,
+                  progress=stop_after_three)
+    damaged = sorted((tmp_path / PARTS).glob("*.npz"))[1]
+    damaged.write_bytes(damaged.read_bytes()[:100])
+    with caplog.at_level("WARNING", logger="sim.store"):
+        whole = run_to_folder([], 0, tmp_path, workers=1, resume=True)
+    assert f"{damaged} is damaged" in caplog.text
+    same_rows(run_batch(scenarios, 50, seed=9, workers=1), whole)
