@@ -144,8 +144,12 @@ def _init_worker() -> None:
     # the whole process group (Ctrl-C in a terminal, a batch scheduler stopping a job), they
     # must not also kill the workers mid-chunk: a worker killed while sending its result
     # leaves the pool's manager thread waiting forever for the rest, and the run never exits.
+    # So each worker leaves the run's process group. It stays killable by SIGTERM (which the
+    # fork server ignores, see sim.forkserver_signals): the pool's own clean-up of a broken
+    # pool terminates the workers left with it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.setpgid(0, 0)
     parent = multiprocessing.parent_process()  # the run, even when forked by the fork server
     if parent is not None:
         threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
