@@ -6,8 +6,8 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -201,24 +201,28 @@ def test_a_worker_killed_just_before_a_batch_costs_nothing(
     same_rows(reference, pooled(baseline))
 
 
-def _hold_after_first_chunk(started: threading.Event, release: threading.Event
-                            ) -> Callable[[int], None]:
-    """A progress callback that, at the first finished chunk, says so and waits: the
-    batch is then running on the pool (chunks submitted, the rest to come)."""
+def _other_thread_batch(thread: ThreadPoolExecutor, baseline: Scenario,
+                        release: threading.Event) -> Future[BatchResult]:
+    """A 2-worker batch in ``thread`` that, once its first chunk is in, waits for
+    ``release``: it is then running on the shared pool, its other chunks submitted."""
+    started = threading.Event()
+
     def progress(_: int) -> None:
         if not started.is_set():
             started.set()
             assert release.wait(60), "the other batch never finished"
-    return progress
+
+    other = thread.submit(run_batch, [baseline], N, seed=3, workers=2, chunk_size=5,
+                          progress=progress)
+    assert started.wait(60)
+    return other
 
 
 def test_a_batch_interrupted_in_one_thread_leaves_another_threads_batch_running(
         baseline: Scenario, reference: BatchResult) -> None:
-    started, release = threading.Event(), threading.Event()
+    release = threading.Event()
     with ThreadPoolExecutor(1) as thread:
-        other = thread.submit(run_batch, [baseline], N, seed=3, workers=2, chunk_size=5,
-                              progress=_hold_after_first_chunk(started, release))
-        assert started.wait(60)
+        other = _other_thread_batch(thread, baseline, release)
         pool = shared_pool(2)
 
         def ctrl_c(_: int) -> None:
@@ -234,11 +238,9 @@ def test_a_batch_interrupted_in_one_thread_leaves_another_threads_batch_running(
 
 def test_a_pool_replaced_while_a_batch_runs_on_it_is_shut_down_after_that_batch(
         baseline: Scenario, reference: BatchResult) -> None:
-    started, release = threading.Event(), threading.Event()
+    release = threading.Event()
     with ThreadPoolExecutor(1) as thread:
-        other = thread.submit(run_batch, [baseline], N, seed=3, workers=2, chunk_size=5,
-                              progress=_hold_after_first_chunk(started, release))
-        assert started.wait(60)
+        other = _other_thread_batch(thread, baseline, release)
         two = shared_pool(2)
         same_rows(reference, pooled(baseline, workers=3))
         assert not refuses_work(two)  # still serving the other batch

@@ -52,8 +52,8 @@ def test_streamed_batch_equals_the_in_memory_one(tmp_path: Path) -> None:
                 np.testing.assert_allclose(approx[q], exact[q], atol=tol + 1e-9)
 
 
-def test_an_interrupted_batch_resumes_to_the_same_rows(tmp_path: Path) -> None:
-    scenarios = [load_scenario(BASELINE)]
+def interrupted_after_three_chunks(out: Path) -> BatchResult:
+    """50 replications of the baseline (seed 9) in chunks of 5, stopped after three."""
     calls = []
 
     def stop_after_three(k: int) -> None:
@@ -61,8 +61,13 @@ def test_an_interrupted_batch_resumes_to_the_same_rows(tmp_path: Path) -> None:
         if len(calls) == 3:
             raise KeyboardInterrupt
 
-    part = run_to_folder(scenarios, 50, tmp_path, seed=9, workers=1, chunk_size=5,
+    return run_to_folder([load_scenario(BASELINE)], 50, out, seed=9, workers=1, chunk_size=5,
                          progress=stop_after_three)
+
+
+def test_an_interrupted_batch_resumes_to_the_same_rows(tmp_path: Path) -> None:
+    scenarios = [load_scenario(BASELINE)]
+    part = interrupted_after_three_chunks(tmp_path)
     assert part.interrupted
     assert len(part.runs[0].seed) == 15  # three chunks of five were kept
     assert len(list((tmp_path / PARTS).glob("*.npz"))) == 3
@@ -250,15 +255,7 @@ def test_a_run_stopped_while_writing_its_results_keeps_its_parts(
 def test_a_damaged_part_runs_again_on_resume(tmp_path: Path,
                                               caplog: pytest.LogCaptureFixture) -> None:
     scenarios = [load_scenario(BASELINE)]
-    calls = []
-
-    def stop_after_three(k: int) -> None:
-        calls.append(k)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-
-    run_to_folder(scenarios, 50, tmp_path, seed=9, workers=1, chunk_size=5,
-                  progress=stop_after_three)
+    interrupted_after_three_chunks(tmp_path)
     damaged = sorted((tmp_path / PARTS).glob("*.npz"))[1]
     damaged.write_bytes(damaged.read_bytes()[:100])
     with caplog.at_level("WARNING", logger="sim.store"):
