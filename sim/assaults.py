@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from sim.engagement import fight
 from sim.rng import Streams
+from sim.scenario import Span
 from sim.world import GOV, INS, World
 
 
@@ -129,21 +130,23 @@ class Assaults:
 
     def _fighting_damage(self) -> None:
         d = self.dmg
-        rng = self.damage_rng
-        u, size = rng.random(), rng.uniform(d.damage_per_hit.low, d.damage_per_hit.high)
-        if u < d.fighting_damage_prob * (1.0 - d.aversion):
-            w = self.world
-            if w.recorder.trace is not None:
-                w.recorder.note(w.env.now, "damage", f"fighting damages the plant (+{size:.2f})")
-            w.add_damage(size)
+        self._maybe_damage(d.fighting_damage_prob * (1.0 - d.aversion), d.damage_per_hit,
+                           "fighting damages the plant")
 
     def _sabotage_on_retreat(self) -> None:
         d = self.dmg
+        self._maybe_damage(d.sabotage_prob_when_losing, d.sabotage_damage,
+                           "retreating insurgents sabotage the plant")
+
+    def _maybe_damage(self, prob: float, size_range: Span, what: str) -> None:
+        """Damage the plant with probability ``prob`` by a uniform amount in ``size_range``.
+
+        Both numbers are drawn every time, so the stream stays in step whatever happens.
+        """
         rng = self.damage_rng
-        u, size = rng.random(), rng.uniform(d.sabotage_damage.low, d.sabotage_damage.high)
-        if u < d.sabotage_prob_when_losing:
+        u, size = rng.random(), rng.uniform(size_range.low, size_range.high)
+        if u < prob:
             w = self.world
             if w.recorder.trace is not None:
-                w.recorder.note(w.env.now, "damage",
-                                f"retreating insurgents sabotage the plant (+{size:.2f})")
+                w.recorder.note(w.env.now, "damage", f"{what} (+{size:.2f})")
             w.add_damage(size)

@@ -24,7 +24,7 @@ from sim.loading import ScenarioError, load_scenario, load_scenarios
 from sim.provenance import ParameterRow, diff_rows, explain_rows, find_seeds_dir, load_facts
 from sim.recorder import METRICS
 from sim.replication import run_replication
-from sim.store import ResumeError, finish, read_batch, read_options, run_to_folder
+from sim.store import ResumeError, finish, read_batch, run_to_folder
 from sim.tables import ci, comparison_table, events_table, paired_table, selection_line
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -126,10 +126,11 @@ def run(
     sources = {}
     if resume is not None:
         try:
-            loaded, kept_n, kept_seed, _ = read_batch(resume)
-            options = read_options(resume)
+            stored = read_batch(resume)
         except (ResumeError, ScenarioError) as exc:
             _bad_option("--resume", str(exc))
+        loaded, kept_n, kept_seed, options = (stored.scenarios, stored.replications,
+                                              stored.seed, stored.options)
         # Folders written before the options were kept hold none: the given ones then apply.
         kept = {"replications": kept_n, "seed": kept_seed, "out": resume,
                 **{k: v for k, v in options.items() if k in _KEPT}}

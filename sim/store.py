@@ -21,6 +21,7 @@ import shutil
 import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +77,21 @@ def describe_batch(scenarios: Sequence[Scenario], replications: int, seed: int,
             "options": options or {}}
 
 
-def read_batch(out: Path) -> tuple[list[Scenario], int, int, list[int]]:
-    """(scenarios, replications, seed, chunk sizes) of an unfinished batch in ``out``."""
+@dataclass
+class StoredBatch:
+    """An unfinished batch as ``OUT/parts/batch.json`` describes it."""
+
+    scenarios: list[Scenario]
+    replications: int
+    seed: int
+    chunk_sizes: list[int]
+    # What ``options`` of :func:`run_to_folder` held (the command line, its comparisons, its
+    # plots...), so that a resumed run ends as the first would have; empty in older folders.
+    options: dict[str, Any]
+
+
+def read_batch(out: Path) -> StoredBatch:
+    """The unfinished batch in ``out``."""
     path = out / PARTS / BATCH_FILE
     if not path.exists():
         raise ResumeError(f"{out}: no unfinished batch here (no {PARTS}/{BATCH_FILE})")
@@ -87,20 +101,9 @@ def read_batch(out: Path) -> tuple[list[Scenario], int, int, list[int]]:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ResumeError(f"{out}: {PARTS}/{BATCH_FILE} is damaged ({exc!r}); the finished "
                           f"parts are still in {out / PARTS}") from exc
-    scenarios = [validate(s, path) for s in described[0]]
-    return scenarios, described[1], described[2], described[3]
-
-
-def read_options(out: Path) -> dict[str, Any]:
-    """The options the unfinished batch in ``out`` was started with (what ``options`` of
-    :func:`run_to_folder` held: the command line, its comparisons, its plots...), so that
-    a resumed run ends as the first one would have. Empty for a folder that has none."""
-    try:
-        data = json.loads((out / PARTS / BATCH_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ResumeError(f"{out}: cannot read {PARTS}/{BATCH_FILE}: {exc}") from exc
     options = data.get("options", {})
-    return options if isinstance(options, dict) else {}
+    return StoredBatch([validate(s, path) for s in described[0]], described[1], described[2],
+                       described[3], options if isinstance(options, dict) else {})
 
 
 def run_to_folder(
@@ -118,7 +121,7 @@ def run_to_folder(
 ) -> BatchResult:
     """Run a batch chunk by chunk into ``out``; see the module docstring.
 
-    ``options`` (JSON-able) are kept with the batch for :func:`read_options`.
+    ``options`` (JSON-able) are kept with the batch (see :class:`StoredBatch`).
 
     Returns the batch with metrics in memory and daily series as bands
     (``ScenarioRuns.daily`` is None). On Ctrl-C the result is marked
@@ -126,7 +129,9 @@ def run_to_folder(
     """
     parts = out / PARTS
     if resume:  # the same cut as the first attempt, whatever --workers is now
-        scenarios, replications, seed, sizes = read_batch(out)
+        stored = read_batch(out)
+        scenarios, replications, seed = stored.scenarios, stored.replications, stored.seed
+        sizes = stored.chunk_sizes
     else:
         if parts.exists():
             shutil.rmtree(parts)
