@@ -15,6 +15,7 @@ from math import log
 
 from sim.air_defence import AirDefence
 from sim.rng import Streams
+from sim.timer import Timer
 from sim.world import INS, World
 
 
@@ -31,14 +32,15 @@ class Airstrikes:
             self.kills = streams.iid("airstrikes.kills", "poisson",
                                      spec.kills_per_strike * spec.intelligence_factor,
                                      expected=effective * world.scenario.horizon_days)
-            world.env.process(self._strikes())
+            self._start()
 
-    def _strikes(self):
-        # Strikes are the model's most frequent event: everything the loop reads is local.
+    def _start(self) -> None:
+        """Bind what a strike reads, once, and schedule the first strike.
+
+        Strikes are the model's most frequent event: each is one firing of a
+        :class:`~sim.timer.Timer`, and everything it reads is local.
+        """
         spec, w, air = self.spec, self.world, self.air
-        timeout = w.env.timeout
-        if spec.start_day > 0.0:
-            yield timeout(spec.start_day)
         mean_gap = 1.0 / spec.strikes_per_day
         rnd, kills = self.rng.random, self.kills
         wasted, team_kill = spec.coordination_failure_prob, (
@@ -46,19 +48,22 @@ class Airstrikes:
         inside, plant_damage = spec.inside_plant_share, spec.plant_damage_prob
         low, high = spec.damage_per_hit.low, spec.damage_per_hit.high
         held, n_sectors = w.held, w.n_sectors
-        while True:
-            yield timeout(-mean_gap * log(1.0 - rnd()))  # Stream.exponential(mean_gap), inlined
+
+        def strike(_: Timer) -> None:
             # Every strike draws the same five numbers, whatever happens next.
             u_wasted, u_team, u_inside, u_damage = rnd(), rnd(), rnd(), rnd()
             size = low + (high - low) * rnd()  # Uniform(damage_per_hit)
-            if u_wasted < wasted:
-                continue
-            besiegers = w.besiegers - kills()
-            w.besiegers = besiegers if besiegers > 0 else 0
-            if u_team < team_kill:
-                air.destroy_team()
-            if u_damage < plant_damage and u_inside < inside * (held[INS] / n_sectors):
-                if w.recorder.trace is not None:
-                    w.recorder.note(w.env.now, "damage",
-                                    f"airstrike damages the plant (+{size:.2f})")
-                w.add_damage(size)
+            if u_wasted >= wasted:
+                besiegers = w.besiegers - kills()
+                w.besiegers = besiegers if besiegers > 0 else 0
+                if u_team < team_kill:
+                    air.destroy_team()
+                if u_damage < plant_damage and u_inside < inside * (held[INS] / n_sectors):
+                    if w.recorder.trace is not None:
+                        w.recorder.note(w.env.now, "damage",
+                                        f"airstrike damages the plant (+{size:.2f})")
+                    w.add_damage(size)
+            next_strike(-mean_gap * log(1.0 - rnd()))  # Stream.exponential(mean_gap), inlined
+
+        next_strike = Timer(w.env, strike).after
+        next_strike(spec.start_day - mean_gap * log(1.0 - rnd()))

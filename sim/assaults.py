@@ -22,6 +22,7 @@ from collections.abc import Callable
 from sim.engagement import fight
 from sim.rng import Streams
 from sim.scenario import Span
+from sim.timer import Timer
 from sim.world import GOV, INS, World
 
 
@@ -47,15 +48,21 @@ class Assaults:
             if rate > 0.0:
                 gaps = streams.iid(name, "exponential", 1.0 / rate,
                                    expected=rate * s.horizon_days)
-                world.env.process(self._arrivals(gaps, action))
+                self._arrivals(gaps, action)
 
-    def _arrivals(self, gaps: Callable[[], float], action: Callable[[], None]):
-        timeout = self.world.env.timeout
+    def _arrivals(self, gaps: Callable[[], float], action: Callable[[], None]) -> None:
+        """Call ``action`` at the arrivals of a Poisson process, while the garrison holds."""
         world = self.world
-        while world.garrison_alive:
-            yield timeout(gaps())
+
+        def arrive(_: Timer) -> None:
             if world.garrison_alive:
                 action()
+                if world.garrison_alive:
+                    next_arrival(gaps())
+
+        next_arrival = Timer(world.env, arrive).after
+        if world.garrison_alive:
+            next_arrival(gaps())
 
     def assault(self) -> None:
         """A major insurgent attack on the garrison."""

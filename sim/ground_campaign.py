@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sim.rng import Stream, Streams
+from sim.timer import Timer
 from sim.world import GOV, INS, World
 
 
@@ -37,7 +38,7 @@ class GroundCampaign:
             if rate > 0.0:
                 gaps = streams.iid("ground_campaign.retakes", "exponential", 1.0 / rate,
                                    expected=rate * world.scenario.horizon_days)
-                world.env.process(self._retakes(gaps))
+                self._retakes(gaps)
 
     def front(self) -> int | None:
         """Position in the route of the first area the government does not hold."""
@@ -94,17 +95,17 @@ class GroundCampaign:
             world.troops += world.scenario.garrison.relief_troops
         world.changed()
 
-    def _retakes(self, gaps: Callable[[], float]):
+    def _retakes(self, gaps: Callable[[], float]) -> None:
+        """From ``start_day``, insurgents retake route areas at Poisson times."""
         world = self.world
         env = world.env
         holder = world.holder
-        if self.spec.start_day > 0.0:
-            yield env.timeout(self.spec.start_day)
-        while True:
-            yield env.timeout(gaps())
+
+        def retake(_: Timer) -> None:
+            next_retake(gaps())
             held = [a for a in self.route if holder[a] == GOV]
             if not held:
-                continue
+                return
             area = held[-1]
             rec = world.recorder
             if rec.trace is not None:
@@ -118,3 +119,6 @@ class GroundCampaign:
             # Wake the advance if it was waiting at the end of the route.
             event, self._ground_lost = self._ground_lost, env.event()
             event.succeed()
+
+        next_retake = Timer(env, retake).after
+        next_retake(self.spec.start_day + gaps())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sim.rng import Stream, Streams
 from sim.scenario import REFINERY, Link
+from sim.timer import Timer
 from sim.world import World
 
 
@@ -45,7 +46,7 @@ class Network:
             rate = link.spec.sabotage_rate_per_day
             if rate > 0.0:
                 rng = streams(f"network.{link.spec.name}")
-                world.env.process(self._sabotage(link, rate, rng))
+                self._sabotage(link, rate, rng)
 
     def capacity(self, side: int) -> tuple[float, float]:
         """(crude in, products out) in kbbl/day over the links that serve ``side``."""
@@ -59,19 +60,28 @@ class Network:
                     out += link.kbbl_day
         return crude, out
 
-    def _sabotage(self, link: NetworkLink, rate: float, rng: Stream):
+    def _sabotage(self, link: NetworkLink, rate: float, rng: Stream) -> None:
+        """Cut ``link`` at Poisson times; each cut is repaired before the next can come."""
         env, world = self.world.env, self.world
         repair = link.spec.repair_days
-        while True:
-            yield env.timeout(rng.exponential(1.0 / rate))
-            days = rng.uniform(repair.low, repair.high)
-            link.cut = True
+        mean_gap = 1.0 / rate
+
+        def cut_or_repair(_: Timer) -> None:
             rec = world.recorder
-            if rec.trace is not None:
-                rec.note(env.now, "network", f"{link.spec.name} cut; repair takes {days:.1f} days")
-            world.changed()
-            yield env.timeout(days)
-            link.cut = False
-            if rec.trace is not None:
-                rec.note(env.now, "network", f"{link.spec.name} repaired")
-            world.changed()
+            if link.cut:
+                link.cut = False
+                if rec.trace is not None:
+                    rec.note(env.now, "network", f"{link.spec.name} repaired")
+                world.changed()
+                after(rng.exponential(mean_gap))
+            else:
+                days = rng.uniform(repair.low, repair.high)
+                link.cut = True
+                if rec.trace is not None:
+                    rec.note(env.now, "network",
+                             f"{link.spec.name} cut; repair takes {days:.1f} days")
+                world.changed()
+                after(days)
+
+        after = Timer(env, cut_or_repair).after
+        after(rng.exponential(mean_gap))

@@ -25,6 +25,7 @@ from sim.recorder import Recorder, TraceEntry
 from sim.rng import Streams
 from sim.scenario import Scenario
 from sim.supply_flights import SupplyFlights
+from sim.timer import Timer
 from sim.world import GOV, INS, World
 
 
@@ -73,12 +74,10 @@ class Replication:
     def _day_clock(self) -> Callable[[simpy.Event], None]:
         """The callback that starts the clock; each day then ends with a settlement.
 
-        A chain of timeouts with callbacks, not a process: the clock is most of a
-        replication's events, and a callback costs SimPy less than resuming a generator.
-        Everything a tick reads is bound here, once.
+        One :class:`~sim.timer.Timer`, not a process: the clock is most of a
+        replication's events. Everything a tick reads is bound here, once.
         """
         w = self.world
-        timeout = self.env.timeout
         cap = self.scenario.besiegers.max_strength
         reinforcements = self._reinforcements
         gov, garrison, air = self.government, self.garrison, self.air_defence
@@ -87,7 +86,7 @@ class Replication:
         clock = self.clock
         days_left = self.scenario.horizon_days
 
-        def end_of_day(_: simpy.Event) -> None:
+        def end_of_day(_: Timer) -> None:
             nonlocal days_left
             supply_days = garrison.end_of_day()
             air.end_of_day()
@@ -98,18 +97,20 @@ class Replication:
             sample((held[GOV] / n_sectors, supply_days, w.troops, w.besiegers, gov.state,
                     air.loss_prob))
             days_left -= 1
-            if days_left:  # next_day, inlined: this runs every day of every replication
-                timeout(1.0).callbacks.append(end_of_day)
-            else:
-                clock.succeed()
-
-        def next_day(_: simpy.Event) -> None:
             if days_left:
-                timeout(1.0).callbacks.append(end_of_day)
+                tomorrow(1.0)
             else:
                 clock.succeed()
 
-        return next_day
+        tomorrow = Timer(self.env, end_of_day).after
+
+        def first_day(_: simpy.Event) -> None:
+            if days_left:
+                tomorrow(1.0)
+            else:
+                clock.succeed()
+
+        return first_day
 
     def run(self) -> ReplicationResult:
         self.env.run(until=self.clock)

@@ -949,7 +949,7 @@ def _objectives(f: Folder) -> Html:
 
 def _logic(f: Folder) -> Html:
     boxes = ["scenario file (YAML, validated)", "world: areas and holders, stocks, forces",
-             "mechanisms: SimPy processes that change the world", "recorder: metrics and "
+             "mechanisms: SimPy events that change the world", "recorder: metrics and "
              "daily samples", "statistics over replications", "this report"]
     diagram = el("div", [[el("div", b, class_="box"), el("span", "→", class_="arrow",
                                                          aria_hidden="true")
@@ -1007,8 +1007,8 @@ def _logic(f: Folder) -> Html:
         "ceiling set by damage, crude in and products out, integrated exactly between events.",
     ]
     return _stress(2, "Logic", _item("2.1", "Base model overview diagram", diagram, para(
-        "A replication builds a fresh world from the scenario, starts every mechanism as a "
-        "SimPy process, runs to the horizon and returns one row of metrics and the daily "
+        "A replication builds a fresh world from the scenario, schedules every mechanism's "
+        "first SimPy event, runs to the horizon and returns one row of metrics and the daily "
         "series. Whenever something that decides operability changes, both sides' "
         "operability is re-evaluated at once (no polling).")),
         _item("2.2", "Base model logic", el("ul", [el("li", el("strong", n), ": ", t)
@@ -1228,7 +1228,7 @@ def _implementation(f: Folder) -> Html:
             "yes/no draws), binomial (losses, bundles), Poisson (reinforcements, kills) and "
             "gamma (ground operations).")),
         _item("5.3", "Model execution", para(
-            "Event-driven: SimPy processes wait for the times drawn by each mechanism in "
+            "Event-driven: SimPy events fire at the times drawn by each mechanism in "
             "continuous time (the unit is the day); only the day clock has a fixed step. "
             "Events at the same time run in the order they were scheduled. Replications run "
             "in parallel worker processes; because each replication's seed depends only on "

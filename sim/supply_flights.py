@@ -20,23 +20,24 @@ from collections import deque
 from sim.air_defence import AirDefence
 from sim.rng import Stream, Streams
 from sim.scenario import SupplyOperator
+from sim.timer import Timer
 from sim.world import GOV, World
 
 
 class SupplyFlights:
-    """One SimPy process per operator."""
+    """One :class:`~sim.timer.Timer` per operator, firing once per sortie."""
 
     def __init__(self, world: World, streams: Streams, air_defence: AirDefence) -> None:
         self.world = world
         self.air = air_defence
         for op in world.scenario.supply_operators:
             if op.aircraft > 0 and op.sorties_per_aircraft_day > 0.0:
-                world.env.process(self._fly(op, streams(f"flights.{op.name}"),
-                                            streams(f"flights.{op.name}.bundles")))
+                self._fly(op, streams(f"flights.{op.name}"),
+                          streams(f"flights.{op.name}.bundles"))
 
-    def _fly(self, op: SupplyOperator, rng: Stream, bundle_rng: Stream):
+    def _fly(self, op: SupplyOperator, rng: Stream, bundle_rng: Stream) -> None:
+        """Bind what a sortie reads, once, and schedule the operator's first sortie."""
         world, env, rec, air = self.world, self.world.env, self.world.recorder, self.air
-        timeout = env.timeout
         helicopter = op.kind == "helicopter"
         cargo, exposure = op.cargo_t, op.exposure
         end = math.inf if op.end_day is None else op.end_day
@@ -44,43 +45,53 @@ class SupplyFlights:
         recent_losses: deque[float] = deque()
         aircraft, per_aircraft = op.aircraft, op.sorties_per_aircraft_day
         rnd = rng.random
-        if op.start_day > 0.0:
-            yield timeout(op.start_day)
-        while aircraft > 0 and world.garrison_alive:
+        u_loss = 0.0  # drawn with the sortie's time, as the stream's order requires
+
+        def next_sortie(wait: float = 0.0) -> None:
+            nonlocal u_loss
             gap = -math.log(1.0 - rnd()) / (aircraft * per_aircraft)  # Exp(1) / fleet rate
             u_loss = rnd()
-            yield timeout(gap)
+            after(wait + gap)
+
+        def sortie(_: Timer) -> None:
+            nonlocal aircraft
             now = env.now
             if now >= end or not world.garrison_alive:
                 return
-            if world.siege_lifted:
-                continue
-            rec.sorties_flown += 1
-            if u_loss < air.loss_prob * exposure:
-                aircraft -= 1
-                rec.supplies_lost_t += cargo
-                if helicopter:
-                    rec.helicopters_lost += 1
-                if rec.trace is not None:
-                    rec.note(now, "flights", f"{op.name}: aircraft shot down with {cargo:g} t "
-                             f"({aircraft} left)")
-                if halt is not None:
-                    recent_losses.append(now)
-                    while recent_losses[0] < now - halt.within_days:
-                        recent_losses.popleft()
-                    if len(recent_losses) >= halt.after_losses:
-                        rec.flights_halted(now, op.name, len(recent_losses))
-                        return
-                continue
-            if helicopter:
-                delivered = cargo
-            else:
-                p_in = op.accuracy * world.plant_share(GOV) ** op.perimeter_exponent
-                delivered = bundle_rng.binomial(op.bundles, p_in) * op.bundle_t
-            world.supplies_t += delivered
-            rec.supplies_delivered_t += delivered
-            rec.supplies_lost_t += cargo - delivered
-            if rec.trace is not None:
-                rec.note(now, "flights", f"{op.name}: {delivered:g} of {cargo:g} t delivered")
-        if aircraft == 0 and rec.trace is not None:
-            rec.note(env.now, "flights", f"{op.name}: no aircraft left")
+            if not world.siege_lifted:  # while it is lifted, the road supplies the garrison
+                rec.sorties_flown += 1
+                if u_loss < air.loss_prob * exposure:
+                    aircraft -= 1
+                    rec.supplies_lost_t += cargo
+                    if helicopter:
+                        rec.helicopters_lost += 1
+                    if rec.trace is not None:
+                        rec.note(now, "flights", f"{op.name}: aircraft shot down with "
+                                 f"{cargo:g} t ({aircraft} left)")
+                    if halt is not None:
+                        recent_losses.append(now)
+                        while recent_losses[0] < now - halt.within_days:
+                            recent_losses.popleft()
+                        if len(recent_losses) >= halt.after_losses:
+                            rec.flights_halted(now, op.name, len(recent_losses))
+                            return
+                else:
+                    if helicopter:
+                        delivered = cargo
+                    else:
+                        p_in = op.accuracy * world.plant_share(GOV) ** op.perimeter_exponent
+                        delivered = bundle_rng.binomial(op.bundles, p_in) * op.bundle_t
+                    world.supplies_t += delivered
+                    rec.supplies_delivered_t += delivered
+                    rec.supplies_lost_t += cargo - delivered
+                    if rec.trace is not None:
+                        rec.note(now, "flights",
+                                 f"{op.name}: {delivered:g} of {cargo:g} t delivered")
+            if aircraft > 0 and world.garrison_alive:
+                next_sortie()
+            elif aircraft == 0 and rec.trace is not None:
+                rec.note(now, "flights", f"{op.name}: no aircraft left")
+
+        after = Timer(env, sortie).after
+        if world.garrison_alive:
+            next_sortie(op.start_day)

@@ -36,6 +36,6 @@ def test_bench_replication_splits_every_event_by_kind(tmp_path: Path) -> None:
     per_rep = sum(k["events_per_replication"] for k in kinds)
     assert math.isclose(per_rep, row["events_per_replication"], rel_tol=1e-12)
     names = {k["kind"] for k in kinds}
-    assert {"end_of_day", "_arrivals", "(building the replication)", "(result)"} <= names
+    assert {"end_of_day", "arrive", "(building the replication)", "(result)"} <= names
     assert math.isclose(sum(k["share"] for k in kinds), 1.0, rel_tol=1e-9)
     assert all(k["ratio"] is None or k["ratio"] > 0 for k in kinds)
