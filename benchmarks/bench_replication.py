@@ -124,7 +124,7 @@ def same_metrics(a: dict[str, float], b: dict[str, float]) -> bool:
 
 
 def event_kind(event: simpy.Event) -> str:
-    """The mechanism an event wakes: a process's generator, or a callback's function."""
+    """The mechanism an event wakes: a process's generator, or a callback's (a timer's action)."""
     names = []
     for callback in event.callbacks or ():
         owner = getattr(callback, "__self__", None)
