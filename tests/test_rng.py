@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 import sim.rng
-from sim.rng import Stream, Streams, iid, stream
+from sim.rng import SEED_BITS, Stream, Streams, iid, replication_seeds, stream
 
 
 def philox(seed: int, name: str) -> np.random.Generator:
@@ -107,6 +107,29 @@ def test_seeds_outside_64_bits_are_refused() -> None:
         stream(-1, "a")
     with pytest.raises(ValueError):
         Streams(2**64)
+
+
+def seed_sequence_seeds(batch_seed: int, indices: range) -> list[int]:
+    """The documented definition of replication seeds, one SeedSequence per index."""
+    return [int(np.random.SeedSequence(batch_seed, spawn_key=(i,)).generate_state(2, np.uint64)[0]
+                >> np.uint64(64 - SEED_BITS)) for i in indices]
+
+
+@pytest.mark.parametrize("batch_seed", [0, 1, 3, 20141015, 2**31, 2**32 - 1, 2**32, 2**63 - 5,
+                                        2**64 - 1, 2**96 + 11, 2**128 - 1, 2**128, 2**200 + 3])
+def test_replication_seeds_are_numpys_seed_sequence(batch_seed: int) -> None:
+    assert replication_seeds(batch_seed, 300) == seed_sequence_seeds(batch_seed, range(300))
+    top = range(2**32 - 150, 2**32)  # the largest indices with a one-word spawn key
+    assert (replication_seeds(batch_seed, 150, start=top.start)
+            == seed_sequence_seeds(batch_seed, top))
+
+
+def test_replication_seeds_past_two_to_the_32_take_numpys_own_path() -> None:
+    span = range(2**32 - 2, 2**32 + 3)
+    assert replication_seeds(9, 5, start=span.start) == seed_sequence_seeds(9, span)
+    assert replication_seeds(9, 0) == []
+    with pytest.raises(ValueError, match="non-negative"):
+        replication_seeds(-1, 3)
 
 
 def chi2_pvalue(draws: list[int], pmf) -> float:
