@@ -18,7 +18,7 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "gov_control_final": ("Government share of the plant at the horizon", "share of sectors"),
     "helicopters_lost": ("Helicopters lost", "aircraft"),
     "sorties_flown": ("Supply sorties flown", "sorties"),
-    "flights_halted_day": ("Day flights are halted", "day of the scenario"),
+    "flights_halted_day": ("Day flights are halted after losses", "day of the scenario"),
     "supplies_delivered_t": ("Supplies delivered by air", "tonnes"),
     "supplies_lost_t": ("Supplies lost in the air", "tonnes"),
     "min_supply_days": ("Lowest garrison stock", "days of supply"),

@@ -99,8 +99,9 @@ METRIC_INFO = {
                          "operators"),
     "sorties_flown": ("sorties flown", "sorties", "sorties of all operators, lost ones "
                       "included"),
-    "flights_halted_day": ("flights halted", "day", "earliest time an operator stopped under "
-                           "its halt policy; empty if none"),
+    "flights_halted_day": ("flights halted after losses", "day", "earliest time an "
+                           "operator stopped under its halt policy (losses close together); "
+                           "empty if none, also where flights never flew"),
     "supplies_delivered_t": ("supplies delivered", "t", "tonnes delivered by air"),
     "supplies_lost_t": ("supplies lost", "t", "cargo of lost aircraft plus airdrop bundles "
                         "landing outside the perimeter"),

@@ -372,7 +372,7 @@ def ex01(ex: Exercise, n: Notes) -> None:
     names = ["no-launchers", "baseline", "flights-halted"]
     n.add("**Q4.** `results/ex01-flights` (600 replications each; mean or share [95% CI]):", "",
           *table(["scenario", "garrison holds", "helicopters lost", "supplies delivered (t)",
-                  "garrison falls", "median fall day", "flights halted"],
+                  "garrison falls", "median fall day", "halted after losses"],
                  [[s, est(run.m(s, "garrison_held")), est(run.m(s, "helicopters_lost"), 2),
                    est(run.m(s, "supplies_delivered_t"), 0),
                    event_share(run.m(s, "garrison_fall_day")),
