@@ -198,7 +198,7 @@ def helicopter_losses(data: ResultsData) -> Figure:
     right.set_xlabel("day of the scenario")
     right.set_ylabel("share of replications halted after losses")
     right.set_ylim(-0.02, 1.02)
-    right.set_title("Flights halted after losses by (1 - Kaplan-Meier, 95% band)",
+    right.set_title("Flights halted after losses, by day (1 - Kaplan-Meier, 95% band)",
                     fontsize=10)
     right.grid(alpha=0.3)
     return fig

@@ -278,8 +278,8 @@ def replication_seeds(batch_seed: int, count: int, start: int = 0) -> list[int]:
     :func:`_spawned_first_words`): one SeedSequence costs about 8 µs, which made the seeds
     of a 100,000-replication batch take 0.8 s of the parent's time, twice.
     """
-    if batch_seed < 0:
-        raise ValueError(f"batch seed must be non-negative, got {batch_seed}")
+    if batch_seed < 0 or start < 0:
+        raise ValueError(f"batch seed and start must be non-negative, got {batch_seed}, {start}")
     if count <= 0:
         return []
     if start + count > 1 << 32:  # a spawn key of two words: numpy's own, one by one
@@ -312,7 +312,8 @@ def _spawned_first_words(batch_seed: int, index: np.ndarray) -> np.ndarray:
         if not value:
             break
     run += [0] * (_POOL_SIZE - len(run))
-    entropy = [np.full(index.shape, w, dtype=u32) for w in run] + [index.astype(u32)]
+    # The seed's words are scalars (the same for every index): only the index is an array.
+    entropy: list = [u32(w) for w in run] + [index.astype(u32)]
     hash_const = u32(_INIT_A)
 
     def hashmix(v: np.ndarray) -> np.ndarray:

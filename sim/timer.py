@@ -4,7 +4,7 @@ Why: recurring events (the day clock, and the Poisson arrivals of strikes, sorti
 fights and sabotage) are nearly all of a replication's events. A generator process
 costs SimPy a new ``Timeout``, a ``Process`` resume and a generator ``send`` per
 event (about 0.65 µs); one event object put back on SimPy's heap with the public
-``Environment.schedule`` costs the push and the pop (about 0.3 µs), and nothing is
+``Environment.schedule`` costs the push and the pop (about 0.3 µs), and no event is
 allocated.
 
 Ordering is SimPy's own: events at the same time and priority fire in the order

@@ -130,6 +130,8 @@ def test_replication_seeds_past_two_to_the_32_take_numpys_own_path() -> None:
     assert replication_seeds(9, 0) == []
     with pytest.raises(ValueError, match="non-negative"):
         replication_seeds(-1, 3)
+    with pytest.raises(ValueError, match="non-negative"):
+        replication_seeds(1, 3, start=-2)
 
 
 def chi2_pvalue(draws: list[int], pmf) -> float:
