@@ -277,13 +277,17 @@ def shutdown_shared_pool() -> None:
 atexit.register(shutdown_shared_pool)
 
 
-def chunk_sizes(replications: int, workers: int, largest: int = 100, smallest: int = 8
+def chunk_sizes(replications: int, workers: int, largest: int = 150, smallest: int = 16
                 ) -> list[int]:
     """Guided self-scheduling: each chunk takes 1/(2 x workers) of what is left.
 
     Chunks shrink towards the end, so the workers finish together instead of
     one idling while another runs the last big chunk; early chunks are large
-    (at most ``largest``) so start-up and transfer are paid rarely.
+    (at most ``largest``) so start-up and transfer are paid rarely. Each hand-over
+    costs a worker about 1 ms on a busy 2-core machine (the pool's threads in the
+    parent must get a core to send the next chunk); 150 and 16 instead of 100 and 8
+    cut 1,000 replications on 2 workers into 15 chunks instead of 19, and the batch's
+    median time by 4% (15 interleaved rounds, November 2026).
     """
     sizes, left = [], replications
     while left > 0:
