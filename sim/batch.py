@@ -180,7 +180,7 @@ def local_pool(workers: int) -> Executor:
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     if method == "forkserver":
-        context.set_forkserver_preload(["sim.batch", "sim.forkserver_signals"])
+        context.set_forkserver_preload(["sim.forkserver_signals", "sim.batch"])  # signals first
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
 
 

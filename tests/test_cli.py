@@ -348,3 +348,27 @@ def test_python_m_sim_help() -> None:
     for command in ("run", "trace", "validate"):
         assert command in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_ctrl_c_while_the_command_line_is_still_importing_exits_130_quietly(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import types
+
+    import sim.__main__ as entry
+
+    def interrupted(name: str):
+        raise KeyboardInterrupt  # as if Ctrl-C came in the middle of the imports
+
+    half_imported = types.ModuleType("sim.cli")
+    half_imported.__getattr__ = interrupted  # type: ignore[method-assign]
+    monkeypatch.setitem(sys.modules, "sim.cli", half_imported)
+    with pytest.raises(SystemExit) as stopped:
+        entry.main()
+    assert stopped.value.code == 130
+    assert capsys.readouterr() == ("", "")
+
+
+def test_the_installed_command_goes_through_the_quiet_entry_point() -> None:
+    scripts = {ep.name: ep.value for ep in __import__("importlib.metadata").metadata
+               .entry_points(group="console_scripts") if ep.name == "baiji-sim"}
+    assert scripts == {"baiji-sim": "sim.__main__:main"}

@@ -248,3 +248,29 @@ def test_a_pool_replaced_while_a_batch_runs_on_it_is_shut_down_after_that_batch(
         same_rows(reference, other.result(timeout=60))
     assert refuses_work(two)  # retired: shut down once its last batch ended
     assert shared_pool(3)._max_workers == 3
+
+
+FORKSERVER_HOOK = """
+import sys
+import sim.forkserver_signals  # what the fork server preloads; this process is thrown away
+code = compile("def __setstate__():\\n    raise FileNotFoundError(2, 'gone')\\n",
+               "/usr/lib/python3/multiprocessing/synchronize.py", "exec")
+space = {}
+exec(code, space)
+for failing in (space["__setstate__"], lambda: 1 / 0):
+    try:
+        failing()
+    except Exception:
+        sys.excepthook(*sys.exc_info())
+"""
+
+
+def test_the_fork_server_drops_only_the_traceback_of_a_worker_started_too_late() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", FORKSERVER_HOOK], capture_output=True,
+                          text=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert "FileNotFoundError" not in done.stderr  # the pool's semaphores gone: dropped
+    assert "ZeroDivisionError" in done.stderr  # any other error: printed as before
