@@ -135,8 +135,7 @@ def run_to_folder(
     else:
         if parts.exists():
             shutil.rmtree(parts)
-        sizes = ([chunk_size] * -(-replications // chunk_size) if chunk_size
-                 else chunk_sizes(replications, workers))
+        sizes = chunk_sizes(replications, workers, chunk_size)
         parts.mkdir(parents=True)
         (parts / BATCH_FILE).write_text(
             json.dumps(describe_batch(scenarios, replications, seed, sizes, options)),
