@@ -265,6 +265,16 @@ class Scenario(Strict):
     airstrikes: Airstrikes = Airstrikes()
     ground_campaign: GroundCampaign = GroundCampaign()
     provenance: dict[str, Provenance] = Field(default_factory=dict)
+    inactive: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="parameter path prefixes (a mechanism such as 'airstrikes', or one link "
+        "'links.NAME') that cannot act in this scenario, each with the reason; null in a "
+        "variant makes an inherited entry active again")
+
+    @property
+    def inactive_reasons(self) -> dict[str, str]:
+        """The declared-inactive prefixes and why (entries set to null are active again)."""
+        return {k: v for k, v in self.inactive.items() if v is not None}
 
     @model_validator(mode="after")
     def _references_exist(self) -> Scenario:
