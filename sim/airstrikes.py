@@ -6,7 +6,11 @@ The rest kill a Poisson number of besiegers with mean ``kills_per_strike x
 intelligence_factor`` and destroy an anti-aircraft team with probability
 ``team_kill_prob x intelligence_factor`` (capped at 1). A strike lands inside the
 plant with probability ``inside_plant_share x (insurgent share of the plant)``
-and then damages it with probability ``plant_damage_prob``.
+and then damages one of its units with probability
+``plant_damage_prob x (1 - aversion)``: the wish to spare the plant holds back
+strikes as it holds back assaults. ``inside_plant`` states when strikes inside
+the plant are allowed at all: ``while_garrison_holds`` (in support of the
+garrison; none once it has fallen), ``always`` or ``never``.
 """
 
 from __future__ import annotations
@@ -45,7 +49,9 @@ class Airstrikes:
         rnd, kills = self.rng.random, self.kills
         wasted, team_kill = spec.coordination_failure_prob, (
             spec.team_kill_prob * spec.intelligence_factor)
-        inside, plant_damage = spec.inside_plant_share, spec.plant_damage_prob
+        inside = 0.0 if spec.inside_plant == "never" else spec.inside_plant_share
+        only_with_garrison = spec.inside_plant == "while_garrison_holds"
+        plant_damage = spec.plant_damage_prob * (1.0 - w.scenario.damage.aversion)
         low, high = spec.damage_per_hit.low, spec.damage_per_hit.high
         held, n_sectors = w.held, w.n_sectors
 
@@ -58,11 +64,9 @@ class Airstrikes:
                 w.besiegers = besiegers if besiegers > 0 else 0
                 if u_team < team_kill:
                     air.destroy_team()
-                if u_damage < plant_damage and u_inside < inside * (held[INS] / n_sectors):
-                    if w.recorder.trace is not None:
-                        w.recorder.note(w.env.now, "damage",
-                                        f"airstrike damages the plant (+{size:.2f})")
-                    w.add_damage(size)
+                if (u_damage < plant_damage and u_inside < inside * (held[INS] / n_sectors)
+                        and (w.garrison_alive or not only_with_garrison)):
+                    w.add_damage(size, "an airstrike damages the plant")
             next_strike(-mean_gap * log(1.0 - rnd()))  # Stream.exponential(mean_gap), inlined
 
         next_strike = Timer(w.env, strike).after

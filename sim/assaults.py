@@ -12,7 +12,15 @@ cost a few men on each side and make the day a day of fighting.
 
 Fighting inside the plant damages it with probability
 ``fighting_damage_prob x (1 - aversion)``: neither side wants to wreck the
-prize. Besiegers who lose a sector may sabotage the plant as they withdraw.
+prize. Sabotage is the holder's decision when it is about to lose ground: the
+insurgents wreck part of the plant with ``sabotage_prob_when_losing`` when a
+counter-attack takes a sector from them, when government forces reach a plant
+they hold part of, and when an assault from outside retakes a plant they hold
+(the last two in :mod:`sim.ground_campaign`). The government does not wreck
+the plant it wants to run.
+
+When the garrison falls the attacks stop; if the government retakes the plant
+with a new garrison (:meth:`Assaults.resume`), they start again.
 """
 
 from __future__ import annotations
@@ -41,28 +49,43 @@ class Assaults:
         self.counter_outcomes = streams("counterattacks.outcomes")
         self.clash_outcomes = streams("clashes.outcomes")
         self.damage_rng = streams("assaults.damage")
-        processes = ((self.bes.attack_rate_per_day, "assaults.arrivals", self.assault),
-                     (self.bes.clash_rate_per_day, "clashes", self.clash),
-                     (self.eng.counterattack_rate_per_day, "counterattacks", self.counterattack))
-        for rate, name, action in processes:
+        self._stopped: list[Callable[[], None]] = []  # restarts of processes the fall ended
+        processes = ((self.bes.attack_rate_per_day, "assaults.arrivals", self.assault, 0.0),
+                     (self.bes.clash_rate_per_day, "clashes", self.clash, 0.0),
+                     (self.eng.counterattack_rate_per_day, "counterattacks", self.counterattack,
+                      0.0))
+        off = self.bes.offensive
+        if off is not None and off.attack_rate_per_day > 0.0:
+            processes += ((off.attack_rate_per_day, "offensive.arrivals", self.assault,
+                           off.start_day),)
+        for rate, name, action, start in processes:
             if rate > 0.0:
                 gaps = streams.iid(name, "exponential", 1.0 / rate,
                                    expected=rate * s.horizon_days)
-                self._arrivals(gaps, action)
+                self._arrivals(gaps, action, start)
 
-    def _arrivals(self, gaps: Callable[[], float], action: Callable[[], None]) -> None:
-        """Call ``action`` at the arrivals of a Poisson process, while the garrison holds."""
+    def _arrivals(self, gaps: Callable[[], float], action: Callable[[], None],
+                  start: float) -> None:
+        """Call ``action`` at the arrivals of a Poisson process from ``start``, while a
+        garrison holds; a process the fall ended waits for :meth:`resume`."""
         world = self.world
 
         def arrive(_: Timer) -> None:
             if world.garrison_alive:
                 action()
-                if world.garrison_alive:
-                    next_arrival(gaps())
+            if world.garrison_alive:
+                next_arrival(gaps())
+            else:
+                self._stopped.append(lambda: next_arrival(gaps()))
 
         next_arrival = Timer(world.env, arrive).after
-        if world.garrison_alive:
-            next_arrival(gaps())
+        next_arrival(start + gaps())
+
+    def resume(self) -> None:
+        """A new garrison holds the plant: the attacks on it start again."""
+        stopped, self._stopped = self._stopped, []
+        for restart in stopped:
+            restart()
 
     def assault(self) -> None:
         """A major insurgent attack on the garrison."""
@@ -82,7 +105,7 @@ class Assaults:
             rec.note(w.env.now, "assault",
                      f"assault by {attackers} {'succeeds' if won else 'repelled'}; "
                      f"losses: {att_loss} insurgents, {def_loss} troops")
-        self._fighting_damage()
+        self.fighting_damage()
         if won:
             sector = w.outermost_sector(GOV)
             if sector is not None:
@@ -115,12 +138,12 @@ class Assaults:
             rec.note(w.env.now, "assault",
                      f"counter-attack by {attackers} {'succeeds' if won else 'fails'}; "
                      f"losses: {att_loss} troops, {def_loss} insurgents")
-        self._fighting_damage()
+        self.fighting_damage()
         if won:
             if rec.trace is not None:
                 rec.note(w.env.now, "control", f"sector {w.area_names[sector]} retaken")
+            self.sabotage("a counter-attack takes a sector from them")
             w.set_holder(sector, GOV)
-            self._sabotage_on_retreat()
         if w.troops <= 0:
             w.garrison_falls("destroyed in a counter-attack")
 
@@ -135,15 +158,17 @@ class Assaults:
         if w.troops <= 0:
             w.garrison_falls("worn down")
 
-    def _fighting_damage(self) -> None:
+    def fighting_damage(self) -> None:
+        """A fight aimed at the plant may damage it, held back by the aversion."""
         d = self.dmg
         self._maybe_damage(d.fighting_damage_prob * (1.0 - d.aversion), d.damage_per_hit,
                            "fighting damages the plant")
 
-    def _sabotage_on_retreat(self) -> None:
+    def sabotage(self, why: str) -> None:
+        """The insurgents, about to lose ground in the plant, may wreck part of it."""
         d = self.dmg
         self._maybe_damage(d.sabotage_prob_when_losing, d.sabotage_damage,
-                           "retreating insurgents sabotage the plant")
+                           f"insurgents sabotage the plant ({why})")
 
     def _maybe_damage(self, prob: float, size_range: Span, what: str) -> None:
         """Damage the plant with probability ``prob`` by a uniform amount in ``size_range``.
@@ -153,7 +178,4 @@ class Assaults:
         rng = self.damage_rng
         u, size = rng.random(), rng.uniform(size_range.low, size_range.high)
         if u < prob:
-            w = self.world
-            if w.recorder.trace is not None:
-                w.recorder.note(w.env.now, "damage", f"{what} (+{size:.2f})")
-            w.add_damage(size)
+            self.world.add_damage(size, what)

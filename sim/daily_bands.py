@@ -50,9 +50,11 @@ def bins_for(scenario: Scenario) -> dict[str, Bins]:
         "gov_control": Bins(0.0, 1.0, 1.0 / len(scenario.sectors)),
         "supply_days": Bins(0.0, 500.0, 0.25),
         "garrison_troops": Bins(0.0, float(g.troops + g.relief_troops), 1.0),
-        "besieger_strength": Bins(0.0, float(max(b.max_strength, b.strength)), 1.0),
+        "besieger_strength": Bins(0.0, float(max(b.max_strength, b.strength) + (
+            b.offensive.fighters if b.offensive is not None else 0)), 1.0),
         "refinery_state": Bins(0.0, 2.0, 1.0),
         "helicopter_loss_prob": Bins(0.0, 1.0, 0.001),
+        "output_share": Bins(0.0, 1.0, 0.005),
     }
 
 

@@ -5,8 +5,10 @@ with any fighting). If the stock cannot cover a day, the shortfall fraction of
 that day counts as a day without supplies; effective strength then falls
 linearly (see :meth:`World.effective_defenders`) and the garrison collapses once
 ``collapse_after_days`` such days have accumulated, handing the plant to the
-besiegers. A full day's ration resets the count. While the siege is lifted,
-the road keeps the stock at its starting level.
+besiegers. A full day's ration resets the count. Stocks are counted per head:
+the garrison starts with ``supplies_days`` of supply at the quiet rate, and while
+the siege is lifted the road keeps the stock at ``supplies_days`` for the troops
+there now, relief column included.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class GarrisonSupply:
         self.quiet_t = spec.consumption_kg_per_troop_day / 1000.0
         self.fighting_t = spec.fighting_consumption_kg_per_troop_day / 1000.0
         self.collapse_after = spec.collapse_after_days
-        self.initial_stock = spec.supplies_t
+        self.stock_days = spec.supplies_days
         self.min_supply_days = self.supply_days()  # lowest seen while the garrison held
 
     def supply_days(self) -> float:
@@ -47,8 +49,9 @@ class GarrisonSupply:
             return 0.0
         troops, stock = w.troops, w.supplies_t
         if w.siege_lifted:
-            if stock < self.initial_stock:
-                stock = w.supplies_t = self.initial_stock
+            full = troops * self.quiet_t * self.stock_days
+            if stock < full:
+                stock = w.supplies_t = full
             w.starving_days = 0.0
         else:
             need = troops * (self.fighting_t if w.fighting_today else self.quiet_t)

@@ -24,6 +24,18 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "min_supply_days": ("Lowest garrison stock", "days of supply"),
     "refinery_damage_final": ("Damage to the plant at the horizon", "share of capacity"),
     "villages_retaken": ("Route areas retaken and held", "areas"),
+    "output_share": ("Government output over the horizon", "share of pre-closure output"),
+    "output_share_at_horizon": ("Government output at the horizon",
+                                "share of pre-closure output"),
+    "refinery_ran": ("Refinery ran at all under the government", "share of replications"),
+    "insurgent_refined_kbbl": ("Products refined under the insurgents", "thousand bbl"),
+    "plant_retaken_day": ("Day a fallen plant is retaken", "day of the scenario"),
+    "stopped_plant_days": ("Days stopped: not enough of the plant held", "days"),
+    "stopped_surroundings_days": ("Days stopped: surroundings not held", "days"),
+    "stopped_crude_days": ("Days stopped: no crude", "days"),
+    "stopped_outlet_days": ("Days stopped: no outlet for products", "days"),
+    "stopped_repair_days": ("Days stopped: every unit under repair", "days"),
+    "stopped_restart_days": ("Days stopped: units being recommissioned", "days"),
 }
 assert set(METRIC_LABELS) == set(METRICS), "every metric needs a label"
 

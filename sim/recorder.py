@@ -34,10 +34,26 @@ METRICS = (
     "min_supply_days",
     "refinery_damage_final",
     "villages_retaken",
+    "output_share",
+    "output_share_at_horizon",
+    "refinery_ran",
+    "insurgent_refined_kbbl",
+    "plant_retaken_day",
+    "stopped_plant_days",
+    "stopped_surroundings_days",
+    "stopped_crude_days",
+    "stopped_outlet_days",
+    "stopped_repair_days",
+    "stopped_restart_days",
 )
+# Why the government was not producing, as days: with operating_days they sum to the horizon.
+STOP_METRICS = ("stopped_plant_days", "stopped_surroundings_days", "stopped_crude_days",
+                "stopped_outlet_days", "stopped_repair_days", "stopped_restart_days")
 # Metrics that are a day of an event, empty (NaN) when the event did not happen.
 EVENT_DAY_METRICS = ("first_operating_day", "garrison_fall_day", "siege_lifted_day",
-                     "flights_halted_day")
+                     "flights_halted_day", "plant_retaken_day")
+# Metrics that are 0 or 1 per replication: their means are shares of replications.
+BINARY_METRICS = ("garrison_held", "operating_at_horizon", "refinery_ran")
 # Public contract: the daily series, sampled at the end of each day.
 DAILY = (
     "gov_control",
@@ -46,6 +62,7 @@ DAILY = (
     "besieger_strength",
     "refinery_state",
     "helicopter_loss_prob",
+    "output_share",
 )
 
 
@@ -72,6 +89,7 @@ class Recorder:
         self.flights_halted_day = math.nan
         self.garrison_fall_day = math.nan
         self.siege_lifted_day = math.nan
+        self.plant_retaken_day = math.nan
 
     def note(self, time: float, kind: str, text: str) -> None:
         """Add a trace line (callers test ``recorder.trace is not None`` first)."""
@@ -83,6 +101,12 @@ class Recorder:
             self.garrison_fall_day = time
         if self.trace is not None:
             self.note(time, "garrison", f"garrison falls ({cause})")
+
+    def plant_retaken(self, time: float, cause: str) -> None:
+        if math.isnan(self.plant_retaken_day):
+            self.plant_retaken_day = time
+        if self.trace is not None:
+            self.note(time, "garrison", f"a new garrison holds the plant ({cause})")
 
     def flights_halted(self, time: float, operator: str, losses: int) -> None:
         if math.isnan(self.flights_halted_day) or time < self.flights_halted_day:

@@ -20,8 +20,17 @@ from sim.assaults import Assaults
 from sim.garrison import GarrisonSupply
 from sim.ground_campaign import GroundCampaign
 from sim.network import Network
-from sim.operability import OPERATING, Operation
 from sim.recorder import Recorder, TraceEntry
+from sim.refinery import (
+    OPERATING,
+    R_CRUDE,
+    R_OUTLET,
+    R_PLANT,
+    R_REPAIR,
+    R_RESTART,
+    R_SURROUNDINGS,
+    Refinery,
+)
 from sim.rng import Streams
 from sim.scenario import Scenario
 from sim.supply_flights import SupplyFlights
@@ -50,15 +59,17 @@ class Replication:
         self.world = world = World(env, scenario, self.recorder)
         streams = Streams(seed)
         network = Network(world, streams)
-        self.government = Operation(world, network, GOV)
-        self.insurgents = Operation(world, network, INS)
+        self.refinery = Refinery(world, network, streams)
         self.garrison = GarrisonSupply(world)
         self.air_defence = AirDefence(world, streams)
         SupplyFlights(world, streams, self.air_defence)
         Airstrikes(world, streams, self.air_defence)
         self.assaults = Assaults(world, streams)
-        self.campaign = GroundCampaign(world, streams)
+        self.campaign = GroundCampaign(world, streams, self.assaults)
         bes = scenario.besiegers
+        self._cap = bes.max_strength
+        if bes.offensive is not None and bes.offensive.fighters > 0:
+            Timer(env, self._offensive_arrives).after(bes.offensive.start_day)
         # One Poisson draw a day whatever happens: numpy makes them all at once.
         self._reinforcements = (
             streams.iid("besiegers.reinforcement", "poisson", bes.reinforcement_per_day,
@@ -71,6 +82,15 @@ class Replication:
         # fixed-time events the mechanisms set up come before the tick due at the same time.
         env.timeout(0.0).callbacks.append(self._day_clock())
 
+    def _offensive_arrives(self, _: Timer) -> None:
+        """The renewed offensive brings its fighters, above the usual ceiling."""
+        fighters = self.scenario.besiegers.offensive.fighters  # type: ignore[union-attr]
+        self.world.besiegers += fighters
+        self._cap += fighters
+        if self.recorder.trace is not None:
+            self.recorder.note(self.env.now, "ground",
+                               f"insurgent offensive: {fighters} more fighters")
+
     def _day_clock(self) -> Callable[[simpy.Event], None]:
         """The callback that starts the clock; each day then ends with a settlement.
 
@@ -78,9 +98,9 @@ class Replication:
         replication's events. Everything a tick reads is bound here, once.
         """
         w = self.world
-        cap = self.scenario.besiegers.max_strength
         reinforcements = self._reinforcements
-        gov, garrison, air = self.government, self.garrison, self.air_defence
+        plant, garrison, air = self.refinery, self.garrison, self.air_defence
+        full_rate = self.scenario.refinery.capacity_kbbl_day or 1.0
         held, n_sectors = w.held, w.n_sectors
         sample = self.recorder.samples.extend  # one day's values, in DAILY order
         clock = self.clock
@@ -91,11 +111,14 @@ class Replication:
             supply_days = garrison.end_of_day()
             air.end_of_day()
             if reinforcements is not None:
+                cap = self._cap
                 besiegers = w.besiegers + reinforcements()
-                w.besiegers = besiegers if besiegers < cap else cap
+                w.besiegers = besiegers if besiegers < cap else max(cap, w.besiegers)
             w.fighting_today = False
-            sample((held[GOV] / n_sectors, supply_days, w.troops, w.besiegers, gov.state,
-                    air.loss_prob))
+            now = w.env.now
+            gov_rate = plant.rate(now) if plant.operator == GOV else 0.0
+            sample((held[GOV] / n_sectors, supply_days, w.troops, w.besiegers, plant.state(),
+                    air.loss_prob, gov_rate / full_rate))
             days_left -= 1
             if days_left:
                 tomorrow(1.0)
@@ -118,17 +141,21 @@ class Replication:
 
     def result(self) -> ReplicationResult:
         now = self.env.now
-        self.government.accrue(now)
-        self.insurgents.accrue(now)
-        w, rec, gov = self.world, self.recorder, self.government
+        plant = self.refinery
+        plant._accrue(now)
+        w, rec = self.world, self.recorder
+        gov, ins = plant.books[GOV], plant.books[INS]
         min_supply = self.garrison.min_supply_days
+        full = self.scenario.refinery.capacity_kbbl_day
+        gov_rate = plant.rate(now) if plant.operator == GOV else 0.0
+        days = gov.reason_days
         metrics = {
             "operable_days": gov.operable_days,
             "operating_days": gov.operating_days,
             "refined_kbbl": gov.refined_kbbl,
-            "insurgent_operating_days": self.insurgents.operating_days,
+            "insurgent_operating_days": ins.operating_days,
             "first_operating_day": gov.first_operating_day,
-            "operating_at_horizon": float(gov.state == OPERATING),
+            "operating_at_horizon": float(plant.state() == OPERATING),
             "garrison_held": float(w.garrison_alive),
             "garrison_fall_day": rec.garrison_fall_day,
             "siege_lifted_day": rec.siege_lifted_day,
@@ -139,8 +166,19 @@ class Replication:
             "supplies_delivered_t": rec.supplies_delivered_t,
             "supplies_lost_t": rec.supplies_lost_t,
             "min_supply_days": min_supply if not math.isinf(min_supply) else math.nan,
-            "refinery_damage_final": w.damage,
+            "refinery_damage_final": plant.damage,
             "villages_retaken": float(self.campaign.villages_retaken()),
+            "output_share": gov.refined_kbbl / (full * now) if full > 0.0 and now > 0.0 else 0.0,
+            "output_share_at_horizon": gov_rate / full if full > 0.0 else 0.0,
+            "refinery_ran": float(gov.operating_days > 0.0),
+            "insurgent_refined_kbbl": ins.refined_kbbl,
+            "plant_retaken_day": rec.plant_retaken_day,
+            "stopped_plant_days": days[R_PLANT],
+            "stopped_surroundings_days": days[R_SURROUNDINGS],
+            "stopped_crude_days": days[R_CRUDE],
+            "stopped_outlet_days": days[R_OUTLET],
+            "stopped_repair_days": days[R_REPAIR],
+            "stopped_restart_days": days[R_RESTART],
         }
         return ReplicationResult(self.seed, metrics, rec.daily, rec.trace)
 

@@ -111,6 +111,25 @@ METRIC_INFO = {
                               "the horizon (0 intact, 1 destroyed)"),
     "villages_retaken": ("villages retaken", "areas", "route areas the government holds at the "
                          "horizon that it did not hold at the start"),
+    "output_share": ("output share", "share", "government products over the horizon as a share "
+                     "of the pre-closure output (200 kbbl/day) over the same days"),
+    "output_share_at_horizon": ("output share at the horizon", "share", "the government's "
+                                "output rate at the horizon over the pre-closure output"),
+    "refinery_ran": ("refinery ran", "share", "1 if the government produced at all"),
+    "insurgent_refined_kbbl": ("products refined by insurgents", "thousand bbl",
+                               "products refined under the insurgents"),
+    "plant_retaken_day": ("plant retaken", "day", "first time a new garrison retook a fallen "
+                          "plant; empty if never"),
+    "stopped_plant_days": ("stopped: plant", "days", "days the government held too little of "
+                           "the plant"),
+    "stopped_surroundings_days": ("stopped: surroundings", "days", "days it held the plant but "
+                                  "not every surrounding area"),
+    "stopped_crude_days": ("stopped: crude", "days", "days no crude reached it beyond storage"),
+    "stopped_outlet_days": ("stopped: outlet", "days", "days no products could leave beyond "
+                            "storage"),
+    "stopped_repair_days": ("stopped: repair", "days", "days every unit was under repair"),
+    "stopped_restart_days": ("stopped: restart", "days", "days units were being "
+                             "recommissioned and none ran"),
 }
 HEADLINE = ("operating_days", "operating_at_horizon", "garrison_held", "helicopters_lost",
             "supplies_delivered_t", "refined_kbbl")

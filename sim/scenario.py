@@ -19,9 +19,11 @@ Count = Annotated[int, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0.0)]
 
 SIDES = ("government", "insurgent")
-Holder = Literal["government", "insurgent", "contested"]
+Holder = Literal["government", "insurgent"]
 AreaKind = Literal["sector", "village", "field", "destination", "other"]
-LinkKind = Literal["crude_pipeline", "product_pipeline", "truck_road"]
+LinkKind = Literal["crude_pipeline", "crude_road", "product_pipeline", "truck_road"]
+CRUDE_KINDS = ("crude_pipeline", "crude_road")
+ROAD_KINDS = ("crude_road", "truck_road")
 REFINERY = "refinery"
 
 
@@ -75,7 +77,7 @@ class Link(Strict):
     @property
     def throughput_kbbl_day(self) -> float:
         """What the link can carry per day when open."""
-        if self.kind == "truck_road":
+        if self.kind in ROAD_KINDS:
             return self.trucks_per_day * self.bbl_per_truck / 1000.0
         return self.capacity_kbbl_day
 
@@ -85,15 +87,33 @@ class PerSide(Strict):
     insurgent: NonNegative
 
 
+class ProcessUnit(Strict):
+    """One process train of the plant: it is damaged, repaired and restarted on its own."""
+
+    name: str = Field(min_length=1)
+    nameplate_kbbl_day: Positive
+
+
 class Refinery(Strict):
-    """What it takes to run the plant, and how fast it comes back."""
+    """What it takes to run the plant, and how it is repaired and brought back (docs/model.md)."""
 
     capacity_kbbl_day: NonNegative = 200.0
-    required_plant_share: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    units: list[ProcessUnit] = Field(default_factory=lambda: [
+        ProcessUnit(name="train 1", nameplate_kbbl_day=150.0),
+        ProcessUnit(name="train 2", nameplate_kbbl_day=70.0),
+        ProcessUnit(name="train 3", nameplate_kbbl_day=70.0)], min_length=1)
+    required_plant_share: Annotated[float, Field(gt=0.5, le=1.0)] = 1.0
     surroundings: list[str] = Field(default_factory=list)
+    idle_since: dt.date | None = None
     restart_days: PerSide = PerSide(government=21.0, insurgent=60.0)
+    long_idle_factor: Annotated[float, Field(ge=1.0)] = 6.0
+    idle_scale_days: Positive = 180.0
     ramp_days: NonNegative = 14.0
-    damage_threshold: Probability = 0.5
+    rebuild_days: Positive = 540.0
+    repair_cv: NonNegative = 0.5
+    repair_crews: PerSide = PerSide(government=2.0, insurgent=1.0)
+    crude_storage_days: NonNegative = 7.0
+    product_storage_days: NonNegative = 5.0
     initial_damage: Probability = 0.0
 
 
@@ -101,11 +121,19 @@ class Garrison(Strict):
     """The besieged defenders and their stock of supplies."""
 
     troops: Count = 300
-    supplies_t: NonNegative = 50.0
+    supplies_days: NonNegative = 20.0
     consumption_kg_per_troop_day: NonNegative = 6.0
     fighting_consumption_kg_per_troop_day: NonNegative = 12.0
     collapse_after_days: Positive = 14.0
     relief_troops: Count = 0
+
+
+class Offensive(Strict):
+    """A renewed insurgent offensive from a given day: more fighters, more assaults."""
+
+    start_day: NonNegative
+    fighters: Count = 0
+    attack_rate_per_day: NonNegative = 0.0
 
 
 class Besiegers(Strict):
@@ -118,6 +146,7 @@ class Besiegers(Strict):
     assault_share: Probability = 0.5
     clash_rate_per_day: NonNegative = 0.5
     clash_casualty_prob: Probability = 0.005
+    offensive: Offensive | None = None
 
     @model_validator(mode="after")
     def _within_cap(self) -> Besiegers:
@@ -206,6 +235,7 @@ class Airstrikes(Strict):
     intelligence_factor: Positive = 1.0
     coordination_failure_prob: Probability = 0.3
     inside_plant_share: Probability = 0.2
+    inside_plant: Literal["while_garrison_holds", "always", "never"] = "while_garrison_holds"
     plant_damage_prob: Probability = 0.05
     damage_per_hit: Span = Span(low=0.02, high=0.08)
 
@@ -221,6 +251,15 @@ class GroundCampaign(Strict):
     success_prob: Probability = 0.7
     retry_days: NonNegative = 7.0
     insurgent_retake_rate_per_day: NonNegative = 0.0
+    plant_assault_success_prob: Probability = 0.0
+
+
+class AreaChange(Strict):
+    """A change of hands fixed by the scenario (an offensive elsewhere), on a given day."""
+
+    day: NonNegative
+    area: str = Field(min_length=1)
+    holder: Holder
 
 
 class Provenance(Strict):
@@ -264,6 +303,7 @@ class Scenario(Strict):
     supply_operators: list[SupplyOperator] = Field(default_factory=list)
     airstrikes: Airstrikes = Airstrikes()
     ground_campaign: GroundCampaign = GroundCampaign()
+    area_changes: list[AreaChange] = Field(default_factory=list)
     provenance: dict[str, Provenance] = Field(default_factory=dict)
     inactive: dict[str, str | None] = Field(
         default_factory=dict,
@@ -298,9 +338,9 @@ class Scenario(Strict):
 
         for i, link in enumerate(self.links):
             where = f"links[{i}] ({link.name})"
-            if link.kind == "crude_pipeline":
+            if link.kind in CRUDE_KINDS:
                 if link.destination != REFINERY:
-                    raise ValueError(f"{where}.destination: a crude pipeline ends at 'refinery'")
+                    raise ValueError(f"{where}.destination: a crude link ends at 'refinery'")
                 check(link.source, f"{where}.source", ("field",))
             else:
                 if link.source != REFINERY:
@@ -310,6 +350,20 @@ class Scenario(Strict):
                 check(area, f"{where}.through[{j}]")
         for j, area in enumerate(self.refinery.surroundings):
             check(area, f"refinery.surroundings[{j}]")
+        for j, change in enumerate(self.area_changes):
+            check(change.area, f"area_changes[{j}].area")
+            if kinds[change.area] == "sector":
+                raise ValueError(f"area_changes[{j}].area: '{change.area}' is a plant sector; "
+                                 "sectors change hands only by fighting")
+        _unique([u.name for u in self.refinery.units], "refinery.units")
+        gov_sectors = any(a.kind == "sector" and a.holder == "government" for a in self.areas)
+        if gov_sectors and self.garrison.troops < 1:
+            raise ValueError("garrison.troops: the government holds plant sectors, so it needs a "
+                             "garrison of at least 1 (or give every sector to the insurgents)")
+        if self.ground_campaign.plant_assault_success_prob > 0 and self.garrison.relief_troops < 1:
+            raise ValueError("garrison.relief_troops: a plant retaken by assault needs a new "
+                             "garrison; give at least 1 relief troop or set "
+                             "ground_campaign.plant_assault_success_prob to 0")
         for j, area in enumerate(self.ground_campaign.route):
             check(area, f"ground_campaign.route[{j}]")
             if kinds[area] == "sector":

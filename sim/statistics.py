@@ -19,10 +19,9 @@ import numpy as np
 from scipy import stats
 
 from sim.batch import BatchResult, ScenarioRuns
-from sim.recorder import EVENT_DAY_METRICS, METRICS
+from sim.recorder import BINARY_METRICS, EVENT_DAY_METRICS, METRICS
 
 TIME_TO_EVENT = EVENT_DAY_METRICS
-BINARY_METRICS = ("garrison_held", "operating_at_horizon")
 LEVEL = 0.95
 
 

@@ -172,7 +172,7 @@ def run_sweep(
     names = [p for p, _ in params]
     for name in names:
         if not name.strip() or "=" in name:
-            raise ValueError(f"'{name}' is not a parameter path like garrison.supplies_t")
+            raise ValueError(f"'{name}' is not a parameter path like garrison.supplies_days")
     if len(set(names)) != len(names):
         raise ValueError(f"the parameter '{names[0]}' is given twice")
     axes = []

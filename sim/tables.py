@@ -6,7 +6,8 @@ from typing import Any
 
 from rich.table import Table
 
-SHARES = ("operating_at_horizon", "garrison_held")  # 0/1 metrics: means are shares
+from sim.recorder import BINARY_METRICS as SHARES  # 0/1 metrics: means are shares
+
 MAIN_COMPARED = ("operating_days", "operating_at_horizon", "garrison_held", "helicopters_lost",
                  "supplies_delivered_t", "garrison_fall_day")
 

@@ -15,15 +15,22 @@ the shares of the plant are read on many events and never need a sum.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 import simpy
 
 from sim.recorder import Recorder
 from sim.scenario import Scenario
 
-GOV, INS, CONTESTED = 0, 1, 2
-HOLDER_CODE = {"government": GOV, "insurgent": INS, "contested": CONTESTED}
-SIDE_NAME = ("government", "insurgent", "contested")
+GOV, INS = 0, 1
+HOLDER_CODE = {"government": GOV, "insurgent": INS}
+SIDE_NAME = ("government", "insurgent")
+
+
+class Plant(Protocol):
+    """What the world needs of the refinery (sim.refinery.Refinery): somewhere to put damage."""
+
+    def add_damage(self, amount: float) -> str: ...
 
 
 class World:
@@ -35,7 +42,6 @@ class World:
         "area_index",
         "area_names",
         "besiegers",
-        "damage",
         "env",
         "fighting_today",
         "garrison_alive",
@@ -43,6 +49,7 @@ class World:
         "holder",
         "is_sector",
         "n_sectors",
+        "plant",
         "recorder",
         "scenario",
         "sector_ids",
@@ -63,12 +70,13 @@ class World:
         self.sector_ids = [i for i, a in enumerate(scenario.areas) if a.kind == "sector"]
         self.is_sector = [a.kind == "sector" for a in scenario.areas]
         self.n_sectors = len(self.sector_ids)
-        # Sectors held by each side (indexed GOV, INS, CONTESTED).
-        self.held = [0, 0, 0]
+        # Sectors held by each side (indexed GOV, INS).
+        self.held = [0, 0]
         for i in self.sector_ids:
             self.held[self.holder[i]] += 1
         self.troops = scenario.garrison.troops
-        self.supplies_t = scenario.garrison.supplies_t
+        g = scenario.garrison
+        self.supplies_t = g.troops * g.consumption_kg_per_troop_day / 1000.0 * g.supplies_days
         self.starving_days = 0.0
         self.garrison_alive = self.troops > 0 and self.held[GOV] > 0
         if not self.garrison_alive:  # no garrison from the start: nobody holds for the government
@@ -77,7 +85,7 @@ class World:
             self._sectors_to_besiegers()
         self.besiegers = scenario.besiegers.strength
         self.aa_teams = scenario.air_defence.teams
-        self.damage = scenario.refinery.initial_damage
+        self.plant: Plant | None = None  # set by the refinery when it is built
         self.siege_lifted = False
         self.fighting_today = False
         self._listeners: list[Callable[[], None]] = []
@@ -125,10 +133,12 @@ class World:
                 self.held[side] += 1
             self.changed()
 
-    def add_damage(self, amount: float) -> None:
-        """Damage the plant (capped at total destruction) and tell the operators."""
-        if amount > 0.0:
-            self.damage = min(1.0, self.damage + amount)
+    def add_damage(self, amount: float, what: str) -> None:
+        """A hit of ``amount`` on one of the plant's units; tell the operators."""
+        if amount > 0.0 and self.plant is not None:
+            unit = self.plant.add_damage(amount)
+            if self.recorder.trace is not None:
+                self.recorder.note(self.env.now, "damage", f"{what}: {unit} (+{amount:.2f})")
             self.changed()
 
     def garrison_falls(self, cause: str) -> None:
@@ -140,6 +150,22 @@ class World:
         self.troops = 0  # killed, captured or withdrawn: no longer a garrison
         self.recorder.garrison_fell(self.env.now, cause)
         self._sectors_to_besiegers()
+        self.changed()
+
+    def garrison_returns(self, troops: int, cause: str) -> None:
+        """A new garrison takes the whole plant (after an assault on it from outside)."""
+        if self.garrison_alive or troops <= 0:
+            return
+        self.garrison_alive = True
+        self.troops = troops
+        g = self.scenario.garrison
+        self.supplies_t = troops * g.consumption_kg_per_troop_day / 1000.0 * g.supplies_days
+        self.starving_days = 0.0
+        holder = self.holder
+        for i in self.sector_ids:
+            holder[i] = GOV
+        self.held[GOV], self.held[INS] = self.n_sectors, 0
+        self.recorder.plant_retaken(self.env.now, cause)
         self.changed()
 
     def _sectors_to_besiegers(self) -> None:

@@ -78,15 +78,15 @@ def test_retreating_insurgents_may_sabotage(monkeypatch: pytest.MonkeyPatch) -> 
     rep = Replication(s, seed=1)
     monkeypatch.setattr(sim.assaults, "fight", forced(True))
     rep.assaults.counterattack()
-    assert rep.world.damage == pytest.approx(0.3)
+    assert rep.refinery.damage == pytest.approx(0.3)
 
 
-def test_damage_past_the_threshold_stops_production(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_damage_stops_the_unit_until_it_is_repaired(monkeypatch: pytest.MonkeyPatch) -> None:
     rep = Replication(scenario(), seed=1)
 
     def script():
         yield rep.env.timeout(50)
-        rep.world.add_damage(0.6)
+        rep.world.add_damage(0.6, "a test")
 
     rep.env.process(script())
     m = rep.run().metrics

@@ -27,7 +27,7 @@ def test_holm_matches_a_hand_computed_example() -> None:
 
 
 def test_identical_scenarios_differ_by_exactly_nothing() -> None:
-    s = scenario(besiegers={"attack_rate_per_day": 0.3}, garrison={"supplies_t": 30.0})
+    s = scenario(besiegers={"attack_rate_per_day": 0.3}, garrison={"supplies_days": 30.0 / 1.8})
     twin = s.model_copy(update={"name": "twin"})
     batch = run_batch([s, twin], 50, seed=3, workers=1)
     row = next(r for r in compare_to_baseline(batch, "quiet")["comparisons"]
@@ -64,9 +64,10 @@ def test_paired_difference_interval_and_reduction() -> None:
 
 
 def test_selection_keeps_only_the_clearly_best() -> None:
-    base = scenario(garrison={"supplies_t": 10.0, "collapse_after_days": 3})
-    better = scenario(name="better", garrison={"supplies_t": 60.0, "collapse_after_days": 3})
-    best = scenario(name="best", garrison={"supplies_t": 600.0, "collapse_after_days": 3})
+    base = scenario(garrison={"supplies_days": 10.0 / 1.8, "collapse_after_days": 3})
+    better = scenario(name="better",
+                      garrison={"supplies_days": 60.0 / 1.8, "collapse_after_days": 3})
+    best = scenario(name="best", garrison={"supplies_days": 600.0 / 1.8, "collapse_after_days": 3})
     batch = run_batch([base, better, best], 30, seed=1, workers=1)
     out = select_best(batch, "min_supply_days", maximize=True)
     assert out["subset"] == ["best"]

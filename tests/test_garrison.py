@@ -25,7 +25,7 @@ def exhaustion(stock: float, troops: int, kg: float, collapse_after: float) -> t
 ])
 def test_without_resupply_the_garrison_collapses_on_a_computable_day(
         stock: float, troops: int, kg: float, collapse: float) -> None:
-    s = scenario(garrison={"supplies_t": stock, "troops": troops,
+    s = scenario(garrison={"supplies_days": stock / (troops * kg / 1000), "troops": troops,
                            "consumption_kg_per_troop_day": kg, "collapse_after_days": collapse})
     r = run_replication(s, seed=1)
     short_day, fall_time = exhaustion(stock, troops, kg, collapse)
@@ -41,16 +41,16 @@ def test_without_resupply_the_garrison_collapses_on_a_computable_day(
 
 
 def test_min_supply_days_is_the_lowest_end_of_day_stock() -> None:
-    s = scenario(garrison={"supplies_t": 27.0, "troops": 300})  # 1.8 t/day: 15 days
+    s = scenario(garrison={"supplies_days": 15.0, "troops": 300})  # 1.8 t/day: 15 days
     m = run_replication(s, seed=1).metrics
     assert m["min_supply_days"] == 0.0
-    s = scenario(garrison={"supplies_t": 1000.0, "troops": 300}, horizon_days=50)
+    s = scenario(garrison={"supplies_days": 1000 / 1.8, "troops": 300}, horizon_days=50)
     m = run_replication(s, seed=1).metrics
     assert m["min_supply_days"] == pytest.approx((1000 - 50 * 1.8) / 1.8)
 
 
 def test_fighting_days_use_the_higher_rate() -> None:
-    rep = Replication(scenario(garrison={"supplies_t": 100.0, "troops": 100}), seed=1)
+    rep = Replication(scenario(garrison={"supplies_days": 100 / 0.6, "troops": 100}), seed=1)
     w = rep.world
     w.fighting_today = True
     rep.garrison.end_of_day()
@@ -62,7 +62,7 @@ def test_fighting_days_use_the_higher_rate() -> None:
 
 
 def test_hunger_weakens_the_garrison_linearly() -> None:
-    rep = Replication(scenario(garrison={"supplies_t": 0.0, "troops": 200,
+    rep = Replication(scenario(garrison={"supplies_days": 0.0, "troops": 200,
                                          "collapse_after_days": 4}), seed=1)
     w = rep.world
     strengths = []
@@ -74,7 +74,7 @@ def test_hunger_weakens_the_garrison_linearly() -> None:
 
 
 def test_a_full_ration_resets_hunger() -> None:
-    rep = Replication(scenario(garrison={"supplies_t": 0.0, "troops": 100}), seed=1)
+    rep = Replication(scenario(garrison={"supplies_days": 0.0, "troops": 100}), seed=1)
     w = rep.world
     rep.garrison.end_of_day()
     assert w.starving_days == 1.0
@@ -84,17 +84,22 @@ def test_a_full_ration_resets_hunger() -> None:
 
 
 def test_lifting_the_siege_keeps_the_stock_topped_up() -> None:
-    rep = Replication(scenario(garrison={"supplies_t": 20.0, "troops": 300}), seed=1)
+    rep = Replication(scenario(garrison={"supplies_days": 20.0, "troops": 300}), seed=1)
     w = rep.world
     w.siege_lifted = True
     for _ in range(30):
         rep.garrison.end_of_day()
-    assert w.supplies_t == 20.0
+    assert w.supplies_t == pytest.approx(20.0 * 300 * 6 / 1000)
+    w.troops += 200  # a relief column: the road brings stock for them too
+    rep.garrison.end_of_day()
+    assert w.supplies_t == pytest.approx(20.0 * 500 * 6 / 1000)
     assert w.garrison_alive
 
 
 def test_no_garrison_at_the_start_means_the_plant_is_the_insurgents() -> None:
-    m = run_replication(scenario(garrison={"troops": 0}), seed=1).metrics
+    sectors = [{"name": n, "holder": "insurgent"} for n in ("core", "north", "east", "south",
+                                                            "west")]
+    m = run_replication(scenario(garrison={"troops": 0}, areas=sectors), seed=1).metrics
     assert m["garrison_fall_day"] == 0.0
     assert m["gov_control_final"] == 0.0
     assert m["operating_days"] == 0.0

@@ -73,7 +73,7 @@ def test_insurgent_retakes_cut_the_road_again() -> None:
 
 
 def test_a_fallen_garrison_is_not_relieved() -> None:
-    s = scenario(areas=HOSTILE, garrison={"supplies_t": 0.0, "collapse_after_days": 3},
+    s = scenario(areas=HOSTILE, garrison={"supplies_days": 0.0, "collapse_after_days": 3},
                  ground_campaign=campaign())
     m = run_replication(s, seed=1).metrics
     assert m["garrison_held"] == 0.0

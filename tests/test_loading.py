@@ -70,7 +70,7 @@ def test_unknown_nested_key_names_file_field_hint_and_allowed_keys(tmp_path: Pat
     assert "garrison.troopz" in text
     assert "did you mean 'troops'" in text
     # the allowed keys of the Garrison section are listed
-    for key in ("troops", "supplies_t", "collapse_after_days", "relief_troops"):
+    for key in ("troops", "supplies_days", "collapse_after_days", "relief_troops"):
         assert key in text
 
 
@@ -192,7 +192,8 @@ def test_missing_required_field(tmp_path: Path) -> None:
 
 
 def test_invalid_yaml_reports_line(tmp_path: Path) -> None:
-    path = write(tmp_path / "broken.yaml", "name: x\ngarrison:\n  troops: [1, 2\n  supplies_t: 3\n")
+    path = write(tmp_path / "broken.yaml",
+                 "name: x\ngarrison:\n  troops: [1, 2\n  supplies_days: 3\n")
     err = load_error(path)
     assert str(path) in str(err)
     assert "line" in err.field
@@ -297,11 +298,11 @@ def test_extends_relative_to_the_file_in_subfolders(tmp_path: Path, base_file: P
           {"extends": "../base.yaml", "name": "mid", "garrison": {"troops": 200}})
     child = write(tmp_path / "deep" / "child.yaml",
                   {"extends": "../variants/mid.yaml", "name": "child",
-                   "garrison": {"supplies_t": 80}})
+                   "garrison": {"supplies_days": 80}})
     scenario = load_scenario(child)
     assert scenario.name == "child"
     assert scenario.garrison.troops == 200
-    assert scenario.garrison.supplies_t == 80
+    assert scenario.garrison.supplies_days == 80
     # from the grandparent
     grandparent = load_scenario(base_file)
     assert scenario.garrison.collapse_after_days == grandparent.garrison.collapse_after_days
@@ -341,7 +342,7 @@ def test_error_in_child_of_valid_parent_names_the_field(tmp_path: Path, base_fil
 def test_override_nested_key() -> None:
     scenario = load_scenario(BASELINE, overrides=["garrison.troops=500"])
     assert scenario.garrison.troops == 500
-    assert scenario.garrison.supplies_t == load_scenario(BASELINE).garrison.supplies_t
+    assert scenario.garrison.supplies_days == load_scenario(BASELINE).garrison.supplies_days
 
 
 def test_override_list_item_by_name() -> None:
@@ -363,13 +364,13 @@ def test_override_list_item_by_index() -> None:
 
 def test_override_values_are_yaml_typed() -> None:
     scenario = load_scenario(BASELINE, overrides=[
-        "garrison.supplies_t=12.5",
+        "garrison.supplies_days=12.5",
         "besiegers.strength=1000",
         "ground_campaign.route=[Siniya, Mazraa]",
         "air_defence.improved_from_day=null",
         "name=baseline with overrides",
     ])
-    assert scenario.garrison.supplies_t == 12.5
+    assert scenario.garrison.supplies_days == 12.5
     assert scenario.besiegers.strength == 1000
     assert scenario.ground_campaign.route == ["Siniya", "Mazraa"]
     assert scenario.air_defence.improved_from_day is None
@@ -440,7 +441,7 @@ def test_load_scenarios_keeps_order(tmp_path: Path) -> None:
 
 def test_deep_merge_does_not_mutate_inputs() -> None:
     base = {
-        "garrison": {"troops": 300, "supplies_t": 30},
+        "garrison": {"troops": 300, "supplies_days": 30},
         "supply_operators": [{"name": "a", "payload_t": 3, "halt": {"after_losses": 2}},
                              {"name": "b", "payload_t": 1}],
         "route": ["x", "y"],
@@ -455,7 +456,7 @@ def test_deep_merge_does_not_mutate_inputs() -> None:
     assert base == base_before
     assert over == over_before
     assert merged == {
-        "garrison": {"troops": 10, "supplies_t": 30},
+        "garrison": {"troops": 10, "supplies_days": 30},
         "supply_operators": [
             {"name": "a", "payload_t": 3, "halt": {"after_losses": 2, "within_days": 5}},
             {"name": "b", "payload_t": 1},

@@ -16,14 +16,14 @@ from sim.loading import load_scenario
 from sim.recorder import DAILY
 from sim.replication import Replication, run_replication
 from sim.rng import replication_seeds
-from sim.world import CONTESTED, GOV, INS
+from sim.world import GOV, INS
 
 SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
 
 
 def recount(world) -> list[int]:
     return [sum(1 for i in world.sector_ids if world.holder[i] == side)
-            for side in (GOV, INS, CONTESTED)]
+            for side in (GOV, INS)]
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
@@ -40,20 +40,22 @@ def test_sector_counters_match_a_recount_after_every_event(path: Path) -> None:
 
 
 def test_counters_follow_direct_hand_overs_and_the_fall() -> None:
-    rep = Replication(scenario(areas=[{"name": "west", "holder": "contested"}]), seed=1)
+    rep = Replication(scenario(areas=[{"name": "west", "holder": "insurgent"}]), seed=1)
     w = rep.world
-    assert w.held == [4, 0, 1]
+    assert w.held == [4, 1]
     w.set_holder(w.area_index["north"], INS)
     w.set_holder(w.area_index["west"], GOV)
     w.set_holder(w.area_index["town"], INS)  # not a sector
-    assert w.held == recount(w) == [4, 1, 0]
+    assert w.held == recount(w) == [4, 1]
     w.garrison_falls("test")
-    assert w.held == recount(w) == [0, 5, 0]
+    assert w.held == recount(w) == [0, 5]
 
 
 def test_no_garrison_at_the_start_counts_the_sectors_as_the_besiegers() -> None:
-    w = Replication(scenario(garrison={"troops": 0}), seed=1).world
-    assert w.held == recount(w) == [0, 5, 0]
+    w = Replication(scenario(garrison={"troops": 0}, areas=[
+        {"name": n, "holder": "insurgent"} for n in ("core", "north", "east", "south", "west")]),
+        seed=1).world
+    assert w.held == recount(w) == [0, 5]
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
@@ -69,8 +71,10 @@ def test_column_d_is_the_state_when_the_day_clock_ends_day_d(path: Path) -> None
         if len(rec.samples) > before:  # the clock has just settled and sampled a day
             assert env.now == len(seen) + 1
             seen.append((w.plant_share(GOV), rep.garrison.supply_days(),
-                         w.troops, w.besiegers, rep.government.state,
-                         rep.air_defence.loss_prob))
+                         w.troops, w.besiegers, rep.refinery.state(),
+                         rep.air_defence.loss_prob,
+                         (rep.refinery.rate(env.now) if rep.refinery.operator == GOV else 0.0)
+                         / s.refinery.capacity_kbbl_day))
     daily = rep.result().daily
     assert daily.shape == (len(DAILY), s.horizon_days)
     np.testing.assert_array_equal(daily, np.array(seen, dtype=float).T)

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.yaml"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
-SUPPLIES = "garrison.supplies_t"
+SUPPLIES = "garrison.supplies_days"
 RELEVANT_RANGE = (400.0, 600.0)
 IRRELEVANT = ("airstrikes.kills_per_strike", "ground_campaign.retry_days", "air_defence.teams")
 QUIET_PROVENANCE: dict[str, Any] = {
@@ -43,10 +43,9 @@ QUIET_PROVENANCE: dict[str, Any] = {
     "links.crude.repair_days": {"assumption": "repairs", "range": [3, 60]},  # a span, by prefix
     "besiegers.strength": {"assumption": "fixed", "range": [600, 600]},  # lo == hi
 }
-# Troops eat 300 x 6 kg = 1.8 t a quiet day and up to 3.6 t a day of fighting: over the
-# 100 days even 400 t never runs out, so the lowest stock is the last day's,
-# (supplies - eaten) / 1.8 days, linear in the supplies with slope 1 / 1.8.
-NEED_T = 300 * 6 / 1000
+# Troops eat at most two quiet days' ration a day (fighting): over the 100 days even 400 days
+# of stock never runs out, so the lowest stock is the last day's, (supplies - eaten) days,
+# linear in the supplies with slope 1.
 
 
 def write_quiet(tmp_path: Path, name: str = "quiet-sa", **changes: Any) -> Path:
@@ -122,7 +121,7 @@ def test_explicit_ranges_override_add_and_remove() -> None:
 
 def test_quiet_file_parameters(quiet_file: Path) -> None:
     params = uncertain_parameters(load_scenario(quiet_file))
-    assert list(params) == ["garrison.supplies_t", "air_defence.teams",
+    assert list(params) == ["garrison.supplies_days", "air_defence.teams",
                             "airstrikes.kills_per_strike", "ground_campaign.retry_days"]
 
 
@@ -151,9 +150,9 @@ def test_morris_ranks_the_only_relevant_parameter_first(morris_result) -> None:
     _, r = morris_result
     first, *rest = r.indices
     assert first["parameter"] == SUPPLIES
-    # The lowest stock is linear in the supplies: every elementary effect is the slope
-    # times the whole range, whatever the (common) clashes did.
-    expected = (RELEVANT_RANGE[1] - RELEVANT_RANGE[0]) / NEED_T
+    # The lowest stock (days) moves one for one with the starting stock (days): every
+    # elementary effect is the whole range, whatever the (common) clashes did.
+    expected = RELEVANT_RANGE[1] - RELEVANT_RANGE[0]
     assert first["mu_star"] == pytest.approx(expected)
     assert first["mu"] == pytest.approx(expected)
     assert first["sigma"] == pytest.approx(0.0, abs=1e-9)
@@ -207,16 +206,17 @@ def test_sobol_gives_the_relevant_parameter_all_the_variance(quiet_file: Path) -
 def test_event_day_metrics_count_no_event_as_the_horizon(tmp_path: Path) -> None:
     path = write_quiet(tmp_path, besiegers={"clash_rate_per_day": 0.0})
     done: list[tuple[int, int]] = []
-    r = run_sensitivity(path, "garrison_fall_day", ranges={SUPPLIES: (10, 400)},
+    r = run_sensitivity(path, "garrison_fall_day", ranges={SUPPLIES: (5, 400)},
                         trajectories=3, replications=1, workers=2,
                         progress=lambda n, total: done.append((n, total)))
     assert sum(n for n, _ in done) == r.model_runs == 3 * (len(r.parameters) + 1)
     assert {total for _, total in done} == {r.model_runs}
     supplies = r.design[:, r.parameters.index(SUPPLIES)]
     assert r.indices[0]["parameter"] == SUPPLIES and r.indices[0]["mu"] > 0
-    # 400 t lasts the 100 days (the fall day counts as the horizon); 10 t does not.
+    # 400 days of stock last the 100 days (the fall day counts as the horizon); 5 do not:
+    # 5 days of stock and 10 days without supplies, at most 15 days in all.
     assert np.all(r.outputs[supplies == 400] == 100)
-    assert np.all(r.outputs[supplies == 10] < 20)
+    assert np.all(r.outputs[supplies == 5] <= 15)
     assert np.all(r.outputs <= 100)
 
 

@@ -89,7 +89,7 @@ def test_airdrop_bundles_inside_the_perimeter_are_a_binomial_thinning(
 
 
 def test_flights_stop_when_the_garrison_falls() -> None:
-    s = scenario(garrison={"supplies_t": 0.0, "collapse_after_days": 2},
+    s = scenario(garrison={"supplies_days": 0.0, "collapse_after_days": 2},
                  supply_operators=[{**HELI, "start_day": 50}])
     m = run_replication(s, seed=1).metrics
     assert m["garrison_fall_day"] == pytest.approx(2.0)

@@ -100,34 +100,34 @@ def test_parse_values_errors(spec: str, message: str) -> None:
 
 def test_one_scenario_per_point_with_the_values_and_a_unique_name(quiet_file: Path) -> None:
     result = run_sweep(quiet_file, [("garrison.troops", parse_values("200,300")),
-                                    ("garrison.supplies_t", [10, 20.5, 1e-05])],
+                                    ("garrison.supplies_days", [10, 20.5, 1e-05])],
                        replications=2, workers=1)
-    assert result.params == ["garrison.troops", "garrison.supplies_t"]
+    assert result.params == ["garrison.troops", "garrison.supplies_days"]
     assert result.grid == [(200, 10), (200, 20.5), (200, 1e-05),
                            (300, 10), (300, 20.5), (300, 1e-05)]
     assert result.axes == [[200, 300], [10, 20.5, 1e-05]]
     assert len(result.batch.runs) == 6
     names = [p.scenario for p in result.points]
     assert len(set(names)) == 6
-    assert names[1] == "quiet [garrison.troops=200, garrison.supplies_t=20.5]"
-    assert names[2] == "quiet [garrison.troops=200, garrison.supplies_t=1e-05]"
+    assert names[1] == "quiet [garrison.troops=200, garrison.supplies_days=20.5]"
+    assert names[2] == "quiet [garrison.troops=200, garrison.supplies_days=1e-05]"
     for values, runs in zip(result.grid, result.batch.runs, strict=True):
         g = runs.scenario.garrison
-        assert (g.troops, g.supplies_t) == values
+        assert (g.troops, g.supplies_days) == values
         assert isinstance(g.troops, int)
         assert len(runs.seed) == 2
     assert result.runs((300, 10)).scenario.garrison.troops == 300
     rows = result.table()
     assert len(rows) == 6 * len(SWEEP_METRICS)
-    assert set(rows[0]) == {"garrison.troops", "garrison.supplies_t", *CSV_COLUMNS}
+    assert set(rows[0]) == {"garrison.troops", "garrison.supplies_days", *CSV_COLUMNS}
 
 
 def test_overrides_apply_to_every_point_and_the_name_survives_yaml_syntax(tmp_path: Path) -> None:
     path = write_scenario(tmp_path, name="odd: name #1", horizon_days=5)
-    result = run_sweep(path, [("garrison.supplies_t", [1, 2])], replications=1, workers=1,
+    result = run_sweep(path, [("garrison.supplies_days", [1, 2])], replications=1, workers=1,
                        overrides=["horizon_days=7", "name=also: odd #2"])
     assert [p.scenario for p in result.points] == [
-        "also: odd #2 [garrison.supplies_t=1]", "also: odd #2 [garrison.supplies_t=2]"]
+        "also: odd #2 [garrison.supplies_days=1]", "also: odd #2 [garrison.supplies_days=2]"]
     assert all(r.scenario.horizon_days == 7 for r in result.batch.runs)
 
 
@@ -146,7 +146,7 @@ def test_a_value_the_schema_refuses_names_the_field_and_the_point(
 
 @pytest.mark.parametrize(("params", "message"), [
     ([], "one or two"),
-    ([("garrison.troops", [1]), ("garrison.supplies_t", [1]), ("besiegers.strength", [1])],
+    ([("garrison.troops", [1]), ("garrison.supplies_days", [1]), ("besiegers.strength", [1])],
      "one or two"),
     ([("garrison.troops", [1]), ("garrison.troops", [2])], "given twice"),
     ([("garrison.troops", [])], "no values"),
@@ -259,21 +259,21 @@ def test_find_threshold_refuses_unknown_and_event_day_metrics() -> None:
 
 
 def test_threshold_of_stock_matches_the_supply_arithmetic(tmp_path: Path) -> None:
-    # No resupply, no fighting: 300 troops eat 1.8 t a day and give up after 10 days
-    # without; the garrison holds through day 30 only with more than 1.8 x (30 - 10) t.
-    horizon, need, collapse = 30, 300 * 6 / 1000, 10
-    exact = need * (horizon - collapse)
+    # No resupply, no fighting: the garrison gives up after 10 days without supplies, so it
+    # holds through day 30 only with more than 30 - 10 days of stock.
+    horizon, collapse = 30, 10
+    exact = horizon - collapse
     path = write_scenario(tmp_path, horizon_days=horizon,
                           garrison={"troops": 300, "consumption_kg_per_troop_day": 6,
                                     "collapse_after_days": collapse})
-    values = parse_values("0:60:7")
-    result = run_sweep(path, [("garrison.supplies_t", values)], replications=3, workers=1)
+    values = parse_values("5:65:7")
+    result = run_sweep(path, [("garrison.supplies_days", values)], replications=3, workers=1)
     held = [r["mean"] for r in result.table() if r["metric"] == "garrison_held"]
     assert held == [float(v > exact) for v in values]
     threshold = find_threshold(result, "garrison_held", 0.5)
     assert threshold is not None
     assert abs(threshold - exact) <= values[1] - values[0]
-    assert threshold == pytest.approx(35.0)  # midway between 30 (falls) and 40 (holds)
+    assert threshold == pytest.approx(20.0)  # midway between 15 (falls) and 25 (holds)
 
 
 # -- outputs --------------------------------------------------------------------------------
@@ -310,13 +310,13 @@ def test_threshold_is_drawn_and_an_extra_metric_gets_its_own_panel() -> None:
 
 def test_heatmap_figure_of_a_2d_sweep() -> None:
     grid = [(a, b) for a in (1, 2) for b in (0.0, 1.0, 2.0)]
-    result = synthetic(["garrison.troops", "garrison.supplies_t"], grid,
+    result = synthetic(["garrison.troops", "garrison.supplies_days"], grid,
                        shares(1.0, 0.75, 0.25, 1.0, 1.0, 1.0))
     fig = sweep_figure(result, ("garrison_held", 0.5))
     axes = [ax for ax in fig.axes if ax.images]
     assert len(axes) == len(MAIN_METRICS)
     held = axes[1]
-    assert held.get_xlabel() == "garrison.supplies_t"
+    assert held.get_xlabel() == "garrison.supplies_days"
     assert held.get_ylabel() == "garrison.troops"
     z = held.images[0].get_array()
     assert z.shape == (2, 3)  # first parameter down, second across
@@ -330,7 +330,7 @@ def test_heatmap_figure_of_a_2d_sweep() -> None:
 
 
 def test_write_sweep_writes_csv_png_and_json(tmp_path: Path, quiet_file: Path) -> None:
-    result = run_sweep(quiet_file, [("garrison.supplies_t", [0, 60])], replications=3,
+    result = run_sweep(quiet_file, [("garrison.supplies_days", [0, 60])], replications=3,
                        workers=1)
     out = tmp_path / "out"
     summary = write_sweep(result, out, threshold=("garrison_held", 0.5))
@@ -338,18 +338,18 @@ def test_write_sweep_writes_csv_png_and_json(tmp_path: Path, quiet_file: Path) -
     assert (out / "sweep.png").read_bytes()[:8] == PNG_MAGIC
     with (out / "sweep.csv").open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == ["garrison.supplies_t", *CSV_COLUMNS]
+    assert list(rows[0]) == ["garrison.supplies_days", *CSV_COLUMNS]
     assert len(rows) == 2 * len(SWEEP_METRICS)
     assert {r["metric"] for r in rows} == set(SWEEP_METRICS)
     held = [r for r in rows if r["metric"] == "garrison_held"]
-    assert [(r["garrison.supplies_t"], r["mean"], r["n"], r["ci_method"]) for r in held] == [
+    assert [(r["garrison.supplies_days"], r["mean"], r["n"], r["ci_method"]) for r in held] == [
         ("0", "0", "3", "wilson"), ("60", "1", "3", "wilson")]
     assert 0.0 < float(held[0]["ci_high"]) < 1.0  # Wilson: a real interval at 0 of 3
     days = [r for r in rows if r["metric"] == "operating_days"]
     assert days[0]["ci_method"] == "student-t"
     on_disk = json.loads((out / "sweep.json").read_text(encoding="utf-8"))
     assert on_disk == summary
-    assert summary["params"] == ["garrison.supplies_t"]
+    assert summary["params"] == ["garrison.supplies_days"]
     assert summary["grid"] == [[0], [60]]
     assert (summary["seed"], summary["replications"]) == (1, 3)
     assert summary["threshold"]["metric"] == "garrison_held"

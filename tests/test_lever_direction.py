@@ -1,0 +1,66 @@
+"""No lever works in the wrong direction under common random numbers (issue 12, item 4).
+
+For every lever a decision-maker controls, the scenario runs at the low and the high end of
+the lever's documented range with the same seeds. More of the lever must never lower the
+chance that the garrison holds, nor the chance that the refinery runs at all, beyond the
+test's noise: the paired difference (more minus less) of each 0/1 outcome must not be
+negative beyond its one-sided 99% bound, ``mean(d) >= -z_0.99 x sd(d) / sqrt(n)``. With
+common random numbers most pairs are equal, so a lever that truly hurts shows up fast.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.batch import run_batch
+from sim.loading import load_scenario
+
+REPO = Path(__file__).resolve().parent.parent
+N = 300
+Z99 = 2.326  # one-sided 99% normal quantile
+OUTCOMES = ("garrison_held", "refinery_ran")
+
+# (scenario, parameter path, value with less of the lever, value with more of it)
+LEVERS = [
+    ("baseline", "supply_operators.government helicopters.aircraft", 2, 6),
+    ("baseline", "supply_operators.government helicopters.sorties_per_aircraft_day", 0.25, 1.0),
+    ("baseline", "supply_operators.government helicopters.payload_t", 2, 4),
+    ("campaign-2014-15", "supply_operators.US airdrops.aircraft", 1, 4),
+    ("campaign-2014-15", "airstrikes.strikes_per_day", 1, 9),
+    ("campaign-2014-15", "airstrikes.intelligence_factor", 1, 2),
+    ("campaign-2014-15", "ground_campaign.coordination_factor", 3, 1),
+    ("campaign-2014-15", "airstrikes.coordination_failure_prob", 0.5, 0.05),
+    ("campaign-2014-15", "garrison.relief_troops", 200, 1500),
+    ("campaign-2014-15", "refinery.repair_crews.government", 1, 3),
+    ("campaign-2014-15", "refinery.crude_storage_days", 2, 15),
+    ("campaign-2014-15", "refinery.product_storage_days", 2, 10),
+    ("coordinated", "garrison.relief_troops", 200, 1500),
+    ("coordinated", "refinery.repair_crews.government", 1, 3),
+]
+
+
+def _run(name: str, path: str, value: float) -> dict[str, np.ndarray]:
+    scenario = load_scenario(REPO / "scenarios" / f"{name}.yaml", [f"{path}={value}"])
+    runs = run_batch([scenario], N, seed=12, workers=2).runs[0]
+    return {o: runs.column(o) for o in OUTCOMES}
+
+
+@pytest.mark.parametrize(("name", "path", "less", "more"), LEVERS,
+                         ids=[f"{n}:{p.split('.')[-1]}" for n, p, _, _ in LEVERS])
+def test_more_of_a_lever_never_lowers_the_chances(name: str, path: str, less: float,
+                                                  more: float) -> None:
+    low, high = _run(name, path, less), _run(name, path, more)
+    problems = []
+    for outcome in OUTCOMES:
+        d = high[outcome] - low[outcome]
+        bound = -Z99 * d.std(ddof=1) / math.sqrt(len(d)) if d.any() else 0.0
+        if d.mean() < bound:
+            problems.append(f"{outcome}: {low[outcome].mean():.3f} with {path}={less}, "
+                            f"{high[outcome].mean():.3f} with {more} (paired difference "
+                            f"{d.mean():+.3f}, allowed down to {bound:+.3f}; "
+                            f"{int((d < 0).sum())} pairs worse, {int((d > 0).sum())} better)")
+    assert not problems, f"{name}: more {path} does harm: " + "; ".join(problems)
