@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sim.observations import OBSERVATIONS
 from sim.recorder import METRICS
 
 # metric -> (title, unit)
@@ -24,6 +25,8 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "min_supply_days": ("Lowest garrison stock", "days of supply"),
     "refinery_damage_final": ("Damage to the plant at the horizon", "share of capacity"),
     "villages_retaken": ("Route areas retaken and held", "areas"),
+    **{o.id: (f"Consistent with '{o.label}' ({o.date.isoformat()})", "share of replications")
+       for o in OBSERVATIONS},
 }
 assert set(METRIC_LABELS) == set(METRICS), "every metric needs a label"
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.observations import OBSERVATION_METRICS
+
 # Public contract: column names of replications.csv (after scenario, replication, seed).
 METRICS = (
     "operable_days",
@@ -34,7 +36,11 @@ METRICS = (
     "min_supply_days",
     "refinery_damage_final",
     "villages_retaken",
+    # One 0/1 column per dated observation of seeds/observations.yaml (sim.observations).
+    *OBSERVATION_METRICS,
 )
+# Metrics that are 0/1 in every replication (NaN where not measured): their means are shares.
+BINARY_METRICS = ("operating_at_horizon", "garrison_held", *OBSERVATION_METRICS)
 # Metrics that are a day of an event, empty (NaN) when the event did not happen.
 EVENT_DAY_METRICS = ("first_operating_day", "garrison_fall_day", "siege_lifted_day",
                      "flights_halted_day")
@@ -46,6 +52,7 @@ DAILY = (
     "besieger_strength",
     "refinery_state",
     "helicopter_loss_prob",
+    "helicopters_lost",  # cumulative: the observations check the count by a date
 )
 
 

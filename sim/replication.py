@@ -20,6 +20,7 @@ from sim.assaults import Assaults
 from sim.garrison import GarrisonSupply
 from sim.ground_campaign import GroundCampaign
 from sim.network import Network
+from sim.observations import observation_values
 from sim.operability import OPERATING, Operation
 from sim.recorder import Recorder, TraceEntry
 from sim.rng import Streams
@@ -82,7 +83,8 @@ class Replication:
         reinforcements = self._reinforcements
         gov, garrison, air = self.government, self.garrison, self.air_defence
         held, n_sectors = w.held, w.n_sectors
-        sample = self.recorder.samples.extend  # one day's values, in DAILY order
+        rec = self.recorder
+        sample = rec.samples.extend  # one day's values, in DAILY order
         clock = self.clock
         days_left = self.scenario.horizon_days
 
@@ -95,7 +97,7 @@ class Replication:
                 w.besiegers = besiegers if besiegers < cap else cap
             w.fighting_today = False
             sample((held[GOV] / n_sectors, supply_days, w.troops, w.besiegers, gov.state,
-                    air.loss_prob))
+                    air.loss_prob, rec.helicopters_lost))
             days_left -= 1
             if days_left:
                 tomorrow(1.0)
@@ -142,7 +144,9 @@ class Replication:
             "refinery_damage_final": w.damage,
             "villages_retaken": float(self.campaign.villages_retaken()),
         }
-        return ReplicationResult(self.seed, metrics, rec.daily, rec.trace)
+        daily = rec.daily
+        metrics.update(observation_values(self.scenario, daily, metrics))
+        return ReplicationResult(self.seed, metrics, daily, rec.trace)
 
 
 def run_replication(scenario: Scenario, seed: int, trace: bool = False) -> ReplicationResult:

@@ -19,10 +19,10 @@ import numpy as np
 from scipy import stats
 
 from sim.batch import BatchResult, ScenarioRuns
-from sim.recorder import EVENT_DAY_METRICS, METRICS
+from sim.observations import face_validity
+from sim.recorder import BINARY_METRICS, EVENT_DAY_METRICS, METRICS
 
 TIME_TO_EVENT = EVENT_DAY_METRICS
-BINARY_METRICS = ("garrison_held", "operating_at_horizon")
 LEVEL = 0.95
 
 
@@ -180,7 +180,7 @@ def horizons_note(horizons: dict[str, int]) -> str | None:
 def summarize(batch: BatchResult) -> dict[str, Any]:
     """The content of summary.json."""
     note = horizons_note({r.scenario.name: r.scenario.horizon_days for r in batch.runs})
-    return {
+    summary = {
         "seed": batch.seed,
         "replications_requested": batch.replications,
         "confidence_level": LEVEL,
@@ -189,6 +189,11 @@ def summarize(batch: BatchResult) -> dict[str, Any]:
         **({"horizons_note": note} if note else {}),
         "scenarios": {runs.scenario.name: summarize_runs(runs) for runs in batch.runs},
     }
+    checks = face_validity({r.scenario.name: r.scenario for r in batch.runs},
+                           {n: e["metrics"] for n, e in summary["scenarios"].items()}, LEVEL)
+    if checks:
+        summary["face_validity"] = checks
+    return summary
 
 
 def survival_curve(event_days: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:

@@ -70,7 +70,7 @@ def test_column_d_is_the_state_when_the_day_clock_ends_day_d(path: Path) -> None
             assert env.now == len(seen) + 1
             seen.append((w.plant_share(GOV), rep.garrison.supply_days(),
                          w.troops, w.besiegers, rep.government.state,
-                         rep.air_defence.loss_prob))
+                         rep.air_defence.loss_prob, rec.helicopters_lost))
     daily = rep.result().daily
     assert daily.shape == (len(DAILY), s.horizon_days)
     np.testing.assert_array_equal(daily, np.array(seen, dtype=float).T)
