@@ -32,6 +32,7 @@ from sim.tables import (
     face_validity_table,
     paired_table,
     selection_line,
+    stopped_table,
 )
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -245,6 +246,9 @@ def run(
     if checks is not None:
         out_console.print(checks)
     out_console.print(events_table(summary))
+    stopped = stopped_table(summary)  # None while the model does not record the reasons
+    if stopped is not None:
+        out_console.print(stopped)
     if "comparisons" in analysis:
         out_console.print(paired_table(analysis["comparisons"]))
     if "selection" in analysis:

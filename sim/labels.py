@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sim.observations import OBSERVATIONS
 from sim.recorder import METRICS
+from sim.stopped import LABELS as STOP_LABELS
 
 # metric -> (title, unit)
 METRIC_LABELS: dict[str, tuple[str, str]] = {
@@ -27,6 +28,9 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "villages_retaken": ("Route areas retaken and held", "areas"),
     **{o.id: (f"Consistent with '{o.label}' ({o.date.isoformat()})", "share of replications")
        for o in OBSERVATIONS},
+    # The reasons the refinery was stopped, once the model records them.
+    **{m: (f"Days: {label}", "days") for m, label in STOP_LABELS.items()
+       if m in METRICS and m != "operating_days"},
 }
 assert set(METRIC_LABELS) == set(METRICS), "every metric needs a label"
 

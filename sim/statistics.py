@@ -21,6 +21,7 @@ from scipy import stats
 from sim.batch import BatchResult, ScenarioRuns
 from sim.observations import face_validity
 from sim.recorder import BINARY_METRICS, EVENT_DAY_METRICS, METRICS
+from sim.stopped import stopped_refinery
 
 TIME_TO_EVENT = EVENT_DAY_METRICS
 LEVEL = 0.95
@@ -193,6 +194,9 @@ def summarize(batch: BatchResult) -> dict[str, Any]:
                            {n: e["metrics"] for n, e in summary["scenarios"].items()}, LEVEL)
     if checks:
         summary["face_validity"] = checks
+    stopped = stopped_refinery(summary)
+    if stopped:
+        summary["stopped_refinery"] = stopped
     return summary
 
 

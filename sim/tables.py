@@ -145,3 +145,19 @@ def face_validity_table(summary: dict[str, Any]) -> Table | None:
                      + ". Conditions and their reasons: seeds/observations.yaml.")
     return table
 
+
+def stopped_table(summary: dict[str, Any]) -> Table | None:
+    """Per scenario, the mean share of the horizon's days the government operated or was
+    stopped for each reason, with Student-t intervals; None without those metrics."""
+    section = summary.get("stopped_refinery") or {}
+    if not section.get("scenarios"):
+        return None
+    table = Table(title="What stopped the refinery (government), share of days (mean [95% CI])",
+                  title_justify="left")
+    table.add_column("scenario", style="bold")
+    reasons = section["reasons"]
+    for reason in reasons:
+        table.add_column(reason["label"], justify="right")
+    for name, entry in section["scenarios"].items():
+        table.add_row(name, *(ci(entry["shares"][r["metric"]], 0, True) for r in reasons))
+    return table
