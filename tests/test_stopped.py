@@ -1,12 +1,17 @@
-"""What stopped the refinery (sim/stopped.py): the summary section and the terminal table,
-on synthetic summaries (the model does not record the reasons yet), and nothing
+"""What stopped the refinery (sim/stopped.py): the summary section, the terminal table and
+the figure, on synthetic summaries (the model does not record the reasons yet), and nothing
 at all when a summary lacks the metrics."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from matplotlib.container import BarContainer
 from rich.console import Console
 
+from sim.plots import what_stopped
+from sim.results_folder import ResultsData
 from sim.stopped import REASONS, STOP_METRICS, stopped_refinery
 from sim.tables import stopped_table
 
@@ -68,3 +73,25 @@ def test_the_terminal_table_gives_a_share_with_its_interval_per_reason() -> None
     for _, label in REASONS:
         assert label.split()[0] in text
 
+
+def _data(summary: dict) -> ResultsData:
+    names = list(summary["scenarios"])
+    return ResultsData(folder=Path("."), scenarios=names, horizon=dict.fromkeys(names, HORIZON),
+                       metrics={}, bands={}, summary=summary, manifest={})
+
+
+def test_the_figure_stacks_one_bar_per_scenario_with_plain_words() -> None:
+    assert what_stopped(_data(synthetic(drop="operating_days"))) is None
+    fig = what_stopped(_data(synthetic()))
+    ax = fig.axes[0]
+    bars = [c for c in ax.containers if isinstance(c, BarContainer)]
+    assert len(bars) == len(REASONS)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
+    # scenario a: the segments start where the previous ones end and fill the horizon
+    widths = [b.patches[0].get_width() for b in bars]
+    assert widths == pytest.approx([d / HORIZON for d in DAYS["a"]])
+    lefts = [b.patches[0].get_x() for b in bars]
+    assert lefts == pytest.approx([sum(widths[:k]) for k in range(len(widths))])
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == [label for _, label in REASONS]
+    assert "share of the horizon" in ax.get_xlabel()
