@@ -612,14 +612,16 @@ def _face_validity(f: Folder) -> Html:
             "None of the scenarios of this run simulates a day on which the articles report "
             "an observed state (`seeds/observations.yaml`), other than as its starting state, "
             "so none is checked against them."))
-    rows, untested, seen = [], [], {}
+    rows: list[list[Any]] = []
+    untested: dict[tuple[str, str], list[str]] = {}  # (observation, why) -> scenarios
+    seen: dict[str, dict[str, Any]] = {}
     for name, entries in scenarios.items():
         for entry in (entries or {}).values():
             oid = str(entry.get("id"))
             seen.setdefault(oid, entry)
             if entry.get("status") != "tested":
                 if entry.get("status") in ("starting state", "assumed by the scenario"):
-                    untested.append(f"{name}: {oid} ({entry.get('status')})")
+                    untested.setdefault((oid, str(entry.get("status"))), []).append(name)
                 continue
             rows.append([name, [entry.get("label", ""), " ", el("code", oid)],
                          entry.get("date", "–"), el("code", entry.get("condition", "")),
@@ -647,7 +649,8 @@ def _face_validity(f: Folder) -> Html:
                "replications"], rows, caption="Table 6. Replications consistent with the "
               "articles' dated observations: share [95% CI]", numeric=[4, 5],
               id="table-face-validity", row_headers=True),
-        para("Not tested: " + "; ".join(untested) + ". A scenario's first day is its "
+        para("Not tested: " + "; ".join(f"{oid} by {', '.join(names)} ({why})" for (
+            oid, why), names in untested.items()) + ". A scenario's first day is its "
              "starting state, set from the same reports, and a state the scenario assumes "
              "(flights it stops itself) is no test of the model.") if untested else None,
         el("details", el("summary", "The observations, the facts they rest on, and why these "

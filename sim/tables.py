@@ -125,7 +125,7 @@ def face_validity_table(summary: dict[str, Any]) -> Table | None:
     section = summary.get("face_validity") or {}
     if not section.get("scenarios"):
         return None
-    untested = []
+    untested: dict[tuple[str, str], list[str]] = {}  # (observation, why) -> scenarios
     table = Table(title="Face validity: replications consistent with the articles' dated "
                   "observations (share [95% Wilson CI])", title_justify="left",
                   caption_justify="left")
@@ -135,14 +135,15 @@ def face_validity_table(summary: dict[str, Any]) -> Table | None:
         for entry in entries.values():
             if entry["status"] != "tested":
                 if entry["status"] in ("starting state", "assumed by the scenario"):
-                    untested.append(f"{name} {entry['id']} ({entry['status']})")
+                    untested.setdefault((entry["id"], entry["status"]), []).append(name)
                 continue
             table.add_row(name, entry["id"], entry["date"], entry["condition"],
                           ci({"mean": entry["share"], "ci95": entry["ci95"]}, 0, True),
                           str(entry["n"]))
-    table.caption = ("Dates outside a scenario's simulated days are not tested"
-                     + (f"; nor are: {', '.join(untested)}" if untested else "")
-                     + ". Conditions and their reasons: seeds/observations.yaml.")
+    table.caption = ("Dates outside a scenario's simulated days are not tested" + "".join(
+        f"; {oid} is not tested by {', '.join(names)} ({why})"
+        for (oid, why), names in untested.items())
+        + ". Conditions and their reasons: seeds/observations.yaml.")
     return table
 
 
