@@ -174,13 +174,15 @@ def _observation(entry: Any, where: str) -> Observation:
     operator_name = assumed.get("flights_stopped_by_scenario")
     if operator_name is not None and not isinstance(operator_name, str):
         raise ObservationSheetError(f"{where}: flights_stopped_by_scenario names an operator")
+    def text(key: str) -> str:  # folded YAML keeps its line breaks: one line of words
+        return " ".join(str(entry[key]).split())
+
     return Observation(
-        id=entry["id"], label=str(entry["label"]), statement=" ".join(str(entry["statement"])
-                                                                       .split()),
-        facts=tuple(facts), date=date, quantity=str(entry["quantity"]),
+        id=entry["id"], label=text("label"), statement=text("statement"), facts=tuple(facts),
+        date=date, quantity=text("quantity"),
         conditions=tuple(_condition(c, f"{where}: conditions[{i}]")
                          for i, c in enumerate(conditions)),
-        note=" ".join(str(entry["note"]).split()), flights_stopped_by_scenario=operator_name)
+        note=text("note"), flights_stopped_by_scenario=operator_name)
 
 
 def _condition(entry: Any, where: str) -> Condition:
