@@ -25,7 +25,15 @@ from sim.provenance import ParameterRow, diff_rows, explain_rows, find_seeds_dir
 from sim.recorder import METRICS
 from sim.replication import run_replication
 from sim.store import ResumeError, finish, read_batch, run_to_folder
-from sim.tables import ci, comparison_table, events_table, paired_table, selection_line
+from sim.tables import (
+    ci,
+    comparison_table,
+    events_table,
+    face_validity_table,
+    paired_table,
+    selection_line,
+    stopped_table,
+)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Monte Carlo simulation of the 2014-15 siege of the Baiji refinery.")
@@ -234,7 +242,13 @@ def run(
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     out_console.print(comparison_table(summary))
+    checks = face_validity_table(summary)  # None when no scenario tests an observation
+    if checks is not None:
+        out_console.print(checks)
     out_console.print(events_table(summary))
+    stopped = stopped_table(summary)  # None while the model does not record the reasons
+    if stopped is not None:
+        out_console.print(stopped)
     if "comparisons" in analysis:
         out_console.print(paired_table(analysis["comparisons"]))
     if "selection" in analysis:

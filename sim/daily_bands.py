@@ -3,7 +3,7 @@
 Each daily series of each scenario keeps, per day, a histogram over fixed bins
 (plus running sums for the mean). Chunks of replications are added as they
 finish, in any order, and then dropped. Series that take whole-number values
-(troops, fighters, refinery state) or steps of one sector share get bins of
+(troops, fighters, refinery state, helicopters lost) or steps of one sector share get bins of
 exactly their step, so their quantiles are exact; the two continuous series use
 fine bins and their quantiles are exact to within one bin width
 (``supply_days``: 0.25 day up to 500 days, larger values counted in the last
@@ -55,6 +55,8 @@ def bins_for(scenario: Scenario) -> dict[str, Bins]:
         "refinery_state": Bins(0.0, 2.0, 1.0),
         "helicopter_loss_prob": Bins(0.0, 1.0, 0.001),
         "output_share": Bins(0.0, 1.0, 0.005),
+        "helicopters_lost": Bins(0.0, float(sum(op.aircraft for op in scenario.supply_operators
+                                               if op.kind == "helicopter")), 1.0),
     }
 
 

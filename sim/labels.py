@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sim.observations import OBSERVATIONS
 from sim.recorder import METRICS
 
 # metric -> (title, unit)
@@ -36,6 +37,8 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "stopped_outlet_days": ("Days stopped: no outlet for products", "days"),
     "stopped_repair_days": ("Days stopped: every unit under repair", "days"),
     "stopped_restart_days": ("Days stopped: units being recommissioned", "days"),
+    **{o.id: (f"Consistent with '{o.label}' ({o.date.isoformat()})", "share of replications")
+       for o in OBSERVATIONS},
 }
 assert set(METRIC_LABELS) == set(METRICS), "every metric needs a label"
 

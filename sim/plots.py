@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from sim.labels import panels
 from sim.results_folder import ResultsData, load_results
 from sim.statistics import kaplan_meier, mean_interval
+from sim.stopped import stopped_refinery
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
              "#000000")
@@ -263,6 +264,41 @@ def forest(data: ResultsData) -> Figure | None:
     return fig
 
 
+def what_stopped(data: ResultsData) -> Figure | None:
+    """One horizontal bar per scenario: the mean share of the horizon's days the government
+    operated the refinery or was stopped for each reason (None when the run did not record
+    the reasons)."""
+    section = data.summary.get("stopped_refinery") or stopped_refinery(data.summary)
+    if not section:
+        return None
+    reasons = section["reasons"]
+    names = [n for n in data.scenarios if n in section["scenarios"]]
+    fig = Figure(figsize=(12, 2.2 + 0.55 * len(names)), layout="constrained")
+    ax = fig.subplots()
+    left = np.zeros(len(names))
+    # Operating in the palette's green; the reasons for stopping in the other colours.
+    colours = [OKABE_ITO[2], *(c for c in OKABE_ITO if c != OKABE_ITO[2])]
+    for k, reason in enumerate(reasons):
+        shares = np.array([section["scenarios"][n]["shares"][reason["metric"]]["mean"] or 0.0
+                           for n in names])
+        bars = ax.barh(range(len(names)), shares, left=left, height=0.6,
+                       color=colours[k % len(colours)], label=reason["label"],
+                       edgecolor="white", linewidth=0.5)
+        ax.bar_label(bars, labels=[f"{v:.0%}" if v >= 0.06 else "" for v in shares],
+                     label_type="center", fontsize=8,
+                     color="white" if colours[k % len(colours)] == "#000000" else "black")
+        left += shares
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(1.0, float(left.max(initial=0.0))))
+    ax.set_xlabel("share of the horizon's days (mean over the replications)")
+    ax.set_title("What stopped the refinery (government): operating, or stopped for each "
+                 "reason", fontsize=10)
+    fig.legend(loc="outside lower center", ncol=4, fontsize=8, frameon=False)
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
 FIGURES = {
     "outcomes": outcome_distributions,
     "survival_curves": survival_curves,
@@ -270,6 +306,7 @@ FIGURES = {
     "fan_charts": fan_charts,
     "daily_bands": daily_bands,
     "helicopter_losses": helicopter_losses,
+    "what_stopped": what_stopped,
     "timeline": timeline,
     "forest": forest,
 }

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.observations import OBSERVATION_METRICS
+
 # Public contract: column names of replications.csv (after scenario, replication, seed).
 METRICS = (
     "operable_days",
@@ -45,15 +47,14 @@ METRICS = (
     "stopped_outlet_days",
     "stopped_repair_days",
     "stopped_restart_days",
+    # One 0/1 column per dated observation of seeds/observations.yaml (sim.observations).
+    *OBSERVATION_METRICS,
 )
-# Why the government was not producing, as days: with operating_days they sum to the horizon.
-STOP_METRICS = ("stopped_plant_days", "stopped_surroundings_days", "stopped_crude_days",
-                "stopped_outlet_days", "stopped_repair_days", "stopped_restart_days")
+# Metrics that are 0/1 in every replication (NaN where not measured): their means are shares.
+BINARY_METRICS = ("garrison_held", "operating_at_horizon", "refinery_ran", *OBSERVATION_METRICS)
 # Metrics that are a day of an event, empty (NaN) when the event did not happen.
 EVENT_DAY_METRICS = ("first_operating_day", "garrison_fall_day", "siege_lifted_day",
                      "flights_halted_day", "plant_retaken_day")
-# Metrics that are 0 or 1 per replication: their means are shares of replications.
-BINARY_METRICS = ("garrison_held", "operating_at_horizon", "refinery_ran")
 # Public contract: the daily series, sampled at the end of each day.
 DAILY = (
     "gov_control",
@@ -63,6 +64,7 @@ DAILY = (
     "refinery_state",
     "helicopter_loss_prob",
     "output_share",
+    "helicopters_lost",  # cumulative: the observations check the count by a date
 )
 
 

@@ -20,6 +20,7 @@ from sim.assaults import Assaults
 from sim.garrison import GarrisonSupply
 from sim.ground_campaign import GroundCampaign
 from sim.network import Network
+from sim.observations import observation_values
 from sim.recorder import Recorder, TraceEntry
 from sim.refinery import (
     OPERATING,
@@ -102,7 +103,8 @@ class Replication:
         plant, garrison, air = self.refinery, self.garrison, self.air_defence
         full_rate = self.scenario.refinery.capacity_kbbl_day or 1.0
         held, n_sectors = w.held, w.n_sectors
-        sample = self.recorder.samples.extend  # one day's values, in DAILY order
+        rec = self.recorder
+        sample = rec.samples.extend  # one day's values, in DAILY order
         clock = self.clock
         days_left = self.scenario.horizon_days
 
@@ -118,7 +120,7 @@ class Replication:
             now = w.env.now
             gov_rate = plant.rate(now) if plant.operator == GOV else 0.0
             sample((held[GOV] / n_sectors, supply_days, w.troops, w.besiegers, plant.state(),
-                    air.loss_prob, gov_rate / full_rate))
+                    air.loss_prob, gov_rate / full_rate, rec.helicopters_lost))
             days_left -= 1
             if days_left:
                 tomorrow(1.0)
@@ -180,7 +182,9 @@ class Replication:
             "stopped_repair_days": days[R_REPAIR],
             "stopped_restart_days": days[R_RESTART],
         }
-        return ReplicationResult(self.seed, metrics, rec.daily, rec.trace)
+        daily = rec.daily
+        metrics.update(observation_values(self.scenario, daily, metrics))
+        return ReplicationResult(self.seed, metrics, daily, rec.trace)
 
 
 def run_replication(scenario: Scenario, seed: int, trace: bool = False) -> ReplicationResult:

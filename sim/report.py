@@ -42,9 +42,14 @@ import yaml
 
 from sim import __version__
 from sim.loading import ScenarioError, load_scenario
+from sim.observations import BY_ID as OBSERVATION_BY_ID
+from sim.observations import OBSERVATIONS
 from sim.provenance import Fact, ParameterRow, diff_rows, explain_rows, find_seeds_dir, load_facts
 from sim.results_folder import ResultsFolderError, safe_name
 from sim.scenario import Scenario
+from sim.stopped import DEFINITIONS as STOP_DEFINITIONS
+from sim.stopped import LABELS as STOP_LABELS
+from sim.stopped import STOP_METRICS, stopped_refinery
 from sim.tables import percent_decimals
 
 __all__ = ["CAPTIONS", "Html", "el", "esc", "render_report", "write_report"]
@@ -70,9 +75,12 @@ CAPTIONS = {
               "hollow markers are not significant after Holm's correction.",
     "sensitivity": "Sensitivity analysis: the uncertain parameters ranked by their effect on "
                    "the chosen outcome.",
+    "what_stopped": "What stopped the refinery: for each scenario, the mean share of the "
+                    "horizon's days the government operated it or was stopped for each "
+                    "reason (the segments add up to the whole horizon).",
 }
 FIGURE_ORDER = ("outcomes", "garrison_survival", "survival_curves", "daily_bands",
-                "fan_charts", "helicopter_losses", "forest", "timeline")
+                "fan_charts", "helicopter_losses", "what_stopped", "forest", "timeline")
 IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
 
 # metric -> (label, unit, definition as computed; docs/model.md section 5)
@@ -120,17 +128,14 @@ METRIC_INFO = {
                                "products refined under the insurgents"),
     "plant_retaken_day": ("plant retaken", "day", "first time a new garrison retook a fallen "
                           "plant; empty if never"),
-    "stopped_plant_days": ("stopped: plant", "days", "days the government held too little of "
-                           "the plant"),
-    "stopped_surroundings_days": ("stopped: surroundings", "days", "days it held the plant but "
-                                  "not every surrounding area"),
-    "stopped_crude_days": ("stopped: crude", "days", "days no crude reached it beyond storage"),
-    "stopped_outlet_days": ("stopped: outlet", "days", "days no products could leave beyond "
-                            "storage"),
-    "stopped_repair_days": ("stopped: repair", "days", "days every unit was under repair"),
-    "stopped_restart_days": ("stopped: restart", "days", "days units were being "
-                             "recommissioned and none ran"),
+    **{o.id: (f"consistent: {o.label}", "share", f"1 if the replication meets the condition "
+              f"of this observation on {o.date.isoformat()} ({o.condition_text()}); empty "
+              "where the scenario does not test it") for o in OBSERVATIONS},
+    **{m: (f"days stopped: {STOP_LABELS[m]}", "days", STOP_DEFINITIONS[m])
+       for m in STOP_METRICS if m in STOP_DEFINITIONS},
 }
+# Metrics with their own section of the results, left out of Table 3.
+OWN_SECTION = frozenset(STOP_DEFINITIONS)
 HEADLINE = ("operating_days", "operating_at_horizon", "garrison_held", "helicopters_lost",
             "supplies_delivered_t", "refined_kbbl")
 OTHER_COLUMNS = 4  # outcome columns per part of Table 3
@@ -587,7 +592,8 @@ def _results(f: Folder) -> Html:
                            groups=groups))
     # Table 3: the other outcomes
     others = [m for m, e in first.items() if m not in HEADLINE and isinstance(e, dict)
-              and e.get("kind") in ("mean", "share")]
+              and e.get("kind") in ("mean", "share") and m not in OWN_SECTION
+              and not m.startswith("obs.")]  # observations: the face-validity table
     chunks = [others[i:i + OTHER_COLUMNS] for i in range(0, len(others), OTHER_COLUMNS)]
     for k, chunk in enumerate(chunks, start=1):  # a few columns each, to fit a printed page
         head = ["scenario"] + [f"{METRIC_INFO.get(m, (m, '-'))[0]} "
@@ -600,8 +606,88 @@ def _results(f: Folder) -> Html:
     parts.append(_paired(f))
     parts.append(_selection(f))
     parts.append(_stopping(f))
+    parts.append(_face_validity(f))
+    parts.append(_what_stopped(f))
     parts.append(_figures(f))
     return el("section", parts)
+
+
+def _face_validity(f: Folder) -> Html:
+    title = el("h3", "Face validity: the model against the articles", id="face-validity")
+    section = f.summary.get("face_validity") or {}
+    scenarios = section.get("scenarios") or {}
+    if not scenarios:
+        return el("div", title, para(
+            "None of the scenarios of this run simulates a day on which the articles report "
+            "an observed state (`seeds/observations.yaml`), other than as its starting state, "
+            "so none is checked against them."))
+    rows: list[list[Any]] = []
+    untested: dict[tuple[str, str], list[str]] = {}  # (observation, why) -> scenarios
+    seen: dict[str, dict[str, Any]] = {}
+    for name, entries in scenarios.items():
+        for entry in (entries or {}).values():
+            oid = str(entry.get("id"))
+            seen.setdefault(oid, entry)
+            if entry.get("status") != "tested":
+                if entry.get("status") in ("starting state", "assumed by the scenario"):
+                    untested.setdefault((oid, str(entry.get("status"))), []).append(name)
+                continue
+            rows.append([name, [entry.get("label", ""), " ", el("code", oid)],
+                         entry.get("date", "–"), el("code", entry.get("condition", "")),
+                         interval(entry.get("share"), entry.get("ci95"), percent=True,
+                                  unit="%"), entry.get("n", "–")])
+    sheet_rows = []
+    for oid, entry in seen.items():
+        o = OBSERVATION_BY_ID.get(oid)
+        facts = o.facts if o else entry.get("facts") or []
+        sheet_rows.append([el("code", oid), o.statement if o else entry.get("label", ""),
+                           [[el("code", x), " "] for x in facts], entry.get("date", "–"),
+                           el("code", entry.get("condition", "")),
+                           o.note if o else "–"])
+    return el("div", title, para(
+        "The articles report the state of the siege on a few dates: the garrison still holding "
+        "in October 2014 after two helicopters were lost and the flights halted; in May 2015 "
+        "the insurgents holding about four fifths of a plant offline for months, the "
+        "government the rest. Each is written as a condition on a replication's state at the "
+        "end of that day (`seeds/observations.yaml`). The table gives the share of "
+        "replications consistent with each observation, with its 95% Wilson interval, for "
+        "every scenario that simulates its date. This is a check of face validity, not a "
+        "calibration: nothing was fitted to these observations, and a low share says that "
+        "the scenario's assumptions make the reported course of events unusual."),
+        table(["scenario", "observation", "date", "consistent if", "share consistent",
+               "replications"], rows, caption="Table 6. Replications consistent with the "
+              "articles' dated observations: share [95% CI]", numeric=[4, 5],
+              id="table-face-validity", row_headers=True),
+        para("Not tested: " + "; ".join(f"{oid} by {', '.join(names)} ({why})" for (
+            oid, why), names in untested.items()) + ". A scenario's first day is its "
+             "starting state, set from the same reports, and a state the scenario assumes "
+             "(flights it stops itself) is no test of the model.") if untested else None,
+        el("details", el("summary", "The observations, the facts they rest on, and why these "
+                                    "dates and tolerances"),
+           table(["id", "observed state", "facts", "date", "consistent if",
+                  "date and tolerance"], sheet_rows, id="table-observations")))
+
+
+def _what_stopped(f: Folder) -> Html | None:
+    section = f.summary.get("stopped_refinery") or stopped_refinery(f.summary)
+    if not section:
+        return None  # a model that does not record the reasons
+    reasons = section.get("reasons") or []
+    rows = [[name, *(interval((entry.get("shares") or {}).get(r["metric"], {}).get("mean"),
+                              (entry.get("shares") or {}).get(r["metric"], {}).get("ci95"),
+                              percent=True, unit="%") for r in reasons)]
+            for name, entry in (section.get("scenarios") or {}).items()]
+    return el("div", el("h3", "What stopped the refinery", id="what-stopped"), para(
+        "Every day of the horizon the government either operated the refinery or was stopped "
+        "for one reason, taken in this order: it did not hold enough of the plant; it held "
+        "the plant but not every surrounding area; no crude reached it beyond what storage "
+        "covered; no route out for the products; every process unit under repair; units "
+        "being recommissioned with none running yet. The table gives the mean share of the "
+        "horizon's days for each, with the Student-t 95% interval of the mean."),
+        table(["scenario", *(r.get("label", r.get("metric")) for r in reasons)], rows,
+              caption="Table 7. What stopped the refinery (government): mean share of days "
+              "[95% CI]", numeric=range(1, len(reasons) + 1), id="table-what-stopped",
+              row_headers=True))
 
 
 def _paired(f: Folder) -> Html:
@@ -955,11 +1041,11 @@ def _objectives(f: Folder) -> Html:
         "tool, not a forecast.")),
         _item("1.2", "Model outputs", para(
             "Each replication yields one value of each metric below (measured at the horizon "
-            "unless stated) and six daily series (government share of the plant, days of "
+            "unless stated) and seven daily series (government share of the plant, days of "
             "supply, garrison and besieger strength, refinery state, per-sortie loss "
-            "probability). Event days are censored at the horizon: the event may come later "
-            "or never, so they are summarised as time-to-event data, never averaged as if "
-            "complete."),
+            "probability, helicopters lost so far). Event days are censored at the horizon: "
+            "the event may come later or never, so they are summarised as time-to-event "
+            "data, never averaged as if complete."),
             table(["metric", "definition", "unit", "summarised as"], metric_rows,
                   caption="Outputs of one replication", id="table-metrics")),
         _item("1.3", "Experimentation aims", el("ul", [el("li", a) for a in aims]),
@@ -1115,7 +1201,9 @@ def _data(f: Folder) -> Html:
             "converted to the model's units (days, barrels, tonnes, probabilities between 0 "
             "and 1); rates are derived from counts over a period (for example about 40 major "
             "assaults in 11 months gives 0.12 a day). No data series is fitted: there is no "
-            "calibration to observed outcomes."),
+            "calibration to observed outcomes. The states the articles report on given dates "
+            "(`seeds/observations.yaml`) are only compared with the output afterwards: see "
+            "the face-validity table in the Results."),
             el("details", el("summary", f"The {len(cited_rows)} facts and planning factors "
                                         "cited by the scenarios of this run"),
                table(["id", "statement", "source"], cited_rows), open=True)

@@ -19,7 +19,9 @@ import numpy as np
 from scipy import stats
 
 from sim.batch import BatchResult, ScenarioRuns
+from sim.observations import face_validity
 from sim.recorder import BINARY_METRICS, EVENT_DAY_METRICS, METRICS
+from sim.stopped import stopped_refinery
 
 TIME_TO_EVENT = EVENT_DAY_METRICS
 LEVEL = 0.95
@@ -179,7 +181,7 @@ def horizons_note(horizons: dict[str, int]) -> str | None:
 def summarize(batch: BatchResult) -> dict[str, Any]:
     """The content of summary.json."""
     note = horizons_note({r.scenario.name: r.scenario.horizon_days for r in batch.runs})
-    return {
+    summary = {
         "seed": batch.seed,
         "replications_requested": batch.replications,
         "confidence_level": LEVEL,
@@ -188,6 +190,14 @@ def summarize(batch: BatchResult) -> dict[str, Any]:
         **({"horizons_note": note} if note else {}),
         "scenarios": {runs.scenario.name: summarize_runs(runs) for runs in batch.runs},
     }
+    checks = face_validity({r.scenario.name: r.scenario for r in batch.runs},
+                           {n: e["metrics"] for n, e in summary["scenarios"].items()}, LEVEL)
+    if checks:
+        summary["face_validity"] = checks
+    stopped = stopped_refinery(summary)
+    if stopped:
+        summary["stopped_refinery"] = stopped
+    return summary
 
 
 def survival_curve(event_days: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:

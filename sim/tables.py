@@ -6,8 +6,9 @@ from typing import Any
 
 from rich.table import Table
 
-from sim.recorder import BINARY_METRICS as SHARES  # 0/1 metrics: means are shares
+from sim.recorder import BINARY_METRICS
 
+SHARES = BINARY_METRICS  # 0/1 metrics: means are shares
 MAIN_COMPARED = ("operating_days", "operating_at_horizon", "garrison_held", "helicopters_lost",
                  "supplies_delivered_t", "garrison_fall_day")
 
@@ -116,3 +117,48 @@ def selection_line(selection: dict[str, Any]) -> str:
     return (f"Best for {selection['metric']} ({selection['goal']}), "
             f"{selection['confidence']:.0%} confidence: {', '.join(selection['subset'])} "
             f"(subset selection, {selection['procedure']})")
+
+
+def face_validity_table(summary: dict[str, Any]) -> Table | None:
+    """The share of replications consistent with each observation each scenario tests; None
+    when no scenario tests any (the summary then has no ``face_validity`` section)."""
+    section = summary.get("face_validity") or {}
+    if not section.get("scenarios"):
+        return None
+    untested: dict[tuple[str, str], list[str]] = {}  # (observation, why) -> scenarios
+    table = Table(title="Face validity: replications consistent with the articles' dated "
+                  "observations (share [95% Wilson CI])", title_justify="left",
+                  caption_justify="left")
+    for head in ("scenario", "observation", "date", "consistent if", "share consistent", "n"):
+        table.add_column(head, justify="right" if head in ("share consistent", "n") else "left")
+    for name, entries in section["scenarios"].items():
+        for entry in entries.values():
+            if entry["status"] != "tested":
+                if entry["status"] in ("starting state", "assumed by the scenario"):
+                    untested.setdefault((entry["id"], entry["status"]), []).append(name)
+                continue
+            table.add_row(name, entry["id"], entry["date"], entry["condition"],
+                          ci({"mean": entry["share"], "ci95": entry["ci95"]}, 0, True),
+                          str(entry["n"]))
+    table.caption = ("Dates outside a scenario's simulated days are not tested" + "".join(
+        f"; {oid} is not tested by {', '.join(names)} ({why})"
+        for (oid, why), names in untested.items())
+        + ". Conditions and their reasons: seeds/observations.yaml.")
+    return table
+
+
+def stopped_table(summary: dict[str, Any]) -> Table | None:
+    """Per scenario, the mean share of the horizon's days the government operated or was
+    stopped for each reason, with Student-t intervals; None without those metrics."""
+    section = summary.get("stopped_refinery") or {}
+    if not section.get("scenarios"):
+        return None
+    table = Table(title="What stopped the refinery (government), share of days (mean [95% CI])",
+                  title_justify="left")
+    table.add_column("scenario", style="bold")
+    reasons = section["reasons"]
+    for reason in reasons:
+        table.add_column(reason["label"], justify="right")
+    for name, entry in section["scenarios"].items():
+        table.add_row(name, *(ci(entry["shares"][r["metric"]], 0, True) for r in reasons))
+    return table

@@ -153,6 +153,39 @@ def test_run_exits_0_and_prints_table(batch_run) -> None:
     assert str(2 * N) in table  # "40 replications ..."
 
 
+def test_run_prints_the_face_validity_of_the_scenarios_that_test_an_observation(
+        batch_run, tmp_path: Path) -> None:
+    """The baseline (from 2014-10-01, 180 days) tests the October 2014 observations; with
+    240 days it reaches 2015-05-07 too; may-2015 starts on that date (its starting state)
+    and tests nothing, so a run of it alone prints no such table."""
+    def cells(text: str) -> str:  # table rows as words, without the box lines
+        return flat(re.sub("[│┃]", " ", text))
+
+    result, out, _ = batch_run
+    text = cells(result.stdout)
+    assert "Face validity" in text
+    assert text.index("Scenario comparison") < text.index("Face validity") < text.index(
+        "Events by the horizon")
+    assert "baseline obs.garrison-holds-2014-10-31 2014-10-31" in text
+    assert "more-troops obs.garrison-holds-2014-10-31" in text
+    assert "obs.insurgents-hold-most-2015-05-07" not in text.split("Events by")[0]
+    section = json.loads((out / "summary.json").read_text(encoding="utf-8"))["face_validity"]
+    entry = section["scenarios"]["baseline"]["obs.garrison-holds-2014-10-31"]
+    assert entry["n"] == N and entry["status"] == "tested"
+    assert entry["facts"] and entry["date"] == "2014-10-31"
+    assert f"{100 * entry['share']:.0f}% [" in text
+
+    longer = invoke("run", BASELINE, "-n", 4, "--workers", 1, "--out", tmp_path / "long",
+                    "--set", "horizon_days=240", "--no-plots")
+    assert longer.exit_code == 0, longer.output
+    assert "baseline obs.insurgents-hold-most-2015-05-07 2015-05-07" in cells(longer.stdout)
+    may = invoke("run", REPO / "scenarios" / "may-2015.yaml", "-n", 2, "--workers", 1,
+                 "--out", tmp_path / "may", "--no-plots")
+    assert may.exit_code == 0, may.output
+    assert "Face validity" not in flat(may.stdout)
+    assert "face_validity" not in json.loads((tmp_path / "may" / "summary.json").read_text())
+
+
 def test_replications_csv(batch_run) -> None:
     _, out, _ = batch_run
     rows = read_csv(out / "replications.csv")

@@ -74,7 +74,7 @@ def test_column_d_is_the_state_when_the_day_clock_ends_day_d(path: Path) -> None
                          w.troops, w.besiegers, rep.refinery.state(),
                          rep.air_defence.loss_prob,
                          (rep.refinery.rate(env.now) if rep.refinery.operator == GOV else 0.0)
-                         / s.refinery.capacity_kbbl_day))
+                         / s.refinery.capacity_kbbl_day, rec.helicopters_lost))
     daily = rep.result().daily
     assert daily.shape == (len(DAILY), s.horizon_days)
     np.testing.assert_array_equal(daily, np.array(seen, dtype=float).T)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,7 @@ from sim.plots import (
     write_plots,
 )
 from sim.results_folder import ResultsData, ResultsFolderError, load_results
+from sim.stopped import STOP_METRICS
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = ["baseline", "flights-halted", "ground-campaign"]
@@ -45,8 +48,13 @@ def data(folder: Path) -> ResultsData:
     return load_results(folder)
 
 
-def test_run_writes_every_figure(folder: Path) -> None:
-    assert {p.stem for p in (folder / "plots").glob("*.png")} == set(FIGURES)
+def drawn(data: ResultsData) -> set[str]:
+    """Every figure; what_stopped only once the model records why the refinery stopped."""
+    return set(FIGURES) - (set() if "stopped_refinery" in data.summary else {"what_stopped"})
+
+
+def test_run_writes_every_figure(folder: Path, data: ResultsData) -> None:
+    assert {p.stem for p in (folder / "plots").glob("*.png")} == drawn(data)
 
 
 def test_outcome_panels_have_units_and_the_scenarios(data: ResultsData) -> None:
@@ -124,13 +132,30 @@ def test_forest_has_a_row_per_scenario_and_a_zero_line(data: ResultsData) -> Non
         assert any(np.allclose(line.get_xdata(), 0) for line in ax.get_lines())
 
 
-def test_plot_redraws_from_the_folder_in_other_formats(folder: Path, tmp_path: Path) -> None:
+def test_plot_redraws_from_the_folder_in_other_formats(folder: Path, tmp_path: Path,
+                                                       data: ResultsData) -> None:
     r = CliRunner().invoke(app, ["plot", str(folder), "--format", "svg", "--out",
                                  str(tmp_path)])
     assert r.exit_code == 0, r.output
-    assert {p.stem for p in tmp_path.glob("*.svg")} == set(FIGURES)
+    assert {p.stem for p in tmp_path.glob("*.svg")} == drawn(data)
     written = write_plots(folder, "pdf", tmp_path)
     assert all(p.read_bytes().startswith(b"%PDF") for p in written)
+
+
+def test_what_stopped_is_drawn_with_the_others_once_the_summary_has_the_reasons(
+        folder: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("plots"))
+    summary = json.loads((copy / "summary.json").read_text(encoding="utf-8"))
+    for entry in summary["scenarios"].values():
+        rest = entry["horizon_days"] - entry["metrics"]["operating_days"]["mean"]
+        for metric in STOP_METRICS[1:]:  # the reasons the rewritten model will record
+            entry["metrics"][metric] = {"kind": "mean", "mean": rest / 6,
+                                        "ci95": [rest / 6 - 1, rest / 6 + 1], "n": 40}
+    (copy / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    written = write_plots(copy)
+    assert copy / "plots" / "what_stopped.png" in written
+    assert {p.stem for p in written} == set(FIGURES)
 
 
 def test_plot_rejects_what_it_cannot_draw(tmp_path: Path, folder: Path) -> None:

@@ -257,6 +257,51 @@ def test_paired_comparisons_and_the_selection_are_reported(report: str,
     assert [r[0] for r in page.tables["table-selection"]] == list(summary["scenarios"])
 
 
+def test_the_face_validity_table_gives_each_tested_observation_with_its_interval(
+        report: str, results: Path) -> None:
+    page, summary = Page(report), _summary(results)
+    section = summary["face_validity"]["scenarios"]
+    assert list(section) == list(summary["scenarios"])  # both start 2014-10-01 for 180 days
+    rows = page.tables["table-face-validity"]
+    tested = [(name, e) for name, entries in section.items() for e in entries.values()
+              if e["status"] == "tested"]
+    assert [r[0] for r in rows] == [name for name, _ in tested]
+    for row, (_, entry) in zip(rows, tested, strict=True):
+        assert row[1].endswith(entry["id"]) and row[2] == entry["date"] == "2014-10-31"
+        assert MEAN_CI.match(row[4]) and "%" in row[4], row[4]
+        assert row[5] == "20"
+    held = section["baseline"]["obs.garrison-holds-2014-10-31"]
+    lo, hi = held["ci95"]
+    assert rows[0][4] == f"{100 * held['share']:.0f}% [{100 * lo:.0f}, {100 * hi:.0f}]"
+    listed = [r[0] for r in page.tables["table-observations"]]
+    assert listed == list(section["baseline"])  # every observation, with its note
+    assert "Face validity" in page.headings["face-validity"]
+    others = " ".join(" ".join(r) for k, t in page.tables.items() if k.startswith(
+        "table-other") for r in t)
+    assert "obs." not in others  # the columns are not repeated in Table 3
+    assert "what-stopped" not in page.headings  # the model does not record the reasons yet
+
+
+def test_what_stopped_the_refinery_once_the_summary_has_the_reasons(
+        results: Path, tmp_path: Path) -> None:
+    from sim.stopped import STOP_METRICS
+
+    folder = _copy(results, tmp_path)
+
+    def reasons(summary: dict[str, Any]) -> None:
+        for entry in summary["scenarios"].values():
+            for metric, days in zip(STOP_METRICS[1:], (90, 90, 0, 0, 0, 0), strict=True):
+                entry["metrics"][metric] = {"kind": "mean", "mean": days, "n": 20,
+                                            "ci95": [days - 9, days + 9]}
+
+    _edit_json(folder / "summary.json", reasons)
+    page = Page(write_report(folder).read_text(encoding="utf-8"))
+    assert page.headings["what-stopped"] == "What stopped the refinery"
+    rows = page.tables["table-what-stopped"]
+    assert [r[0] for r in rows] == list(_summary(results)["scenarios"])
+    assert rows[0][1:4] == ["0% [0, 0]", "50% [45, 55]", "50% [45, 55]"]
+
+
 def test_text_from_files_and_results_is_escaped(report: str) -> None:
     page = Page(report)
     assert not re.search(r"<script", report, re.I)

@@ -12,6 +12,7 @@ from conftest import unsourced_parameters, unsourced_statements, z_quantile
 
 from sim.batch import run_batch
 from sim.loading import load_scenario
+from sim.observations import load_observations, unknown_facts
 from sim.parameter_table import BEGIN, END, render, shipped_scenarios
 from sim.provenance import (
     find_seeds_dir,
@@ -76,6 +77,15 @@ def test_fact_sheets_cover_what_the_articles_give() -> None:
         assert fact.statement
         if fact.kind == "article":
             assert fact.outlet and fact.date
+
+
+def test_observations_rest_on_known_article_facts() -> None:
+    observations = load_observations(REPO / "seeds" / "observations.yaml")
+    assert unknown_facts(FACTS, observations) == []
+    for o in observations:
+        assert o.facts and all(FACTS[f].kind == "article" for f in o.facts), o.id
+        assert o.id not in FACTS  # ids are unique across every sheet
+        assert o.note and o.statement and o.quantity
 
 
 def test_every_shipped_scenario_runs(batch) -> None:
