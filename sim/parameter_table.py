@@ -54,6 +54,9 @@ def render(scenario_files: list[Path]) -> str:
         spec = load_scenario(path)
         parent_path = _parent(path)
         lines += [f"### {spec.name} (`{path.name}`)", "", " ".join(spec.description.split()), ""]
+        if spec.inactive_reasons:
+            off = "; ".join(f"`{k}`: {why}" for k, why in spec.inactive_reasons.items())
+            lines += [f"Inactive here (sensitivity analysis leaves these out): {off}", ""]
         if parent_path is None:
             lines += ["| parameter | value | unit | source |", "|---|---|---|---|"]
             for row in explain_rows(spec, facts):
