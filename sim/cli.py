@@ -457,6 +457,7 @@ def sensitivity(
         parse_range,
         ranked_rows,
         run_sensitivity,
+        skipped_text,
         write_sensitivity,
     )
 
@@ -496,6 +497,8 @@ def sensitivity(
         table.add_row(str(r["rank"]), r["parameter"], f"{r['low']:g} to {r['high']:g}",
                       *(f"{r[c]:.4g}" for c in index_columns))
     out_console.print(table)
+    if result.skipped:
+        out_console.print(skipped_text(result), markup=False)
     out_console.print(f"results in {out}/ (sensitivity.csv, sensitivity.json, sensitivity.png)",
                       markup=False)
 

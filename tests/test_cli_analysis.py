@@ -87,13 +87,20 @@ def test_sweep_writes_its_files_and_threshold(tmp_path: Path) -> None:
     assert "threshold: garrison_held crosses 0.5" in r.stdout
 
 
-def test_sensitivity_ranks_parameters(tmp_path: Path) -> None:
+def test_sensitivity_ranks_parameters_and_says_what_it_skipped(tmp_path: Path) -> None:
+    why = "no foreign air support in this scenario"
     r = invoke("sensitivity", S / "baseline.yaml", "--metric", "min_supply_days",
-               "--trajectories", 2, "-n", 2, "--workers", 1, "--out", tmp_path)
+               "--trajectories", 2, "-n", 2, "--workers", 1, "--out", tmp_path,
+               "--set", f"inactive={{airstrikes: {why}, ground_campaign: null}}")
     assert r.exit_code == 0, r.output
     assert "model runs" in r.stdout
     data = json.loads((tmp_path / "sensitivity.json").read_text())
     assert data["model_runs"] > 0
+    skipped = data["skipped_inactive"]
+    assert skipped and {row["inactive"] for row in skipped} == {"airstrikes"}
+    assert not set(data["bounds"]) & {row["parameter"] for row in skipped}
+    assert (f"skipped {len(skipped)} parameters of inactive mechanisms: airstrikes ({why})\n"
+            in r.stdout)
 
 
 def test_explain_shows_declared_inactive_parameters_and_bad_keys_exit_2(tmp_path: Path) -> None:
