@@ -224,8 +224,10 @@ def _ordered_pairs(leaves: dict[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _point_scenarios(base: Scenario, path: Path, names: list[str], design: np.ndarray,
+def design_scenarios(base: Scenario, path: Path, names: list[str], design: np.ndarray,
                      integer: list[bool]) -> tuple[list[Scenario], int]:
+    """One scenario per row of ``design`` (values of ``names``; ints where ``integer``), named
+    'BASE #i', and how many rows had a ceiling or a span's high end raised to stay valid."""
     leaves = scenario_leaves(base)
     pairs = [(lo, hi) for lo, hi in _ordered_pairs(leaves) if lo in names or hi in names]
     raw = json.dumps(base.model_dump(mode="json"))
@@ -341,7 +343,7 @@ def run_sensitivity(
     integer = [isinstance(leaves[n], int) for n in names]
     design = x.copy()
     design[:, integer] = np.round(design[:, integer])
-    scenarios, adjusted = _point_scenarios(base, path, names, design, integer)
+    scenarios, adjusted = design_scenarios(base, path, names, design, integer)
 
     total = len(scenarios) * replications
     batch = run_batch(scenarios, replications, seed=seed, workers=workers,
