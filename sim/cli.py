@@ -300,15 +300,16 @@ def trace(
 
 
 def _source_lines(row: ParameterRow) -> list[str]:
+    off = [f"inactive: {row.inactive}"] if row.inactive else []
     if row.kind == "missing":
-        return ["NO PROVENANCE"]
+        return ["NO PROVENANCE", *off]
     if row.kind == "fact":
-        return [f"fact {row.cited}"]
+        return [f"fact {row.cited}", *off]
     lines = [f"assumption: {row.source}" + (
         f" (plausible range {row.range[0]:g} to {row.range[1]:g})" if row.range else "")]
     if row.basis:
         lines.append(f"basis {row.cited}")
-    return lines
+    return lines + off
 
 
 def _value_text(row: ParameterRow | None) -> str:
@@ -340,9 +341,12 @@ def explain(
         rows = explain_rows(spec, facts)
         if as_json:
             out_console.print_json(data={"scenario": spec.name, "description": spec.description,
+                                         "inactive": spec.inactive_reasons,
                                          "parameters": [r.to_dict() for r in rows]})
             return
         out_console.print(f"{spec.name}: {' '.join(spec.description.split())}", markup=False)
+        for key, reason in spec.inactive_reasons.items():
+            out_console.print(f"inactive: {key}: {reason}", markup=False)
         section = None
         for row in rows:
             head = row.path.split(".")[0] if "." in row.path else "scenario"
@@ -354,13 +358,17 @@ def explain(
                 out_console.print(f"      {line}", markup=False)
         return
     changes = diff_rows(spec, other, facts)
+    off_a, off_b = spec.inactive_reasons, other.inactive_reasons
     if as_json:
         out_console.print_json(data={"a": spec.name, "b": other.name, "differences": [
             {"path": p, "a": x.to_dict() if x else None, "b": y.to_dict() if y else None}
-            for p, x, y in changes]})
+            for p, x, y in changes], "inactive": {"a": off_a, "b": off_b}})
         return
     out_console.print(f"{len(changes)} parameters differ between {spec.name} and {other.name}",
                       markup=False)
+    for name, mine, theirs in ((spec.name, off_a, off_b), (other.name, off_b, off_a)):
+        for key in [k for k in mine if k not in theirs]:
+            out_console.print(f"  inactive only in {name}: {key}: {mine[key]}", markup=False)
     for path, x, y in changes:
         out_console.print(f"\n  {path}: {_value_text(x)} -> {_value_text(y)}", markup=False)
         for name, row in ((spec.name, x), (other.name, y)):
@@ -463,6 +471,7 @@ def sensitivity(
         parse_range,
         ranked_rows,
         run_sensitivity,
+        skipped_text,
         write_sensitivity,
     )
 
@@ -502,6 +511,8 @@ def sensitivity(
         table.add_row(str(r["rank"]), r["parameter"], f"{r['low']:g} to {r['high']:g}",
                       *(f"{r[c]:.4g}" for c in index_columns))
     out_console.print(table)
+    if result.skipped:
+        out_console.print(skipped_text(result), markup=False)
     out_console.print(f"results in {out}/ (sensitivity.csv, sensitivity.json, sensitivity.png)",
                       markup=False)
 

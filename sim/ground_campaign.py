@@ -9,7 +9,9 @@ again. From ``start_day``, insurgents retake the government's most advanced
 route area as a Poisson process at ``insurgent_retake_rate_per_day``. When the
 whole route is held the siege is lifted: the road supplies the garrison and
 ``relief_troops`` join it (once). If an area is lost again the road is cut and
-the campaign resumes.
+the campaign resumes; the garrison then keeps at most its establishment
+(its starting strength, or the new garrison of a retaken plant): the relief
+column's other men hold the road outside rather than share a besieged stock.
 A garrison that has already fallen is not relieved; instead, once the whole
 route and the refinery's surroundings are held, the government assaults the
 plant itself (same duration law; success with ``plant_assault_success_prob``).
@@ -45,6 +47,9 @@ class GroundCampaign:
         self._ground_lost = world.env.event()  # fires when insurgents retake a route area
         self._waiting = False  # the advance waits at the end of the route
         self._relieved = False
+        # The garrison the plant keeps when the road is cut again: the relief column's men
+        # beyond it are not trapped inside (they hold the road with the campaign).
+        self.establishment = world.scenario.garrison.troops
         if self.route:
             world.env.process(self._advance(streams("ground_campaign")))
             if spec.plant_assault_success_prob > 0.0:
@@ -134,7 +139,8 @@ class GroundCampaign:
         if success:
             self.assaults.sabotage("an assault from outside retakes the plant")
             self._relieved = True
-            world.garrison_returns(world.scenario.garrison.relief_troops,
+            self.establishment = world.scenario.garrison.relief_troops
+            world.garrison_returns(self.establishment,
                                    "an assault from outside retakes the plant")
             self.assaults.resume()
             self._lift()
@@ -166,8 +172,11 @@ class GroundCampaign:
         world.set_holder(area, INS)
         if world.siege_lifted:
             world.siege_lifted = False
+            if world.troops > self.establishment:
+                world.troops = self.establishment
             if rec.trace is not None:
-                rec.note(env.now, "ground", "road cut again: siege re-imposed")
+                rec.note(env.now, "ground", "road cut again: siege re-imposed; the garrison "
+                         f"keeps {world.troops} men")
             world.changed()
         # Wake the advance if it was waiting at the end of the route.
         event, self._ground_lost = self._ground_lost, env.event()

@@ -4,6 +4,7 @@ A variant scenario states only what differs from its parent. Mappings merge key
 by key; lists of named mappings (areas, links, supply operators) merge item by
 item on ``name`` (new names are appended); any other value replaces the parent's.
 Entries of ``provenance`` replace the parent's entry for the same key whole.
+Keys of ``inactive`` must name parameters of the scenario (a path or a prefix of one).
 Every failure becomes one :class:`ScenarioError` naming the file and the field.
 """
 
@@ -19,6 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.provenance import prefixes, scenario_leaves
 from sim.scenario import Scenario
 
 
@@ -59,9 +61,32 @@ def load_scenarios(paths: Iterable[str | Path], overrides: Sequence[str] = ()) -
 def validate(data: dict[str, Any], path: str | Path = "<scenario>") -> Scenario:
     """Turn merged raw data into a :class:`Scenario`, or raise a :class:`ScenarioError`."""
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise _to_scenario_error(exc, path) from None
+    if scenario.inactive:
+        _check_inactive(scenario, path)
+    return scenario
+
+
+def _check_inactive(scenario: Scenario, path: str | Path) -> None:
+    """Every ``inactive`` key names parameters of the scenario; every reason is given."""
+    allowed = prefixes(scenario_leaves(scenario))
+    for key, reason in scenario.inactive.items():
+        field = f"inactive.{key}"
+        if key not in allowed:
+            head = key.split(".")[0]
+            near = sorted(p for p in allowed if p.split(".")[0] == head) or sorted(allowed)
+            hint = difflib.get_close_matches(key, near, n=1, cutoff=0.5)
+            sections = sorted(p for p in allowed if "." not in p)
+            raise ScenarioError(
+                path, field, f"'{key}' is not a parameter path of this scenario nor a prefix "
+                "of one" + (f"; did you mean '{hint[0]}'?" if hint else "") + " Allowed: a "
+                f"section ({', '.join(sections)}), an item ('links.NAME', "
+                "'supply_operators.NAME', 'areas.NAME') or any path `baiji-sim explain` shows.")
+        if reason is not None and not reason.strip():
+            raise ScenarioError(path, field, "give the reason in one sentence (or null to make "
+                                "an inherited entry active again)")
 
 
 class _ScenarioYaml(yaml.SafeLoader):

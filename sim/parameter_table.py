@@ -14,6 +14,7 @@ import yaml
 
 from sim.loading import load_scenario
 from sim.provenance import ParameterRow, diff_rows, explain_rows, find_seeds_dir, load_facts
+from sim.scenario import Scenario
 
 BEGIN, END = "<!-- parameter-table:begin -->", "<!-- parameter-table:end -->"
 REPO = Path(__file__).resolve().parent.parent
@@ -39,6 +40,25 @@ def _cell(value: object) -> str:
     return text.replace("|", "\\|")
 
 
+def _inactive_lines(spec: Scenario, parent: Scenario | None) -> list[str]:
+    """The scenario's declared-inactive prefixes grouped by reason (a variant: what changes)."""
+    now = spec.inactive_reasons
+    before = parent.inactive_reasons if parent is not None else {}
+    by_reason: dict[str, list[str]] = {}
+    for key, why in now.items():
+        if before.get(key) != why:
+            by_reason.setdefault(why, []).append(f"`{key}`")
+    again = [f"`{k}`" for k in before if k not in now]
+    if not by_reason and not again:
+        return []
+    head = ("Inactive here (explain marks these parameters; sensitivity analysis leaves them "
+            "out):" if parent is None else f"Inactive, compared with `{parent.name}`:")
+    out = [head, ""] + [f"- {', '.join(keys)}: {why}" for why, keys in by_reason.items()]
+    if again:
+        out.append(f"- active again: {', '.join(again)}")
+    return [*out, ""]
+
+
 def _parent(path: Path) -> Path | None:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     ref = data.get("extends")
@@ -54,6 +74,7 @@ def render(scenario_files: list[Path]) -> str:
         spec = load_scenario(path)
         parent_path = _parent(path)
         lines += [f"### {spec.name} (`{path.name}`)", "", " ".join(spec.description.split()), ""]
+        lines += _inactive_lines(spec, load_scenario(parent_path) if parent_path else None)
         if parent_path is None:
             lines += ["| parameter | value | unit | source |", "|---|---|---|---|"]
             for row in explain_rows(spec, facts):

@@ -5,20 +5,26 @@ e.g. ``supply_operators.government helicopters.payload_t``) to a fact id from
 ``seeds/`` or an assumption. A key also covers everything below it; the longest
 matching key wins. :func:`explain_rows` joins a resolved scenario with its
 provenance and the fact sheets, for ``baiji-sim explain`` and the generated
-parameter table in ``docs/model.md``.
+parameter table in ``docs/model.md``. A scenario's ``inactive`` table names
+path prefixes (a whole mechanism, or one item) that cannot act in it: the same
+prefix rule finds the entry that covers a parameter (:func:`find_inactive`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from sim.scenario import Provenance, Scenario
 
-EXEMPT = ("name", "description", "provenance")  # identity and prose, not parameters
+V = TypeVar("V")
+
+# Identity, prose and tables about the parameters: not parameters themselves.
+EXEMPT = ("name", "description", "provenance", "inactive")
 # Fields that an item of this kind does not use (the schema is shared across kinds).
 UNUSED_BY_KIND = {
     "helicopter": ("bundles", "bundle_t", "accuracy", "perimeter_exponent"),
@@ -56,6 +62,7 @@ class ParameterRow:
     basis: str | None
     range: list[float] | None
     cited: str  # readable citation of the fact or basis ("" if none)
+    inactive: str | None = None  # why it cannot act here, if under a declared-inactive prefix
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,14 +98,36 @@ def _named_items(value: Any) -> bool:
         isinstance(i, dict) and "name" in i for i in value)
 
 
-def find_provenance(table: dict[str, Provenance], path: str) -> tuple[str, Provenance] | None:
-    """The entry whose key is ``path`` or the longest prefix of it."""
-    best: tuple[str, Provenance] | None = None
+def covers(key: str, path: str) -> bool:
+    """Whether the dotted ``key`` is ``path`` or a prefix of it (whole parts only)."""
+    return path == key or path.startswith(key + ".")
+
+
+def _longest(table: Mapping[str, V], path: str) -> tuple[str, V] | None:
+    best: tuple[str, V] | None = None
     for key, entry in table.items():
-        if (path == key or path.startswith(key + ".")) and (best is None or len(key) > len(
-                best[0])):
+        if covers(key, path) and (best is None or len(key) > len(best[0])):
             best = (key, entry)
     return best
+
+
+def find_provenance(table: dict[str, Provenance], path: str) -> tuple[str, Provenance] | None:
+    """The entry whose key is ``path`` or the longest prefix of it."""
+    return _longest(table, path)
+
+
+def find_inactive(scenario: Scenario, path: str) -> tuple[str, str] | None:
+    """(prefix, reason) of the declared-inactive entry covering ``path`` (the longest), if any."""
+    return _longest(scenario.inactive_reasons, path)
+
+
+def prefixes(paths: Iterable[str]) -> set[str]:
+    """Every path and every prefix of one: what an ``inactive`` key may name."""
+    out: set[str] = set()
+    for path in paths:
+        parts = path.split(".")
+        out.update(".".join(parts[:k]) for k in range(1, len(parts) + 1))
+    return out
 
 
 # -- fact sheets ---------------------------------------------------------------------
@@ -187,21 +216,24 @@ def unit_of(path: str) -> str:
 
 # -- explain -------------------------------------------------------------------------
 def explain_rows(scenario: Scenario, facts: dict[str, Fact]) -> list[ParameterRow]:
-    """Every parameter of ``scenario`` with its value, unit and provenance."""
+    """Every parameter of ``scenario`` with its value, unit, provenance and inactive reason."""
     rows = []
     for path, value in scenario_leaves(scenario).items():
         found = find_provenance(scenario.provenance, path)
+        off = find_inactive(scenario, path)
+        inactive = off[1] if off else None
         if found is None:
-            rows.append(ParameterRow(path, value, unit_of(path), "missing", "", None, None, ""))
+            rows.append(ParameterRow(path, value, unit_of(path), "missing", "", None, None, "",
+                                     inactive))
             continue
         _, entry = found
         if entry.fact is not None:
             rows.append(ParameterRow(path, value, unit_of(path), "fact", entry.fact, None,
-                                     entry.range, cite(entry.fact, facts)))
+                                     entry.range, cite(entry.fact, facts), inactive))
         else:
             rows.append(ParameterRow(path, value, unit_of(path), "assumption",
                                      entry.assumption or "", entry.basis, entry.range,
-                                     cite(entry.basis, facts)))
+                                     cite(entry.basis, facts), inactive))
     return rows
 
 

@@ -19,6 +19,13 @@ Choices, and why:
   ``horizon_days`` is skipped too: it is the question being asked (how long we
   look), not an uncertainty about 2014; an explicit range brings it in. A range
   with ``lo == hi`` (recorded or explicit) leaves the parameter out.
+* **Inactive mechanisms.** A parameter under a prefix the scenario declares
+  ``inactive`` (``airstrikes`` in a scenario without strikes) cannot move any
+  output, so its recorded range is skipped: varying it would spend design points
+  on a known zero and dilute the screening. The result lists what was skipped and
+  why (:func:`skipped_text`). An explicit range brings a parameter back; ``--set
+  'inactive={}'`` (or ``inactive.airstrikes=null``) re-activates a mechanism
+  switched on with ``--set``.
 * **Integers** (troops, teams, aircraft) get the design value rounded; Morris
   effects are still divided by the design's nominal step.
 * **Coupled bounds.** The schema requires ``x <= max_x`` (``besiegers.strength
@@ -69,7 +76,7 @@ from SALib.sample import sobol as sobol_sample
 from sim.batch import BatchResult, run_batch
 from sim.loading import ScenarioError, apply_overrides, load_scenario, validate
 from sim.plots import OKABE_ITO
-from sim.provenance import find_provenance, scenario_leaves
+from sim.provenance import find_inactive, find_provenance, scenario_leaves
 from sim.recorder import EVENT_DAY_METRICS, METRICS
 from sim.scenario import Scenario
 from sim.statistics import BINARY_METRICS
@@ -94,9 +101,29 @@ def uncertain_parameters(scenario: Scenario, ranges: Ranges | None = None
     """Parameter path -> (lo, hi): the recorded ranges, merged with and overridden by ``ranges``.
 
     Paths use the ``--set`` syntax (list items by name); see the module docstring
-    for which parameters count. Raises ValueError for an explicit range on a path
-    that is not a numeric parameter of the scenario, or with ``lo > hi``.
+    for which parameters count (recorded ranges of declared-inactive parameters
+    do not: :func:`skipped_parameters`). Raises ValueError for an explicit range
+    on a path that is not a numeric parameter of the scenario, or with ``lo > hi``.
     """
+    found = _ranges(scenario, ranges)
+    skipped = skipped_parameters(scenario, ranges)
+    return {p: r for p, r in found.items() if p not in skipped}
+
+
+def skipped_parameters(scenario: Scenario, ranges: Ranges | None = None) -> dict[str, str]:
+    """Parameter path -> the declared-inactive prefix covering it, for every parameter with a
+    recorded range that is left out because it cannot act in ``scenario`` (an explicit range in
+    ``ranges`` keeps a parameter in)."""
+    out = {}
+    for path in _ranges(scenario, ranges):
+        off = find_inactive(scenario, path)
+        if off is not None and path not in (ranges or {}):
+            out[path] = off[0]
+    return out
+
+
+def _ranges(scenario: Scenario, ranges: Ranges | None) -> dict[str, tuple[float, float]]:
+    """Every recorded or explicit range with lo < hi, in the scenario's parameter order."""
     leaves = scenario_leaves(scenario)
     found: dict[str, tuple[float, float]] = {}
     for path, value in leaves.items():
@@ -164,6 +191,9 @@ class SensitivityResult:
     settings: dict[str, Any] = field(default_factory=dict)
     adjusted_points: int = 0  # points where a ceiling was raised to keep x <= max_x
     note: str = ""
+    # Parameters with a recorded range left out as declared inactive: parameter, inactive
+    # (the prefix that covers it) and reason.
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def points(self) -> int:
@@ -194,8 +224,10 @@ def _ordered_pairs(leaves: dict[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _point_scenarios(base: Scenario, path: Path, names: list[str], design: np.ndarray,
+def design_scenarios(base: Scenario, path: Path, names: list[str], design: np.ndarray,
                      integer: list[bool]) -> tuple[list[Scenario], int]:
+    """One scenario per row of ``design`` (values of ``names``; ints where ``integer``), named
+    'BASE #i', and how many rows had a ceiling or a span's high end raised to stay valid."""
     leaves = scenario_leaves(base)
     pairs = [(lo, hi) for lo, hi in _ordered_pairs(leaves) if lo in names or hi in names]
     raw = json.dumps(base.model_dump(mode="json"))
@@ -291,9 +323,13 @@ def run_sensitivity(
     path = Path(path)
     base = load_scenario(path, overrides)
     params = uncertain_parameters(base, ranges)
+    reasons = base.inactive_reasons
+    skipped = [{"parameter": p, "inactive": key, "reason": reasons[key]}
+               for p, key in skipped_parameters(base, ranges).items()]
     if not params:
+        also = f" ({_skipped_line(skipped)})" if skipped else ""
         raise ValueError(
-            f"scenario '{base.name}' has no uncertain parameters: record a `range` for an "
+            f"scenario '{base.name}' has no uncertain parameters{also}: record a `range` for an "
             "assumption in its provenance, or give --range path=lo:hi (with lo < hi)")
     names, bounds = list(params), list(params.values())
     problem = {"num_vars": len(names), "names": names, "bounds": [list(b) for b in bounds]}
@@ -307,7 +343,7 @@ def run_sensitivity(
     integer = [isinstance(leaves[n], int) for n in names]
     design = x.copy()
     design[:, integer] = np.round(design[:, integer])
-    scenarios, adjusted = _point_scenarios(base, path, names, design, integer)
+    scenarios, adjusted = design_scenarios(base, path, names, design, integer)
 
     total = len(scenarios) * replications
     batch = run_batch(scenarios, replications, seed=seed, workers=workers,
@@ -343,7 +379,7 @@ def run_sensitivity(
         method=method, metric=metric, parameters=names, bounds=bounds, design=design,
         outputs=y, indices=_ranked(method, names, si), model_runs=total,
         replications=replications, seed=seed, design_seed=design_seed, scenario=base.name,
-        settings=settings, adjusted_points=adjusted, note=note)
+        settings=settings, adjusted_points=adjusted, note=note, skipped=skipped)
 
 
 # -- reporting -------------------------------------------------------------------------
@@ -354,6 +390,18 @@ def metric_meaning(metric: str) -> str:
     if metric in BINARY_METRICS:
         return f"{metric} (share of replications)"
     return metric
+
+
+def _skipped_line(skipped: list[dict[str, str]]) -> str:
+    reasons = {row["inactive"]: row["reason"] for row in skipped}
+    n = len(skipped)
+    return (f"skipped {n} parameter{'s' if n != 1 else ''} of inactive mechanisms: "
+            + ", ".join(f"{key} ({why})" for key, why in reasons.items()))
+
+
+def skipped_text(result: SensitivityResult) -> str:
+    """One line saying which parameters were left out as inactive, and why ("" if none)."""
+    return _skipped_line(result.skipped) if result.skipped else ""
 
 
 def ranked_rows(result: SensitivityResult) -> list[dict[str, Any]]:
@@ -381,6 +429,7 @@ def sensitivity_summary(result: SensitivityResult) -> dict[str, Any]:
         "seeds": {"replications": result.seed, "design": result.design_seed},
         "adjusted_points": result.adjusted_points,
         "note": result.note,
+        "skipped_inactive": result.skipped,
         "indices": [{k: (None if isinstance(v, float) and math.isnan(v) else v)
                      for k, v in row.items()} for row in result.indices],
     }

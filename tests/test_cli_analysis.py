@@ -87,10 +87,40 @@ def test_sweep_writes_its_files_and_threshold(tmp_path: Path) -> None:
     assert "threshold: garrison_held crosses 0.5" in r.stdout
 
 
-def test_sensitivity_ranks_parameters(tmp_path: Path) -> None:
+def test_sensitivity_ranks_parameters_and_says_what_it_skipped(tmp_path: Path) -> None:
+    why = "no foreign air support in this scenario"
     r = invoke("sensitivity", S / "baseline.yaml", "--metric", "min_supply_days",
-               "--trajectories", 2, "-n", 2, "--workers", 1, "--out", tmp_path)
+               "--trajectories", 2, "-n", 2, "--workers", 1, "--out", tmp_path,
+               "--set", f"inactive={{airstrikes: {why}, ground_campaign: null}}")
     assert r.exit_code == 0, r.output
     assert "model runs" in r.stdout
     data = json.loads((tmp_path / "sensitivity.json").read_text())
     assert data["model_runs"] > 0
+    skipped = data["skipped_inactive"]
+    assert skipped and {row["inactive"] for row in skipped} == {"airstrikes"}
+    assert not set(data["bounds"]) & {row["parameter"] for row in skipped}
+    assert (f"skipped {len(skipped)} parameters of inactive mechanisms: airstrikes ({why})\n"
+            in r.stdout)
+
+
+def test_explain_shows_declared_inactive_parameters_and_bad_keys_exit_2(tmp_path: Path) -> None:
+    why = "no foreign air support in this scenario"
+    r = invoke("explain", S / "baseline.yaml", "--set", f"inactive={{airstrikes: {why}}}")
+    assert r.exit_code == 0, r.output
+    assert f"inactive: airstrikes: {why}" in r.stdout
+    block = r.stdout.split("airstrikes.kills_per_strike =")[1].split("airstrikes.")[0]
+    assert f"inactive: {why}" in block
+    assert f"inactive: {why}" not in r.stdout.split("garrison.troops =")[1].split("garrison.")[0]
+    r = invoke("explain", S / "baseline.yaml", "--set", f"inactive={{airstrikes: {why}}}",
+               "--json")
+    rows = {p["path"]: p for p in json.loads(r.stdout)["parameters"]}
+    assert rows["airstrikes.team_kill_prob"]["inactive"] == why
+    assert rows["garrison.troops"]["inactive"] is None
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"extends: {S / 'baseline.yaml'}\nname: bad\n"
+                   "inactive: {airstrike: no strikes}\n", encoding="utf-8")
+    r = invoke("validate", bad)
+    assert r.exit_code == 2
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "inactive.airstrike: 'airstrike' is not" in lines[0]
+    assert "Traceback" not in r.output

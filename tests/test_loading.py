@@ -480,3 +480,58 @@ def test_cross_reference_errors_name_their_field(tmp_path: Path) -> None:
 def test_set_text_with_a_colon_stays_text(tmp_path: Path) -> None:
     s = load_scenario("scenarios/baseline.yaml", ["description=Siege: day one"])
     assert s.description == "Siege: day one"
+
+
+# --- inactive mechanisms ----------------------------------------------------------------------
+
+
+def test_inactive_names_a_section_an_item_or_a_path_and_null_reactivates(
+        tmp_path: Path, base_file: Path) -> None:
+    data = baseline_data()
+    data["inactive"] = {"airstrikes": "no foreign air support",
+                        "links.Baghdad product pipeline": "Tikrit is held by the insurgents",
+                        "ground_campaign.retry_days": "no route"}
+    write(base_file, data)
+    child = write(tmp_path / "child.yaml", {"extends": "base.yaml", "name": "child",
+                                            "inactive": {"airstrikes": None}})
+    parent, scenario = load_scenario(base_file), load_scenario(child)
+    assert set(parent.inactive_reasons) == set(data["inactive"])
+    assert scenario.inactive["airstrikes"] is None
+    assert scenario.inactive_reasons == {k: v for k, v in data["inactive"].items()
+                                         if k != "airstrikes"}
+
+
+@pytest.mark.parametrize(("key", "hint"), [
+    ("airstrike", "airstrikes"),  # a typo of a section
+    ("links.Baghdad pipeline", "links.Baghdad product pipeline"),  # of an item
+    ("garrison.troops.low", "garrison.troops"),  # below a leaf
+    ("supply_operators.US airdrops", None),  # an item the baseline does not have
+])
+def test_an_inactive_key_that_names_no_parameter_is_an_error(
+        tmp_path: Path, key: str, hint: str | None) -> None:
+    data = baseline_data()
+    data["inactive"] = {"ground_campaign": "no route", key: "a reason"}
+    err = load_error(write(tmp_path / "bad.yaml", data))
+    assert err.field == f"inactive.{key}"
+    assert str(tmp_path / "bad.yaml") in str(err)
+    assert "not a parameter path" in err.message and "Allowed: a section (" in err.message
+    assert "links.NAME" in err.message
+    if hint:
+        assert f"did you mean '{hint}'?" in err.message
+
+
+def test_an_inactive_key_in_a_variant_is_checked_against_the_resolved_scenario(
+        tmp_path: Path, base_file: Path) -> None:
+    child = {"extends": "base.yaml", "name": "child", "inactive": {"links.nowhere": None}}
+    err = load_error(write(tmp_path / "child.yaml", child))
+    assert err.field == "inactive.links.nowhere"
+    # --set reaches it too, and an empty reason is refused.
+    err = load_error(base_file, ['inactive={airstrikes: " "}'])
+    assert err.field == "inactive.airstrikes" and "reason" in err.message
+
+
+def test_inactive_is_not_a_parameter() -> None:
+    from sim.provenance import scenario_leaves
+
+    scenario = load_scenario(BASELINE, ['inactive={airstrikes: "no foreign air support"}'])
+    assert not any(p.startswith("inactive") for p in scenario_leaves(scenario))

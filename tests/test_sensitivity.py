@@ -20,6 +20,9 @@ from sim.sensitivity import (
     parse_range,
     run_sensitivity,
     sensitivity_figure,
+    sensitivity_summary,
+    skipped_parameters,
+    skipped_text,
     uncertain_parameters,
     write_sensitivity,
 )
@@ -123,6 +126,43 @@ def test_quiet_file_parameters(quiet_file: Path) -> None:
     params = uncertain_parameters(load_scenario(quiet_file))
     assert list(params) == ["garrison.supplies_days", "air_defence.teams",
                             "airstrikes.kills_per_strike", "ground_campaign.retry_days"]
+
+
+OFF = {"airstrikes": "strikes are off here", "ground_campaign": "no route to retake"}
+
+
+def test_declared_inactive_parameters_are_skipped_unless_given_a_range(tmp_path: Path) -> None:
+    s = load_scenario(write_quiet(tmp_path, inactive=OFF))
+    assert list(uncertain_parameters(s)) == ["garrison.supplies_t", "air_defence.teams"]
+    assert skipped_parameters(s) == {"airstrikes.kills_per_strike": "airstrikes",
+                                     "ground_campaign.retry_days": "ground_campaign"}
+    explicit = {"airstrikes.kills_per_strike": (1.0, 2.0)}
+    assert "airstrikes.kills_per_strike" in uncertain_parameters(s, explicit)
+    assert skipped_parameters(s, explicit) == {"ground_campaign.retry_days": "ground_campaign"}
+    # One item of a section, and a variant's null making an inherited entry active again.
+    s = load_scenario(write_quiet(tmp_path, inactive={"air_defence.teams": "no flights"}))
+    assert skipped_parameters(s) == {"air_defence.teams": "air_defence.teams"}
+    child = tmp_path / "child.yaml"
+    child.write_text(yaml.safe_dump({"extends": "quiet-sa.yaml", "name": "child",
+                                     "inactive": {"air_defence.teams": None}}), encoding="utf-8")
+    assert skipped_parameters(load_scenario(child)) == {}
+
+
+def test_the_result_says_what_was_skipped_and_why(tmp_path: Path) -> None:
+    r = run_sensitivity(write_quiet(tmp_path, inactive=OFF), "min_supply_days", trajectories=2,
+                        replications=1, workers=1)
+    assert r.parameters == ["garrison.supplies_t", "air_defence.teams"]
+    assert r.skipped == [
+        {"parameter": "airstrikes.kills_per_strike", "inactive": "airstrikes",
+         "reason": OFF["airstrikes"]},
+        {"parameter": "ground_campaign.retry_days", "inactive": "ground_campaign",
+         "reason": OFF["ground_campaign"]}]
+    assert sensitivity_summary(r)["skipped_inactive"] == r.skipped
+    assert skipped_text(r) == ("skipped 2 parameters of inactive mechanisms: airstrikes "
+                               "(strikes are off here), ground_campaign (no route to retake)")
+    everything_off = {**OFF, "garrison": "x", "air_defence": "y"}
+    with pytest.raises(ValueError, match=r"no uncertain parameters \(skipped 4 parameters"):
+        run_sensitivity(write_quiet(tmp_path, inactive=everything_off), workers=1)
 
 
 def test_parse_range() -> None:
