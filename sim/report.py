@@ -96,7 +96,8 @@ METRIC_INFO = {
                             "started; empty if never"),
     "operating_at_horizon": ("operating at the horizon", "share", "1 if the government is "
                              "producing at the horizon"),
-    "garrison_held": ("garrison holds", "share", "1 if the garrison is alive at the horizon"),
+    "garrison_held": ("garrison holds", "share", "1 if a government garrison (the first, or a "
+                      "new one after retaking the plant) holds at the horizon"),
     "garrison_fall_day": ("garrison falls", "day", "time the garrison fell (0 if there was "
                           "none at the start); empty if it held"),
     "siege_lifted_day": ("siege lifted", "day", "first time the siege was lifted; empty if "

@@ -41,6 +41,12 @@ def _scaled(x: Any, horizon: float) -> float | None:
     return x / horizon if isinstance(x, int | float) and not isinstance(x, bool) else None
 
 
+def _share(x: float | None) -> float | None:
+    """A share of days lies in [0, 1]: the Student-t bounds are cut there (a mean of 0 with
+    a rounding-sized spread would otherwise print as -0.0)."""
+    return None if x is None else min(1.0, max(0.0, x))
+
+
 def stopped_refinery(summary: dict[str, Any]) -> dict[str, Any]:
     """The ``stopped_refinery`` section: per scenario, the mean share of the horizon's days
     for each reason (operating included) with its Student-t interval; {} without the metrics.
@@ -56,7 +62,7 @@ def stopped_refinery(summary: dict[str, Any]) -> dict[str, Any]:
             e = metrics[metric]
             lo, hi = [*(e.get("ci95") or []), None, None][:2]
             shares[metric] = {"label": label, "mean": _scaled(e.get("mean"), horizon),
-                              "ci95": [_scaled(lo, horizon), _scaled(hi, horizon)],
+                              "ci95": [_share(_scaled(lo, horizon)), _share(_scaled(hi, horizon))],
                               "ci_method": "student-t", "n": e.get("n")}
         means = [s["mean"] for s in shares.values()]
         scenarios[name] = {"horizon_days": horizon, "shares": shares,
