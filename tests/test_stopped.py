@@ -68,7 +68,7 @@ def test_the_terminal_table_gives_a_share_with_its_interval_per_reason() -> None
     rows = [[c.strip() for c in line.split("│")[1:-1]] for line in text.splitlines()
             if line.startswith("│")]
     assert rows[0] == ["a", "10% [8, 12]", "50% [48, 52]", "20% [18, 22]", "5% [3, 7]",
-                       "5% [3, 7]", "0% [-2, 2]", "10% [8, 12]"]
+                       "5% [3, 7]", "0% [0, 2]", "10% [8, 12]"]
     assert [r[0] for r in rows] == ["a", "b"]
     for _, label in REASONS:
         assert label.split()[0] in text
