@@ -34,6 +34,8 @@ effect of a parameter is that small.
 from __future__ import annotations
 
 import math
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -115,7 +117,9 @@ def active_but_declared_inactive(path: Path, overrides: tuple[str, ...] = ()) ->
 
 
 def test_every_uncertain_parameter_of_every_shipped_scenario_can_change_an_output() -> None:
-    inert = [line for path in SHIPPED for line in inert_parameters(path)]
+    # One scenario per task on both cores: the check is the slowest file of the suite.
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        inert = [line for lines in pool.map(inert_parameters, SHIPPED) for line in lines]
     if inert:
         pytest.fail(f"{len(inert)} uncertain parameters change no metric and no daily value "
                     f"between the ends of their range in {K} replications. Where the mechanism "
