@@ -9,7 +9,7 @@ is overridden elsewhere). This test tells the two apart from a silent zero in a
 sensitivity table.
 
 How: for each shipped scenario and each parameter of
-:func:`~sim.sensitivity.uncertain_parameters` (declared-inactive ones are already
+:func:`~sim.analysis.sensitivity.uncertain_parameters` (declared-inactive ones are already
 left out), build the scenario at the low and at the high end the way sensitivity
 builds its design points (integers rounded, a ceiling or a span's high end raised
 when needed), run both with the same seeds (common random numbers) and compare
@@ -41,11 +41,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.loading import load_scenario
-from sim.provenance import scenario_leaves
-from sim.replication import ReplicationResult, run_replication
+from sim.analysis.sensitivity import design_scenarios, skipped_parameters, uncertain_parameters
+from sim.model.replication import ReplicationResult, run_replication
 from sim.rng import replication_seeds
-from sim.sensitivity import design_scenarios, skipped_parameters, uncertain_parameters
+from sim.scenario.loading import load_scenario
+from sim.scenario.provenance import scenario_leaves
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((REPO / "scenarios").glob("*.yaml"))  # not scenarios/exercises

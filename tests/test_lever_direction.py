@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.batch import run_batch
-from sim.loading import load_scenario
+from sim.runner.batch import run_batch
+from sim.scenario.loading import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 N = 200

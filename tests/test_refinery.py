@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from conftest import scenario
 
-from sim.loading import ScenarioError, validate
-from sim.recorder import DAILY
-from sim.refinery import capped_ramp_output, recommissioning_days
-from sim.replication import run_replication
+from sim.model.recorder import DAILY
+from sim.model.refinery import capped_ramp_output, recommissioning_days
+from sim.model.replication import run_replication
+from sim.scenario.loading import ScenarioError, validate
 
 ALL_INSURGENT = [{"name": n, "holder": "insurgent"} for n in
                  ("core", "north", "east", "south", "west", "town", "fields", "city")]

@@ -1,4 +1,4 @@
-"""The HTML report of a results folder (sim/report.py).
+"""The HTML report of a results folder (sim/output/report.py).
 
 The results folder is made the way a user makes one, with ``baiji-sim run`` (through
 typer's CliRunner): the baseline and a hostile scenario whose name, description and
@@ -31,9 +31,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from sim.cli import app
-from sim.report import CAPTIONS, write_report
-from sim.results_folder import ResultsFolderError, load_results
+from sim.cli.app import app
+from sim.output.report import CAPTIONS, write_report
+from sim.output.results_folder import ResultsFolderError, load_results
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = "<script>alert(1)</script>"
@@ -71,7 +71,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp / "results"
     _run([str(REPO / "scenarios" / "baseline.yaml"), str(evil), "-n", "20", "--workers", "1",
           "--baseline", "baseline", "--out", str(out)])
-    from sim.plots import FIGURES  # the same drawing as outcomes.png, as a vector file
+    from sim.output.plots import FIGURES  # the same drawing as outcomes.png, as a vector file
 
     FIGURES["outcomes"](load_results(out)).savefig(out / "plots" / "outcomes.svg")
     return out

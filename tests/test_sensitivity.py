@@ -12,20 +12,19 @@ import pytest
 import yaml
 from conftest import scenario
 
-from sim.batch import run_batch
-from sim.loading import load_scenario
-from sim.provenance import find_provenance, scenario_leaves
-from sim.sensitivity import (
+from sim.analysis.sensitivity import (
     SensitivityResult,
     parse_range,
     run_sensitivity,
-    sensitivity_figure,
     sensitivity_summary,
     skipped_parameters,
     skipped_text,
     uncertain_parameters,
-    write_sensitivity,
 )
+from sim.output.sensitivity_files import sensitivity_figure, write_sensitivity
+from sim.runner.batch import run_batch
+from sim.scenario.loading import load_scenario
+from sim.scenario.provenance import find_provenance, scenario_leaves
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.yaml"

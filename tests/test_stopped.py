@@ -1,4 +1,4 @@
-"""What stopped the refinery (sim/stopped.py): the summary section, the terminal table and
+"""What stopped the refinery (sim/analysis/stopped.py): the summary section, the terminal table and
 the figure, on synthetic summaries (the model does not record the reasons yet), and nothing
 at all when a summary lacks the metrics."""
 
@@ -10,10 +10,10 @@ import pytest
 from matplotlib.container import BarContainer
 from rich.console import Console
 
-from sim.plots import what_stopped
-from sim.results_folder import ResultsData
-from sim.stopped import REASONS, STOP_METRICS, stopped_refinery
-from sim.tables import stopped_table
+from sim.analysis.stopped import REASONS, STOP_METRICS, stopped_refinery
+from sim.output.plots import what_stopped
+from sim.output.results_folder import ResultsData
+from sim.output.tables import stopped_table
 
 HORIZON = 200
 # Mean days per reason, in the order of REASONS: they add up to the horizon.

@@ -320,7 +320,7 @@ class Notes:
 
 
 def scenario(path: str):
-    from sim.loading import load_scenario
+    from sim.scenario.loading import load_scenario
 
     return load_scenario(REPO / path)
 
@@ -760,7 +760,7 @@ def ex05(ex: Exercise, n: Notes) -> None:
 
 
 def ex06(ex: Exercise, n: Notes) -> None:
-    from sim.provenance import diff_rows, explain_rows, load_facts
+    from sim.scenario.provenance import diff_rows, explain_rows, load_facts
 
     facts = load_facts(REPO / "seeds")
     may = scenario("scenarios/may-2015.yaml")
@@ -788,7 +788,7 @@ def ex06(ex: Exercise, n: Notes) -> None:
               ["siege lifted", event_share(run.m(s, "siege_lifted_day"))],
               ["refinery damage at the end (mean)", est(run.m(s, "refinery_damage_final"), 2)],
           ]))
-    from sim.statistics import wilson_interval
+    from sim.analysis.statistics import wilson_interval
 
     threshold = may.refinery.damage_threshold
     damage = run.column(s, "refinery_damage_final")
