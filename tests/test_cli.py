@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 import sim
 import sim.runner.batch
 from sim.cli.app import app
-from sim.model.recorder import DAILY, METRICS
+from sim.model.metrics import METRICS
+from sim.model.recorder import DAILY
 from sim.rng import replication_seeds
 from sim.scenario.loading import load_scenario
 

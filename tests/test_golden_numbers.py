@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.model.recorder import METRICS
+from sim.model.metrics import METRICS
 from sim.model.replication import run_replication
 from sim.rng import replication_seeds
 from sim.scenario.loading import load_scenario

@@ -14,6 +14,7 @@ from conftest import scenario
 from rich.console import Console
 
 from sim.analysis.statistics import summarize
+from sim.model.metrics import BINARY_METRICS, METRICS
 from sim.model.observations import (
     AFTER,
     ASSUMED,
@@ -30,7 +31,7 @@ from sim.model.observations import (
     observation_values,
     status,
 )
-from sim.model.recorder import BINARY_METRICS, DAILY, METRICS
+from sim.model.recorder import DAILY
 from sim.model.replication import run_replication
 from sim.output.labels import METRIC_LABELS
 from sim.output.tables import face_validity_table

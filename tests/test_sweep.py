@@ -21,7 +21,8 @@ from sim.analysis.sweep import (
     threshold_summary,
     threshold_text,
 )
-from sim.model.recorder import DAILY, METRICS
+from sim.model.metrics import METRICS
+from sim.model.recorder import DAILY
 from sim.output.sweep_files import CSV_COLUMNS, MAIN_METRICS, sweep_figure, write_sweep
 from sim.runner.batch import BatchResult, ScenarioRuns, run_batch
 from sim.scenario.loading import ScenarioError, load_scenario

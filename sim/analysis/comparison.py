@@ -33,21 +33,14 @@ import numpy as np
 from scipy import stats
 
 from sim.analysis.statistics import LEVEL, TIME_TO_EVENT
+from sim.model.metrics import REGISTRY
 from sim.runner.batch import BatchResult, ScenarioRuns
 
-# Metrics compared by default, and whether more is better (for selection).
-COMPARED = {
-    "operating_days": True,
-    "refined_kbbl": True,
-    "operating_at_horizon": True,
-    "garrison_held": True,
-    "gov_control_final": True,
-    "helicopters_lost": False,
-    "supplies_delivered_t": True,
-    "garrison_fall_day": True,
-    "siege_lifted_day": False,
-    "first_operating_day": False,
-}
+# Metrics compared by default, and whether more is better (for selection; the registry says).
+COMPARED = {name: bool(REGISTRY[name].higher_is_better) for name in (
+    "operating_days", "refined_kbbl", "operating_at_horizon", "garrison_held",
+    "gov_control_final", "helicopters_lost", "supplies_delivered_t", "garrison_fall_day",
+    "siege_lifted_day", "first_operating_day")}
 
 
 def paired_values(runs: ScenarioRuns, metric: str, index: np.ndarray,

@@ -72,7 +72,7 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from sim.analysis.statistics import BINARY_METRICS
-from sim.model.recorder import EVENT_DAY_METRICS, METRICS
+from sim.model.metrics import EVENT_DAY_METRICS, METRICS
 from sim.runner.batch import BatchResult, run_batch
 from sim.scenario.loading import ScenarioError, apply_overrides, load_scenario, validate
 from sim.scenario.provenance import find_inactive, find_provenance, scenario_leaves

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim.analysis.statistics import BINARY_METRICS, TIME_TO_EVENT, describe, mean_interval
-from sim.model.recorder import METRICS
+from sim.model.metrics import METRICS
 from sim.runner.batch import BatchResult, ScenarioRuns, merge, run_batch
 from sim.scenario.schema import Scenario
 

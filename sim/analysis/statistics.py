@@ -19,8 +19,8 @@ import numpy as np
 from scipy import stats
 
 from sim.analysis.stopped import stopped_refinery
+from sim.model.metrics import BINARY_METRICS, EVENT_DAY_METRICS, METRICS
 from sim.model.observations import face_validity
-from sim.model.recorder import BINARY_METRICS, EVENT_DAY_METRICS, METRICS
 from sim.runner.batch import BatchResult, ScenarioRuns
 
 TIME_TO_EVENT = EVENT_DAY_METRICS

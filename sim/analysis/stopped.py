@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.model.metrics import REGISTRY
+
 # (metric, plain words for a legend or a column), in the order of the stacked bar.
 REASONS = (
     ("operating_days", "operating"),
@@ -27,15 +29,8 @@ REASONS = (
 )
 STOP_METRICS = tuple(m for m, _ in REASONS)
 LABELS = dict(REASONS)
-# metric -> what it counts (for the report's definitions)
-DEFINITIONS = {
-    "stopped_plant_days": "days the government did not hold enough of the plant to operate",
-    "stopped_surroundings_days": "days it held the plant but not every surrounding area",
-    "stopped_crude_days": "days no crude link served it beyond what storage covered",
-    "stopped_outlet_days": "days no outbound link served it",
-    "stopped_repair_days": "days every process unit was under repair",
-    "stopped_restart_days": "days units were being recommissioned and none was running yet",
-}
+# metric -> what it counts (for the report's definitions), from the registry
+DEFINITIONS = {m: REGISTRY[m].definition for m in STOP_METRICS[1:]}
 
 
 def _scaled(x: Any, horizon: float) -> float | None:

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sim.model.recorder import METRICS
+from sim.model.metrics import METRICS
 from sim.model.replication import run_replication
 from sim.output.tables import (
     ci,

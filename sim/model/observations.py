@@ -219,10 +219,8 @@ BY_ID = {o.id: o for o in OBSERVATIONS}
 @cache
 def check_names() -> dict[str, int]:
     """Row of each daily series in ``result.daily``, once every name in the sheet is known."""
-    from sim.model.recorder import (  # here: sim.model.recorder imports this module
-        DAILY,
-        EVENT_DAY_METRICS,
-    )
+    from sim.model.metrics import EVENT_DAY_METRICS
+    from sim.model.recorder import DAILY
 
     for o in OBSERVATIONS:
         for c in o.conditions:

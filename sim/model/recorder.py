@@ -14,47 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.observations import OBSERVATION_METRICS
-
-# Public contract: column names of replications.csv (after scenario, replication, seed).
-METRICS = (
-    "operable_days",
-    "operating_days",
-    "refined_kbbl",
-    "insurgent_operating_days",
-    "first_operating_day",
-    "operating_at_horizon",
-    "garrison_held",
-    "garrison_fall_day",
-    "siege_lifted_day",
-    "gov_control_final",
-    "helicopters_lost",
-    "sorties_flown",
-    "flights_halted_day",
-    "supplies_delivered_t",
-    "supplies_lost_t",
-    "min_supply_days",
-    "refinery_damage_final",
-    "villages_retaken",
-    "output_share",
-    "output_share_at_horizon",
-    "refinery_ran",
-    "insurgent_refined_kbbl",
-    "plant_retaken_day",
-    "stopped_plant_days",
-    "stopped_surroundings_days",
-    "stopped_crude_days",
-    "stopped_outlet_days",
-    "stopped_repair_days",
-    "stopped_restart_days",
-    # One 0/1 column per dated observation of seeds/observations.yaml (sim.model.observations).
-    *OBSERVATION_METRICS,
-)
-# Metrics that are 0/1 in every replication (NaN where not measured): their means are shares.
-BINARY_METRICS = ("garrison_held", "operating_at_horizon", "refinery_ran", *OBSERVATION_METRICS)
-# Metrics that are a day of an event, empty (NaN) when the event did not happen.
-EVENT_DAY_METRICS = ("first_operating_day", "garrison_fall_day", "siege_lifted_day",
-                     "flights_halted_day", "plant_retaken_day")
+# The metrics (the columns of replications.csv) are listed, with their meaning, in
+# sim.model.metrics.
 # Public contract: the daily series, sampled at the end of each day.
 DAILY = (
     "gov_control",

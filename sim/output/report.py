@@ -42,10 +42,9 @@ import yaml
 
 from sim import __version__
 from sim.analysis.stopped import DEFINITIONS as STOP_DEFINITIONS
-from sim.analysis.stopped import LABELS as STOP_LABELS
-from sim.analysis.stopped import STOP_METRICS, stopped_refinery
+from sim.analysis.stopped import stopped_refinery
+from sim.model.metrics import REGISTRY
 from sim.model.observations import BY_ID as OBSERVATION_BY_ID
-from sim.model.observations import OBSERVATIONS
 from sim.output.results_folder import ResultsFolderError, safe_name
 from sim.output.tables import percent_decimals
 from sim.scenario.loading import ScenarioError, load_scenario
@@ -90,58 +89,9 @@ FIGURE_ORDER = ("outcomes", "garrison_survival", "survival_curves", "daily_bands
                 "fan_charts", "helicopter_losses", "what_stopped", "forest", "timeline")
 IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
 
-# metric -> (label, unit, definition as computed; docs/model.md section 5)
-METRIC_INFO = {
-    "operable_days": ("days operable", "days", "time the government had every operating "
-                      "condition (restarting or operating)"),
-    "operating_days": ("days operating", "days", "time the government was producing"),
-    "refined_kbbl": ("products refined", "thousand bbl", "products refined under the "
-                     "government (the integral of its output)"),
-    "insurgent_operating_days": ("insurgent operating days", "days",
-                                 "time the insurgents were producing"),
-    "first_operating_day": ("refinery first runs", "day", "first time government production "
-                            "started; empty if never"),
-    "operating_at_horizon": ("operating at the horizon", "share", "1 if the government is "
-                             "producing at the horizon"),
-    "garrison_held": ("garrison holds", "share", "1 if a government garrison (the first, or a "
-                      "new one after retaking the plant) holds at the horizon"),
-    "garrison_fall_day": ("garrison falls", "day", "time the garrison fell (0 if there was "
-                          "none at the start); empty if it held"),
-    "siege_lifted_day": ("siege lifted", "day", "first time the siege was lifted; empty if "
-                         "never"),
-    "gov_control_final": ("government share of the plant", "share of sectors",
-                          "government share of the plant's sectors at the horizon"),
-    "helicopters_lost": ("helicopters lost", "aircraft", "aircraft lost by helicopter "
-                         "operators"),
-    "sorties_flown": ("sorties flown", "sorties", "sorties of all operators, lost ones "
-                      "included"),
-    "flights_halted_day": ("flights halted after losses", "day", "earliest time an "
-                           "operator stopped under its halt policy (losses close together); "
-                           "empty if none, also where flights never flew"),
-    "supplies_delivered_t": ("supplies delivered", "t", "tonnes delivered by air"),
-    "supplies_lost_t": ("supplies lost", "t", "cargo of lost aircraft plus airdrop bundles "
-                        "landing outside the perimeter"),
-    "min_supply_days": ("lowest stock", "days of supply", "lowest garrison stock while it "
-                        "held, in days at the quiet consumption rate"),
-    "refinery_damage_final": ("plant damage", "share of capacity", "damage to the plant at "
-                              "the horizon (0 intact, 1 destroyed)"),
-    "villages_retaken": ("villages retaken", "areas", "route areas the government holds at the "
-                         "horizon that it did not hold at the start"),
-    "output_share": ("output share", "share", "government products over the horizon as a share "
-                     "of the pre-closure output (200 kbbl/day) over the same days"),
-    "output_share_at_horizon": ("output share at the horizon", "share", "the government's "
-                                "output rate at the horizon over the pre-closure output"),
-    "refinery_ran": ("refinery ran", "share", "1 if the government produced at all"),
-    "insurgent_refined_kbbl": ("products refined by insurgents", "thousand bbl",
-                               "products refined under the insurgents"),
-    "plant_retaken_day": ("plant retaken", "day", "first time a new garrison retook a fallen "
-                          "plant; empty if never"),
-    **{o.id: (f"consistent: {o.label}", "share", f"1 if the replication meets the condition "
-              f"of this observation on {o.date.isoformat()} ({o.condition_text()}); empty "
-              "where the scenario does not test it") for o in OBSERVATIONS},
-    **{m: (f"days stopped: {STOP_LABELS[m]}", "days", STOP_DEFINITIONS[m])
-       for m in STOP_METRICS if m in STOP_DEFINITIONS},
-}
+# metric -> (label, unit, definition as computed), from the one registry (sim.model.metrics)
+METRIC_INFO = {name: (m.label, "share" if m.percent else "day" if m.kind == "event_day"
+                      else m.unit, m.definition) for name, m in REGISTRY.items()}
 # Metrics with their own section of the results, left out of Table 3.
 OWN_SECTION = frozenset(STOP_DEFINITIONS)
 HEADLINE = ("operating_days", "operating_at_horizon", "garrison_held", "helicopters_lost",
@@ -566,7 +516,7 @@ def _results(f: Folder) -> Html:
                         id="note-horizons"))
     # Table 1: headline outcomes
     head = ["scenario", "replications"] + [
-        f"{METRIC_INFO[m][0]} ({'%' if METRIC_INFO[m][1] == 'share' else METRIC_INFO[m][1]})"
+        f"{METRIC_INFO[m][0]} ({'%' if REGISTRY[m].percent else METRIC_INFO[m][1]})"
         for m in HEADLINE]
     rows = []
     for name in f.names:
@@ -706,7 +656,7 @@ def _paired(f: Folder) -> Html:
             "This run made no paired comparisons (run with `--baseline NAME` to compare every "
             "scenario with one of them, replication by replication)."))
     base = comparisons.get("baseline", "?")
-    shares = {m for m in METRIC_INFO if METRIC_INFO[m][1] == "share"}
+    shares = {m for m, metric in REGISTRY.items() if metric.percent}
     rows = []
     by_scenario: dict[str, list[dict[str, Any]]] = {}
     for row in comparisons["comparisons"]:

@@ -26,7 +26,8 @@ import yaml
 
 from sim import __version__
 from sim.analysis.statistics import summarize
-from sim.model.recorder import DAILY, METRICS
+from sim.model.metrics import METRICS
+from sim.model.recorder import DAILY
 from sim.output.results_folder import safe_name
 from sim.runner.batch import BatchResult
 from sim.scenario.schema import Scenario

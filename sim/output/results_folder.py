@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from sim.model.recorder import METRICS
+from sim.model.metrics import METRICS
 
 
 class ResultsFolderError(Exception):

@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
-from sim.model.recorder import BINARY_METRICS
+from sim.model.metrics import BINARY_METRICS
 
 SHARES = BINARY_METRICS  # 0/1 metrics: means are shares
 MAIN_COMPARED = ("operating_days", "operating_at_horizon", "garrison_held", "helicopters_lost",

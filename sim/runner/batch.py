@@ -27,7 +27,8 @@ from itertools import pairwise
 
 import numpy as np
 
-from sim.model.recorder import DAILY, METRICS
+from sim.model.metrics import METRICS
+from sim.model.recorder import DAILY
 from sim.model.replication import run_replication
 from sim.rng import replication_seeds
 from sim.runner.daily_bands import BandAccumulator, exact_bands
