@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+import unicodedata
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +51,73 @@ def safe_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
+class NameCollision(ValueError):
+    """Two scenario names that would write the same files of a results folder."""
+
+    def __init__(self, message: str, names: tuple[str, str]) -> None:
+        super().__init__(message)
+        self.names = names
+
+
+def file_stems(names: Iterable[str]) -> dict[str, str]:
+    """Each scenario's file name stem in a results folder (``scenarios/STEM.yaml``,
+    ``traces/STEM.json``), or :class:`NameCollision` naming two scenarios whose names are
+    the same once made file-safe (``a b`` and ``a_b``), or differ only in case or Unicode
+    normalisation (the same file on macOS and Windows): one would overwrite the other."""
+    stems: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for name in names:
+        stem = safe_name(name)
+        key = unicodedata.normalize("NFC", stem).casefold()
+        if key in seen and seen[key] != name:
+            raise NameCollision(
+                f"scenario names {seen[key]!r} and {name!r} both become the file name "
+                f"{stem!r} (scenarios/{stem}.yaml, traces/{stem}.json): rename one of them",
+                (seen[key], name))
+        seen[key] = name
+        stems[name] = stem
+    return stems
+
+
+# -- text that leaves as CSV cells or terminal lines ---------------------------------------
+# A cell that starts with one of these is a formula to a spreadsheet (=, +, -, @; tab and
+# carriage return can hide one): OWASP's "CSV injection" advice is to prefix a single quote,
+# which spreadsheets show as text and do not display. Numbers (-3.5) are never touched.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_text(text: str) -> str:
+    """A text cell of a CSV file, neutralised: ``=cmd`` becomes ``'=cmd``.
+
+    Quotes already in front of such a start get one more (``'=x`` becomes ``''=x``), so
+    :func:`from_spreadsheet` gives back exactly what was written."""
+    head = text.lstrip("'")
+    if head.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def from_spreadsheet(cell: str) -> str:
+    """The text that :func:`spreadsheet_text` wrote as ``cell``."""
+    if cell.startswith("'") and cell.lstrip("'").startswith(_FORMULA_START):
+        return cell[1:]
+    return cell
+
+
+# Unicode's bidirectional controls (the Bidi_Control property): an override (U+202E) in a
+# scenario name would reverse the text after it on a terminal line. They are shown as
+# <U+202E> in terminal output; the HTML report isolates them (<bdi>).
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def show_bidi_controls(text: str) -> str:
+    """``text`` with each bidirectional control written out as ``<U+XXXX>``."""
+    if not BIDI_CONTROLS.search(text):
+        return text
+    return BIDI_CONTROLS.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+
+
 def load_results(folder: Path) -> ResultsData:
     """Read a results folder written by ``baiji-sim run``."""
     folder = Path(folder)
@@ -69,7 +139,7 @@ def load_results(folder: Path) -> ResultsData:
         n: {m: array("d") for m in METRICS} for n in names}
     with (folder / "replications.csv").open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
-            target = metrics.get(row["scenario"])
+            target = metrics.get(from_spreadsheet(row["scenario"]))
             if target is None:
                 continue
             for m in METRICS:
@@ -78,7 +148,8 @@ def load_results(folder: Path) -> ResultsData:
     bands: dict[str, dict[str, dict[str, list[float]]]] = {n: {} for n in names}
     with (folder / "daily_bands.csv").open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
-            per = bands.setdefault(row["scenario"], {}).setdefault(row["series"], {})
+            per = bands.setdefault(from_spreadsheet(row["scenario"]), {}).setdefault(
+                from_spreadsheet(row["series"]), {})
             for stat in ("mean", "p5", "p25", "p50", "p75", "p95"):
                 per.setdefault(stat, []).append(float(row[stat]) if row[stat] != "" else np.nan)
     traces = {}
