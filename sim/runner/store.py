@@ -11,6 +11,12 @@ replications, chunk size). If the run is stopped, the parts stay;
 chunks, and the final ``replications.csv`` is assembled in replication order,
 so it equals an uninterrupted run's row for row. When the batch completes
 the parts are removed.
+
+A run owns its folder: :func:`claim_folder` refuses a folder that holds an
+unfinished batch, an earlier run's results (unless ``force``, which clears them
+first) or anything that baiji-sim does not write (see README, "Results folders").
+A part that cannot be written (a full disk) leaves no temporary file behind; the
+parts already written stay, and a resume after space is freed finishes the batch.
 """
 
 from __future__ import annotations
@@ -18,9 +24,11 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,8 +53,118 @@ PARTS = "parts"
 BATCH_FILE = "batch.json"
 
 
+# What a run, and ``baiji-sim report`` after it, write into a results folder. Their presence
+# means an earlier run; ``force`` removes them all before a new run starts, so nothing of
+# the earlier run (figures, scenarios, traces of scenarios no longer run) stays behind.
+RUN_ENTRIES = ("replications.csv", "summary.json", "daily_bands.csv", "manifest.json",
+               "report.html", "plots", "traces", "scenarios", PARTS)
+# ``baiji-sim sensitivity --out`` into a results folder: the report shows it with the run's
+# results. Kept by a run into a folder that holds no earlier run; removed with ``force``.
+REPORTED = ("sensitivity.json", "sensitivity.csv", "sensitivity.png")
+# ``baiji-sim sweep --out`` into a results folder: the report does not read it; always kept.
+KEPT = ("sweep.json", "sweep.csv", "sweep.png")
+# A subfolder holding one of these is the results of another command (``results/strikes``
+# under ``results/``, the default ``results/sweep``): always kept.
+RESULTS_MARKERS = ("manifest.json", f"{PARTS}/{BATCH_FILE}", "sweep.json", "sensitivity.json")
+
+
 class ResumeError(Exception):
     """A results folder that cannot be resumed, and why."""
+
+
+class FolderError(Exception):
+    """A folder that a new run may not write into, and why (a bad ``--out``)."""
+
+
+class WriteError(Exception):
+    """A file of a results folder could not be written (a full disk, a read-only folder):
+    the message names the file and the reason."""
+
+    def __init__(self, error: OSError, path: Path | str) -> None:
+        self.error, self.path = error, Path(path)
+        super().__init__(f"could not write {self.path}: {error.strerror or error}")
+
+
+def _leftover(name: str) -> bool:
+    """A temporary file of a run killed while writing (``.summary.json.tmp``) or probing."""
+    return name.startswith(".write-test-") or (
+        name.startswith(".") and name.endswith(".tmp") and name[1:-4] in RUN_ENTRIES)
+
+
+def _is_other_results(path: Path) -> bool:
+    """A subfolder that holds another command's results, or nothing."""
+    if not path.is_dir() or path.is_symlink():
+        return False
+    return any((path / m).is_file() for m in RESULTS_MARKERS) or not any(path.iterdir())
+
+
+def _unfinished_text(out: Path) -> str:
+    """'an unfinished run (N of M replications done)', as far as batch.json tells."""
+    try:
+        stored = json.loads((out / PARTS / BATCH_FILE).read_text(encoding="utf-8"))
+        sizes, starts = stored["chunk_sizes"], [0]
+        for size in sizes:
+            starts.append(starts[-1] + size)
+        size_at = dict(zip(starts, sizes, strict=False))
+        done = sum(min(size_at[int(p.stem.split("-r")[1])],
+                       stored["replications"] - int(p.stem.split("-r")[1]))
+                   for p in (out / PARTS).glob("s*-r*.npz") if not p.name.endswith(".tmp.npz"))
+        total = stored["replications"] * len(stored["scenarios"])
+        return f"an unfinished run ({done} of {total} replications done)"
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return "an unfinished run"
+
+
+def claim_folder(out: Path, force: bool = False) -> None:
+    """Make ``out`` the folder of a new run, or raise :class:`FolderError` saying why not.
+
+    The rules (README, "Results folders"): ``out`` must be a folder or not exist yet. A
+    folder holding anything baiji-sim does not write is refused, ``force`` or not. One
+    holding an unfinished batch (``parts/``) or an earlier run's files is refused unless
+    ``force``, which removes them (and a sensitivity analysis the report would show with
+    them); other commands' results (``sweep.*``, subfolders of results) are kept.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise FolderError(f"{out} is a file, not a folder")
+    try:
+        entries = sorted(out.iterdir()) if out.is_dir() else []
+        foreign = [p.name for p in entries if p.name not in RUN_ENTRIES + REPORTED + KEPT
+                   and not _leftover(p.name) and not _is_other_results(p)]
+        if foreign:
+            listed = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more"
+                                               if len(foreign) > 3 else "")
+            raise FolderError(f"{out} is not a baiji-sim results folder (it holds {listed}); "
+                              "choose a new or empty folder")
+        if not force and (out / PARTS).exists():
+            raise FolderError(f"{out} holds {_unfinished_text(out)}: finish it with "
+                              f"'baiji-sim run --resume {out}', or start over with --force")
+        earlier = [p for p in entries if p.name in RUN_ENTRIES or _leftover(p.name)]
+        if not force and earlier:
+            raise FolderError(f"{out} holds the results of an earlier run: replace them with "
+                              "--force, or choose another --out")
+        if force:
+            for p in entries:
+                if p.name in RUN_ENTRIES + REPORTED or _leftover(p.name):
+                    if p.is_dir() and not p.is_symlink():
+                        shutil.rmtree(p)
+                    else:
+                        p.unlink()
+        out.mkdir(parents=True, exist_ok=True)
+    except FolderError:
+        raise
+    except OSError as exc:
+        raise FolderError(f"{out}: {exc.strerror or exc}") from None
+    check_writable(out)
+
+
+def check_writable(out: Path) -> None:
+    """Raise :class:`FolderError` unless a file can be created in the folder ``out``."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise FolderError(f"{out}: cannot write here ({exc.strerror or exc})") from None
 
 
 def _part_path(parts: Path, chunk: _Chunk | _ChunkResult) -> Path:
@@ -57,9 +175,15 @@ def _save_part(parts: Path, result: _ChunkResult) -> None:
     path = _part_path(parts, result)
     tmp = path.with_suffix(".tmp.npz")
     failures = json.dumps(result.failures)
-    np.savez(tmp, ok=np.array(result.ok, dtype=np.int64), metrics=result.metrics,
-             daily=result.daily, failures=np.array(failures))
-    tmp.replace(path)  # atomic: a part file is complete or absent
+    try:
+        np.savez(tmp, ok=np.array(result.ok, dtype=np.int64), metrics=result.metrics,
+                 daily=result.daily, failures=np.array(failures))
+        tmp.replace(path)  # atomic: a part file is complete or absent
+    except BaseException as exc:  # a full disk, Ctrl-C: no half-written file left behind
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise WriteError(exc, path) from exc
+        raise
 
 
 def _load_part(path: Path, scenario_index: int, start: int) -> _ChunkResult:
@@ -116,12 +240,16 @@ def run_to_folder(
     executor: Executor | None = None,
     chunk_size: int | None = None,
     resume: bool = False,
+    force: bool = False,
     progress: Callable[[int], None] | None = None,
     options: dict[str, Any] | None = None,
 ) -> BatchResult:
     """Run a batch chunk by chunk into ``out``; see the module docstring.
 
-    ``options`` (JSON-able) are kept with the batch (see :class:`StoredBatch`).
+    ``options`` (JSON-able) are kept with the batch (see :class:`StoredBatch`). A new
+    batch (not ``resume``) first claims ``out`` (:func:`claim_folder`, with ``force``):
+    :class:`FolderError` if it may not. A part that cannot be written raises
+    :class:`WriteError`; the parts written before it are kept for a resume.
 
     Returns the batch with metrics in memory and daily series as bands
     (``ScenarioRuns.daily`` is None). On Ctrl-C the result is marked
@@ -132,14 +260,22 @@ def run_to_folder(
         stored = read_batch(out)
         scenarios, replications, seed = stored.scenarios, stored.replications, stored.seed
         sizes = stored.chunk_sizes
+        check_writable(out)
+        for stale in parts.glob("*.tmp.npz"):  # a part being written when the run was killed
+            stale.unlink(missing_ok=True)
     else:
-        if parts.exists():
-            shutil.rmtree(parts)
+        claim_folder(out, force)
         sizes = chunk_sizes(replications, workers, chunk_size)
-        parts.mkdir(parents=True)
-        (parts / BATCH_FILE).write_text(
-            json.dumps(describe_batch(scenarios, replications, seed, sizes, options)),
-            encoding="utf-8")
+        try:
+            parts.mkdir(parents=True)
+            (parts / BATCH_FILE).write_text(
+                json.dumps(describe_batch(scenarios, replications, seed, sizes, options)),
+                encoding="utf-8")
+        except BaseException as exc:  # no batch started: leave no half-written batch.json
+            shutil.rmtree(parts, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise WriteError(exc, parts / BATCH_FILE) from exc
+            raise
     chunks = plan_chunks(len(scenarios), replications, seed, workers, sizes=sizes)
     accumulators = [BandAccumulator(s) for s in scenarios]
     finished: dict[tuple[int, int], _ChunkResult] = {}
@@ -167,11 +303,13 @@ def run_to_folder(
     todo = [c for c in chunks if (c.scenario_index, c.start) not in finished]
     interrupted = False
     try:
-        for result in iter_chunk_results(scenarios, todo, workers, executor):
-            _save_part(parts, result)
-            keep(result)
-            if progress:
-                progress(len(result.ok) + len(result.failures))
+        # closing(): an error writing a part stops the workers at once, as Ctrl-C does
+        with closing(iter_chunk_results(scenarios, todo, workers, executor)) as results:
+            for result in results:
+                _save_part(parts, result)
+                keep(result)
+                if progress:
+                    progress(len(result.ok) + len(result.failures))
     except KeyboardInterrupt:
         interrupted = True
     return _assemble(list(scenarios), list(finished.values()), seed, replications,
