@@ -9,6 +9,13 @@ Layout of ``--out``::
     manifest.json        command line, seed, replications, version, date, status
     traces/NAME.json     the event log of each scenario's first replication
     plots/*.png          see sim.output.plots (redrawn from these files by ``baiji-sim plot``)
+
+Each file is written under a temporary name and renamed into place, so a file is
+complete or absent, and a failed write (a full disk) leaves no temporary file:
+:class:`WriteError` says which file and why. Two scenarios whose names give the same
+file name are refused before anything is written (:func:`file_stems`). Text cells of the
+CSV files that a spreadsheet would take for a formula are neutralised
+(:func:`spreadsheet_text`).
 """
 
 from __future__ import annotations
@@ -17,10 +24,13 @@ import csv
 import datetime as dt
 import json
 import math
+import os
 import platform
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -28,11 +38,34 @@ from sim import __version__
 from sim.analysis.statistics import summarize
 from sim.model.metrics import METRICS
 from sim.model.recorder import DAILY
-from sim.output.results_folder import safe_name
+from sim.output.results_folder import file_stems, spreadsheet_text
 from sim.runner.batch import BatchResult
+from sim.runner.store import WriteError
 from sim.scenario.schema import Scenario
 
 HEADER = ("scenario", "replication", "seed", *METRICS)
+
+
+@contextmanager
+def atomic_open(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """``path`` opened for writing under a temporary name in the same folder, renamed to
+    ``path`` when the block ends; on any error the temporary file is removed."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with tmp.open(mode, **({} if "b" in mode else {"newline": "", "encoding": "utf-8"})
+                      ) as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # named after the file meant, not its temporary name
+            raise WriteError(exc, path) from exc
+        raise
+
+
+def _write_text(path: Path, text: str) -> None:
+    with atomic_open(path) as fh:
+        fh.write(text)
 
 
 def write_results(batch: BatchResult, out: Path, *, sources: dict[str, str] | None = None,
@@ -44,22 +77,36 @@ def write_results(batch: BatchResult, out: Path, *, sources: dict[str, str] | No
 
     ``analysis`` (paired comparisons, selection, stopping report) joins the summary.
     ``command`` is the command that started the batch; ``resumed_with`` the one that
-    finished it, if it was resumed.
+    finished it, if it was resumed. Raises :class:`NameCollision` (nothing written) if two
+    scenarios' files would be the same, :class:`WriteError` if a file cannot be written.
     """
+    stems = file_stems(r.scenario.name for r in batch.runs)
+    try:
+        return _write_results(batch, out, stems, sources=sources, command=command,
+                              workers=workers, plots=plots, analysis=analysis,
+                              plot_format=plot_format, resumed_with=resumed_with)
+    except OSError as exc:  # a folder, a trace, a figure...
+        raise WriteError(exc, exc.filename or out) from exc
+
+
+def _write_results(batch: BatchResult, out: Path, stems: dict[str, str], *,
+                   sources: dict[str, str] | None, command: list[str] | None,
+                   workers: int | None, plots: bool, analysis: dict[str, Any] | None,
+                   plot_format: str, resumed_with: list[str] | None) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     # A previous run's manifest must not vouch for files this one is about to replace.
     (out / "manifest.json").unlink(missing_ok=True)
     write_replications_csv(batch, out / "replications.csv")
     summary = summarize(batch)
     summary.update(analysis or {})
-    (out / "summary.json").write_text(json.dumps(json_safe(summary), indent=2, allow_nan=False)
-                                      + "\n", encoding="utf-8")
+    _write_text(out / "summary.json",
+                json.dumps(json_safe(summary), indent=2, allow_nan=False) + "\n")
     write_daily_bands(batch, out / "daily_bands.csv")
     scen_dir = out / "scenarios"
     scen_dir.mkdir(exist_ok=True)
     for runs in batch.runs:
-        (scen_dir / f"{safe_name(runs.scenario.name)}.yaml").write_text(
-            resolved_yaml(runs.scenario), encoding="utf-8")
+        _write_text(scen_dir / f"{stems[runs.scenario.name]}.yaml",
+                    resolved_yaml(runs.scenario))
     manifest = {
         "command": command if command is not None else sys.argv,
         **({"resumed_with": resumed_with} if resumed_with else {}),
@@ -79,14 +126,14 @@ def write_results(batch: BatchResult, out: Path, *, sources: dict[str, str] | No
     # traces or plots leaves "writing results", which the report flags as unfinished.
     status = manifest["status"]
     manifest["status"] = "writing results"
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    write_traces(batch, out / "traces")
+    _write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    write_traces(batch, out / "traces", stems)
     if plots:
         from sim.output.plots import write_plots  # matplotlib only when plots are wanted
 
         write_plots(out, plot_format)
     manifest["status"] = status
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    _write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     return summary
 
 
@@ -115,10 +162,12 @@ def _library_versions() -> dict[str, str]:
     return out
 
 
-def write_traces(batch: BatchResult, folder: Path) -> None:
+def write_traces(batch: BatchResult, folder: Path, stems: dict[str, str] | None = None
+                 ) -> None:
     """The event log of each scenario's first finished replication (re-run with its seed)."""
     from sim.model.replication import run_replication
 
+    stems = stems or file_stems(r.scenario.name for r in batch.runs)
     folder.mkdir(parents=True, exist_ok=True)
     for runs in batch.runs:
         if len(runs.seed) == 0:
@@ -128,28 +177,29 @@ def write_traces(batch: BatchResult, folder: Path) -> None:
         data = {"scenario": runs.scenario.name, "replication": int(runs.replication[0]),
                 "seed": seed, "start_date": runs.scenario.start_date.isoformat(),
                 "entries": [[e.time, e.kind, e.text] for e in trace]}
-        (folder / f"{safe_name(runs.scenario.name)}.json").write_text(
-            json.dumps(data), encoding="utf-8")
+        _write_text(folder / f"{stems[runs.scenario.name]}.json", json.dumps(data))
 
 
 def write_replications_csv(batch: BatchResult, path: Path) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
+    with atomic_open(path) as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADER)
         for row in batch.iter_rows():
+            row["scenario"] = spreadsheet_text(str(row["scenario"]))  # the one text column
             writer.writerow([_cell(row[k]) for k in HEADER])
 
 
 def write_daily_bands(batch: BatchResult, path: Path) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
+    with atomic_open(path) as fh:
         writer = csv.writer(fh)
         writer.writerow(("scenario", "series", "day", "mean", "p5", "p25", "p50", "p75", "p95"))
         for runs in batch.runs:
+            scenario = spreadsheet_text(runs.scenario.name)
             for name in DAILY:
                 bands = runs.bands(name)
                 cols = [bands[k] for k in ("mean", "p5", "p25", "p50", "p75", "p95")]
                 for day in range(runs.scenario.horizon_days):
-                    writer.writerow([runs.scenario.name, name, day,
+                    writer.writerow([scenario, spreadsheet_text(name), day,
                                      *(_cell(float(c[day])) for c in cols)])
 
 

@@ -20,6 +20,7 @@ from sim.analysis.sensitivity import (
     sensitivity_summary,
 )
 from sim.output.plots import OKABE_ITO
+from sim.output.results_folder import spreadsheet_text
 
 
 def sensitivity_figure(result: SensitivityResult, top: int = 20) -> Figure:
@@ -79,7 +80,10 @@ def write_sensitivity(result: SensitivityResult, out: Path) -> dict[str, Path]:
                      ("rank", "parameter", "low", "high"))]
         writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
-        writer.writerows(rows)
+        # text (parameter paths, which hold names) that a spreadsheet must not take for a
+        # formula; numbers as they are
+        writer.writerows({k: spreadsheet_text(v) if isinstance(v, str) else v
+                          for k, v in row.items()} for row in rows)
     paths["json"].write_text(json.dumps(sensitivity_summary(result), indent=2) + "\n",
                              encoding="utf-8")
     sensitivity_figure(result).savefig(paths["png"], dpi=110)

@@ -25,6 +25,7 @@ from sim.analysis.sweep import (
     threshold_summary,
 )
 from sim.output.labels import METRIC_LABELS, panels
+from sim.output.results_folder import spreadsheet_text
 
 # Panels of the figure: metric, title, unit.
 MAIN_METRICS = panels(("operating_days", "garrison_held", "helicopters_lost",
@@ -195,4 +196,6 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, float):
         return f"{value:.6g}"
+    if isinstance(value, str):  # text a spreadsheet must not take for a formula
+        return spreadsheet_text(value)
     return value
