@@ -18,7 +18,11 @@ Simulation 13(1)): 1 Objectives, 2 Logic, 3 Data, 4 Experimentation,
 Every piece of text that comes from a scenario file, a fact sheet or a result
 (names, descriptions, values, provenance, the command line) is escaped: the page
 is built with :func:`el`, which escapes every child that is not already
-:class:`Html`, so nothing read from a file can become markup.
+:class:`Html`, so nothing read from a file can become markup. Bidirectional
+control characters (U+202E RIGHT-TO-LEFT OVERRIDE...) in such text are isolated:
+each word that holds one is a ``<bdi>`` element, so a scenario name cannot reverse
+the numbers and words around it; in attributes and the ``<title>``, where no
+element can go, they are written out as ``<U+202E>``.
 """
 
 from __future__ import annotations
@@ -45,7 +49,12 @@ from sim.analysis.stopped import DEFINITIONS as STOP_DEFINITIONS
 from sim.analysis.stopped import stopped_refinery
 from sim.model.metrics import REGISTRY
 from sim.model.observations import BY_ID as OBSERVATION_BY_ID
-from sim.output.results_folder import ResultsFolderError, safe_name
+from sim.output.results_folder import (
+    BIDI_CONTROLS,
+    ResultsFolderError,
+    safe_name,
+    show_bidi_controls,
+)
 from sim.output.tables import percent_decimals
 from sim.scenario.loading import ScenarioError, load_scenario
 from sim.scenario.provenance import (
@@ -143,11 +152,25 @@ class Html(str):
 VOID = frozenset({"img", "br", "hr", "meta", "source", "col", "wbr"})
 
 
+# A word (no space, no backtick: prose() splits at backticks) holding a bidi control.
+_BIDI_WORD = re.compile(r"[^\s`]*(?:" + BIDI_CONTROLS.pattern + r")[^\s`]*")
+
+
 def esc(value: Any) -> Html:
-    """``value`` as HTML: unchanged if it already is :class:`Html`, otherwise escaped."""
+    """``value`` as HTML: unchanged if it already is :class:`Html`, otherwise escaped,
+    with every word that holds a bidirectional control isolated in a ``<bdi>``."""
     if isinstance(value, Html):
         return value
-    return Html(html.escape(str(value), quote=True))
+    text = html.escape(str(value), quote=True)
+    if BIDI_CONTROLS.search(text):
+        text = _BIDI_WORD.sub(lambda m: f"<bdi>{m.group()}</bdi>", text)
+    return Html(text)
+
+
+def esc_plain(value: Any) -> Html:
+    """``value`` escaped for an attribute or the ``<title>`` (no element can go there):
+    bidirectional controls written out as ``<U+202E>``."""
+    return Html(html.escape(show_bidi_controls(str(value)), quote=True))
 
 
 def _children(items: Iterable[Any]) -> Html:
@@ -170,7 +193,7 @@ def _attributes(attrs: dict[str, Any]) -> str:
         if value is None or value is False:
             continue
         name = key.rstrip("_").replace("_", "-")
-        parts.append(f" {name}" if value is True else f' {name}="{esc(value)}"')
+        parts.append(f" {name}" if value is True else f' {name}="{esc_plain(value)}"')
     return "".join(parts)
 
 
@@ -179,6 +202,8 @@ def el(tag: str, *children: Any, **attrs: Any) -> Html:
     start = f"<{tag}{_attributes(attrs)}>"
     if tag in VOID:
         return Html(start)
+    if tag == "title":  # text only: a <bdi> would show as its characters
+        return Html(f"{start}{''.join(esc_plain(c) for c in children)}</{tag}>")
     return Html(f"{start}{_children(children)}</{tag}>")
 
 
@@ -1473,5 +1498,9 @@ def write_report(results_dir: Path, out: Path | None = None) -> Path:
     out = Path(out) if out is not None else results_dir / "report.html"
     text = render_report(results_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError:  # a full disk: no half-written report left behind
+        out.unlink(missing_ok=True)
+        raise
     return out
