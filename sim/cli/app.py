@@ -1,8 +1,13 @@
 """The ``baiji-sim`` command line: a thin layer over the public API in :mod:`sim`.
 
 Exit codes: 0 success; 1 some replications failed; 2 bad input (a scenario
-file or an option), with one message naming the file and field; 130 stopped by
-Ctrl-C (what finished is written).
+file or an option, a results folder that may not be written), with one message
+naming the file and field; 74 a file could not be written (a full disk: what
+finished is kept); 130 stopped by Ctrl-C (what finished is written).
+
+Everything printed goes through :data:`out_console` and :data:`err_console`, which
+write bidirectional control characters (U+202E...) out as ``<U+202E>``: one in a
+scenario name must not reverse the rest of a terminal line.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from rich.table import Table
 
 from sim.model.metrics import METRICS
 from sim.model.replication import run_replication
+from sim.output.results_folder import NameCollision, file_stems, show_bidi_controls
 from sim.output.tables import (
     ci,
     comparison_table,
@@ -31,7 +37,17 @@ from sim.output.tables import (
 )
 from sim.runner.batch import default_workers
 from sim.runner.cluster import ClusterError, engine
-from sim.runner.store import ResumeError, finish, read_batch, run_to_folder
+from sim.runner.store import (
+    PARTS,
+    FolderError,
+    ResumeError,
+    WriteError,
+    check_writable,
+    claim_folder,
+    finish,
+    read_batch,
+    run_to_folder,
+)
 from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios
 from sim.scenario.provenance import (
     ParameterRow,
@@ -43,11 +59,30 @@ from sim.scenario.provenance import (
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Monte Carlo simulation of the 2014-15 siege of the Baiji refinery.")
+EXIT_WRITE = 74  # EX_IOERR (sysexits.h): a file of the results could not be written
+
+
+class _ShownControls:
+    """``sys.stdout`` or ``sys.stderr`` (whichever is current when written to, as the
+    consoles' default is) with bidirectional controls written out (``<U+202E>``)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def write(self, text: str) -> int:
+        return getattr(sys, self._name).write(show_bidi_controls(text))
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr == "rich_proxied_file":  # rich's progress display must not bypass this
+            raise AttributeError(attr)
+        return getattr(getattr(sys, self._name), attr)
+
+
 # Piped output (files, CI, tests) gets a fixed wide width so tables and logs do not wrap.
 # soft_wrap: a message or log line is one line, however long (grep-able); tables still fit.
-out_console = Console(highlight=False, soft_wrap=True,
+out_console = Console(file=_ShownControls("stdout"), highlight=False, soft_wrap=True,
                       width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True,
+err_console = Console(file=_ShownControls("stderr"), highlight=False, soft_wrap=True,
                       width=None if sys.stderr.isatty() else 160)
 
 ScenarioFiles = Annotated[list[Path], typer.Argument(help="Scenario YAML files.",
@@ -75,6 +110,12 @@ def _how_to_finish(out: Path, sequential: bool) -> str:
 def _bad_option(option: str, message: str) -> None:
     err_console.print(f"error: {option}: {message}", markup=False)
     raise typer.Exit(2)
+
+
+def _write_failed(exc: Exception, kept: str) -> None:
+    """A file of the results could not be written: one line, exit 74."""
+    err_console.print(f"error: {exc}; {kept}", markup=False)
+    raise typer.Exit(EXIT_WRITE)
 
 
 # With --resume the batch and its options come from the folder. These define the batch and
@@ -126,11 +167,16 @@ def run(
         help="'local': start a local Dask cluster of --workers processes.",
         show_default=False)] = None,
     plot_format: Annotated[str, typer.Option(help="png, svg or pdf.")] = "png",
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace the earlier run, finished or not, in --out (its files are "
+        "removed first).")] = False,
 ) -> None:
     """Run a Monte Carlo batch of each scenario and compare them.
 
     Results stream to --out chunk by chunk; if the run is stopped (Ctrl-C or a
-    kill), what finished is written and --resume OUT finishes the batch.
+    kill), what finished is written and --resume OUT finishes the batch. A run
+    owns its folder: --out must be new, empty, or hold an earlier run (replaced
+    only with --force).
     """
     if dask not in (None, "local"):
         _bad_option("--dask", "the only value is 'local'")
@@ -139,9 +185,13 @@ def run(
     command = ["baiji-sim", *sys.argv[1:]]
     sources = {}
     if resume is not None:
+        if force:
+            _bad_option("--force", "--resume finishes the batch in the folder and --force "
+                        "starts a new one over it: give one of them")
         try:
             stored = read_batch(resume)
-        except (ResumeError, ScenarioError) as exc:
+            check_writable(resume)
+        except (ResumeError, ScenarioError, FolderError) as exc:
             _bad_option("--resume", str(exc))
         loaded, kept_n, kept_seed, options = (stored.scenarios, stored.replications,
                                               stored.seed, stored.options)
@@ -192,6 +242,19 @@ def run(
                                                     for m in precision_metric]:
         if metric not in METRICS:
             _bad_option(option, f"'{metric}' is not a metric; choose from {', '.join(METRICS)}")
+    try:
+        file_stems(names)  # before simulating; checked again where the files are written
+    except NameCollision as exc:
+        files = [str(p) for p, s in zip(scenarios or [], loaded, strict=False)
+                 if s.name in exc.names]
+        err_console.print(f"error: {', '.join(files) + ': ' if files else ''}name: {exc}",
+                          markup=False)
+        raise typer.Exit(2) from None
+    if resume is None:
+        try:
+            claim_folder(out, force)
+        except FolderError as exc:
+            _bad_option("--out", str(exc))
     workers = workers or default_workers()
     total = (max_replications if precision else replications) * len(loaded)
     stopping = None
@@ -241,6 +304,15 @@ def run(
             finish(out)
     except ClusterError as exc:
         _bad_option("--scheduler" if scheduler else "--dask", str(exc))
+    except FolderError as exc:  # the folder changed under the run, or cannot be written
+        _bad_option("--out" if resume is None else "--resume", str(exc))
+    except WriteError as exc:  # a part or a results file: a full disk, a read-only folder
+        if precision is not None:
+            kept = "nothing was kept: free some space and run the same command again"
+        else:
+            kept = (f"the finished replications are kept in {out}/{PARTS}/: free some space, "
+                    f"then finish with: baiji-sim run --resume {out}")
+        _write_failed(exc, kept)
     except KeyboardInterrupt:  # after the batch, while the results were being written
         err_console.print(f"interrupted while writing the results in {out}/: "
                           f"{_how_to_finish(out, precision is not None)}", markup=False)
@@ -543,10 +615,15 @@ def plot(
 
     if fmt not in FORMATS:
         _bad_option("--format", f"choose {', '.join(FORMATS)}")
+    if out is not None and out.exists() and not out.is_dir():
+        _bad_option("--out", f"{out} is a file, not a folder")
     try:
         written = write_plots(results, fmt, out)
     except ResultsFolderError as exc:
         _bad_option("RESULTS", str(exc))
+    except OSError as exc:
+        _write_failed(WriteError(exc, exc.filename or out or results / "plots"),
+                      "the figures are incomplete")
     for path in written:
         out_console.print(str(path), markup=False)
 
@@ -562,10 +639,15 @@ def report(
     from sim.output.report import write_report
     from sim.output.results_folder import ResultsFolderError
 
+    if out is not None and out.is_dir():
+        _bad_option("--out", f"{out} is a folder: give the path of the HTML file")
     try:
         path = write_report(results, out)
     except ResultsFolderError as exc:
         _bad_option("RESULTS", str(exc))
+    except OSError as exc:
+        _write_failed(WriteError(exc, exc.filename or out or results / "report.html"),
+                      "no report was written")
     out_console.print(str(path), markup=False)
 
 
