@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 ## Set up, then run every shipped scenario with the defaults (results in results/).
 run: $(STAMP)
-	$(BIN)/baiji-sim run scenarios/*.yaml
+	$(BIN)/baiji-sim run scenarios/*.yaml --force
 
 ## Set up, then lint and run the test suite.
 test: $(STAMP) browser
