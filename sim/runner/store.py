@@ -2,9 +2,13 @@
 
 Every finished chunk of replications is written at once to its own file in
 ``OUT/parts/`` (written to a temporary name, then renamed: a file there is
-always complete), and its daily series are folded into per-scenario band
-accumulators and dropped, so memory does not grow with the number of
-replications (only the per-replication metrics, ~150 bytes each, are kept).
+always complete), its daily series are folded into per-scenario band
+accumulators and dropped, and its metrics go to a per-scenario column file
+(``OUT/parts/metrics-sNNN.f8``, one column after the other), so the main process
+keeps no per-replication data but indices and seeds (16 bytes each): the
+statistics read one column at a time (:meth:`StoredRuns.column`) and
+``replications.csv`` is written from the file in blocks of rows
+(:meth:`StoredRuns.iter_metric_rows`).
 ``OUT/parts/batch.json`` records what the batch is (resolved scenarios, seed,
 replications, chunk size). If the run is stopped, the parts stay;
 :func:`run_to_folder` with ``resume=True`` reads them, runs only the missing
@@ -23,10 +27,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import tempfile
+import weakref
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import closing
 from dataclasses import dataclass
@@ -35,9 +41,11 @@ from typing import Any
 
 import numpy as np
 
+from sim.model.metrics import METRICS
 from sim.runner.batch import (
     BatchResult,
-    _assemble,
+    Failure,
+    ScenarioRuns,
     _Chunk,
     _ChunkResult,
     chunk_sizes,
@@ -194,6 +202,86 @@ def _load_part(path: Path, scenario_index: int, start: int) -> _ChunkResult:
                             failures=[tuple(f) for f in json.loads(str(data["failures"]))])
 
 
+class _MetricsFile:
+    """Every replication's metrics of one scenario, column-major (``replications`` values of
+    the first metric, then of the second...), float64: a column is one contiguous read. The
+    file descriptor stays open, so the batch can still read it once the parts are removed."""
+
+    def __init__(self, path: Path, replications: int) -> None:
+        self.path, self.n, self.width = path, replications, len(METRICS)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        self._closed = weakref.finalize(self, os.close, self._fd)
+        try:
+            os.ftruncate(self._fd, self.n * self.width * 8)
+        except OSError as exc:
+            raise WriteError(exc, path) from exc
+
+    def write(self, start: int, ok: np.ndarray, metrics: np.ndarray) -> None:
+        """Rows ``start + ok`` (``ok`` sorted offsets) get ``metrics``, one row each."""
+        if not len(ok):
+            return
+        span = int(ok[-1]) + 1
+        block = np.full((span, self.width), np.nan)
+        block[ok] = metrics
+        try:
+            for j in range(self.width):
+                os.pwrite(self._fd, np.ascontiguousarray(block[:, j]).tobytes(),
+                          (j * self.n + start) * 8)
+        except OSError as exc:
+            raise WriteError(exc, self.path) from exc
+
+    def read(self, j: int, first: int = 0, stop: int | None = None) -> np.ndarray:
+        """Rows ``first .. stop - 1`` of column ``j``."""
+        stop = self.n if stop is None else stop
+        size = (stop - first) * 8
+        data = os.pread(self._fd, size, (j * self.n + first) * 8)
+        if len(data) != size:
+            raise OSError(f"{self.path}: short read")
+        return np.frombuffer(data, dtype=np.float64)
+
+
+class StoredRuns(ScenarioRuns):
+    """The replications of one scenario of a streamed batch: indices and seeds in memory,
+    metrics in the batch's column file (see the module docstring). ``metrics`` builds the
+    whole (n, metrics) array when asked; :meth:`column` and :meth:`iter_metric_rows` read
+    only what they need."""
+
+    def __init__(self, scenario: Scenario, replication: np.ndarray, seed: np.ndarray,
+                 accumulator: BandAccumulator, store: _MetricsFile, start: int = 0) -> None:
+        self._store, self._start, self._metrics = store, start, None
+        super().__init__(scenario, replication, seed, None, None, accumulator)
+
+    @property  # type: ignore[override]
+    def metrics(self) -> np.ndarray:
+        if self._metrics is not None:
+            return self._metrics
+        return np.column_stack([self.column(m) for m in METRICS]) if len(self.seed) else (
+            np.empty((0, len(METRICS))))
+
+    @metrics.setter
+    def metrics(self, value: np.ndarray | None) -> None:
+        self._metrics = value
+
+    def column(self, metric: str) -> np.ndarray:
+        if self._metrics is not None:
+            return self._metrics[:, METRICS.index(metric)]
+        return self._store.read(METRICS.index(metric))[self.replication - self._start]
+
+    def iter_metric_rows(self, block: int = 4096) -> Iterator[list[float]]:
+        """Each replication's metrics as a list, in order, read ``block`` rows at a time."""
+        if self._metrics is not None:
+            for row in self._metrics:
+                yield row.tolist()
+            return
+        rows = self.replication - self._start
+        for a in range(0, len(rows), block):
+            pick = rows[a:a + block]
+            first, stop = int(pick[0]), int(pick[-1]) + 1
+            columns = np.column_stack([self._store.read(j, first, stop)
+                                       for j in range(len(METRICS))])
+            yield from columns[pick - first].tolist()
+
+
 def describe_batch(scenarios: Sequence[Scenario], replications: int, seed: int,
                    sizes: list[int], options: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"seed": seed, "replications": replications, "chunk_sizes": sizes,
@@ -251,9 +339,10 @@ def run_to_folder(
     :class:`FolderError` if it may not. A part that cannot be written raises
     :class:`WriteError`; the parts written before it are kept for a resume.
 
-    Returns the batch with metrics in memory and daily series as bands
-    (``ScenarioRuns.daily`` is None). On Ctrl-C the result is marked
-    interrupted and holds what finished; the parts stay for a resume.
+    Returns the batch as :class:`StoredRuns` (metrics read from the column files, which
+    stay readable after :func:`finish`) with daily series as bands (``daily`` is None).
+    On Ctrl-C the result is marked interrupted and holds what finished; the parts stay
+    for a resume.
     """
     parts = out / PARTS
     if resume:  # the same cut as the first attempt, whatever --workers is now
@@ -278,12 +367,18 @@ def run_to_folder(
             raise
     chunks = plan_chunks(len(scenarios), replications, seed, workers, sizes=sizes)
     accumulators = [BandAccumulator(s) for s in scenarios]
-    finished: dict[tuple[int, int], _ChunkResult] = {}
+    stores = [_MetricsFile(parts / f"metrics-s{si:03d}.f8", replications)
+              for si in range(len(scenarios))]
+    # (scenario, start) -> (offsets that finished, failures): all that is kept of a chunk
+    finished: dict[tuple[int, int], tuple[np.ndarray, list[tuple[int, int, str]]]] = {}
 
     def keep(result: _ChunkResult) -> None:
+        ok = np.asarray(result.ok, dtype=np.int64)
+        stores[result.scenario_index].write(result.start, ok, result.metrics)
         accumulators[result.scenario_index].add(result.daily)
-        result.daily = None  # folded into the bands: drop it
-        finished[(result.scenario_index, result.start)] = result
+        # Dropped from the result itself: the pool's futures hold every result to the end.
+        result.daily = result.metrics = None
+        finished[(result.scenario_index, result.start)] = (ok, result.failures)
 
     for chunk in chunks:  # what an earlier, interrupted run finished
         path = _part_path(parts, chunk)
@@ -312,8 +407,18 @@ def run_to_folder(
                     progress(len(result.ok) + len(result.failures))
     except KeyboardInterrupt:
         interrupted = True
-    return _assemble(list(scenarios), list(finished.values()), seed, replications,
-                     interrupted, accumulators=accumulators)
+    runs, failures = [], []
+    for si, scenario in enumerate(scenarios):
+        mine = [c for c in chunks if c.scenario_index == si and (si, c.start) in finished]
+        rows = [c.start + finished[(si, c.start)][0] for c in mine]
+        seeds = [np.asarray(c.seeds, dtype=np.uint64)[finished[(si, c.start)][0]] for c in mine]
+        runs.append(StoredRuns(
+            scenario, np.concatenate(rows) if rows else np.empty(0, np.int64),
+            np.concatenate(seeds) if seeds else np.empty(0, np.uint64),
+            accumulators[si], stores[si]))
+        failures += [Failure(scenario.name, i, s, err) for c in mine
+                     for i, s, err in finished[(si, c.start)][1]]
+    return BatchResult(runs, seed, replications, failures, interrupted)
 
 
 def finish(out: Path) -> None:
