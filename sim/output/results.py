@@ -181,12 +181,19 @@ def write_traces(batch: BatchResult, folder: Path, stems: dict[str, str] | None 
 
 
 def write_replications_csv(batch: BatchResult, path: Path) -> None:
+    """One row per replication, scenario by scenario. A streamed batch's metrics are read
+    from its column file a block of rows at a time (``StoredRuns.iter_metric_rows``), so
+    writing holds no more than a block, however many replications there are."""
     with atomic_open(path) as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADER)
-        for row in batch.iter_rows():
-            row["scenario"] = spreadsheet_text(str(row["scenario"]))  # the one text column
-            writer.writerow([_cell(row[k]) for k in HEADER])
+        for runs in batch.runs:
+            name = spreadsheet_text(runs.scenario.name)  # the one text column
+            rows = getattr(runs, "iter_metric_rows", None)
+            values = rows() if rows is not None else (r.tolist() for r in runs.metrics)
+            for replication, seed, metrics in zip(runs.replication.tolist(),
+                                                  runs.seed.tolist(), values, strict=True):
+                writer.writerow([name, replication, seed, *map(_cell, metrics)])
 
 
 def write_daily_bands(batch: BatchResult, path: Path) -> None:
