@@ -398,3 +398,39 @@ def test_terminal_output_writes_bidi_controls_out(tmp_path: Path,
         text = result.stdout + result.stderr
         assert not BIDI_CONTROLS.search(text), text
         assert "<U+202E>" in text, text  # escaped, not dropped (a name, or its error)
+
+
+# -- 7. memory: a streamed batch keeps its metrics on disk -----------------------------------
+def test_a_streamed_batch_reads_its_metrics_from_disk_even_after_finish(tmp_path: Path) -> None:
+    """The main process holds indices and seeds, not metrics (benchmarks/bench_memory.py
+    measures the peak); the columns stay readable once the parts are removed."""
+    from sim.runner.store import StoredRuns, finish
+
+    scenarios = [load_scenario(BASELINE), load_scenario(variant(tmp_path, "second"))]
+    streamed = sim.runner.store.run_to_folder(scenarios, 23, tmp_path / "run", seed=6,
+                                              chunk_size=5)
+    memory = run_batch(scenarios, 23, seed=6, workers=1)
+    finish(tmp_path / "run")
+    for s, m in zip(streamed.runs, memory.runs, strict=True):
+        assert isinstance(s, StoredRuns) and s._metrics is None
+        for metric in ("operating_days", "garrison_fall_day", "helicopters_lost"):
+            np.testing.assert_array_equal(s.column(metric), m.column(metric))
+        np.testing.assert_array_equal(np.array(list(s.iter_metric_rows(block=4))), m.metrics)
+        np.testing.assert_array_equal(s.metrics, m.metrics)
+
+
+def test_stored_runs_with_gaps_read_the_right_rows(tmp_path: Path) -> None:
+    """Chunks finished out of order (an interrupted run on several workers) leave gaps."""
+    from sim.model.metrics import METRICS
+    from sim.runner.store import StoredRuns, _MetricsFile
+
+    width, n = len(METRICS), 50
+    values = np.arange(n * width, dtype=float).reshape(n, width)
+    store = _MetricsFile(tmp_path / "m.f8", n)
+    store.write(0, np.array([0, 1, 3]), values[[0, 1, 3]])
+    store.write(40, np.array([0, 2]), values[[40, 42]])
+    rows = np.array([0, 1, 3, 40, 42])
+    runs = StoredRuns(load_scenario(BASELINE), rows, rows.astype(np.uint64), None, store)
+    np.testing.assert_array_equal(runs.metrics, values[rows])
+    np.testing.assert_array_equal(np.array(list(runs.iter_metric_rows(block=2))), values[rows])
+    np.testing.assert_array_equal(runs.column(METRICS[3]), values[rows, 3])
