@@ -18,9 +18,8 @@ Measured in one run on this machine, as ratios where possible:
 - peak memory (resident set, the batch process and its workers) of a whole
   ``baiji-sim run`` (the streamed batch, then summary, CSV files and plots) with
   1,000 and with --big (default 100,000) replications of one scenario. The
-  daily series are folded into bands as chunks arrive; what still grows is the
-  18 metrics of each replication, kept as float64 for the statistics (144 bytes
-  a replication).
+  daily series are folded into bands and the metrics written to a column file
+  as chunks arrive (see bench_memory.py for the main process alone).
 
     python benchmarks/bench_scaling.py [--replications 1000] [--repeat 5] [--big 100000]
 """
