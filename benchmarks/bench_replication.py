@@ -9,7 +9,7 @@ cost per event of a bare SimPy loop that processes the same number of events.
 
 For each scenario file the script
 
-1. loads it with ``sim.loading.load_scenario``;
+1. loads it with ``sim.scenario.loading.load_scenario``;
 2. times ``run_replication(scenario, seed)`` over R replications (seeds from
    ``replication_seeds(1, R)``), single process, wall clock (``perf_counter``),
    best of ``--repeat`` passes;
@@ -51,10 +51,10 @@ from pathlib import Path
 import numpy as np
 import simpy
 
-from sim.loading import load_scenario
-from sim.replication import Replication, run_replication
+from sim.model.replication import Replication, run_replication
 from sim.rng import replication_seeds
-from sim.scenario import Scenario
+from sim.scenario.loading import load_scenario
+from sim.scenario.schema import Scenario
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BATCH_SEED = 1

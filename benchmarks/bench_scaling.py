@@ -45,7 +45,7 @@ MEMORY_PROBE = """
 import sys, threading, time
 from pathlib import Path
 import psutil
-from sim.cli import app
+from sim.cli.app import app
 peak = {"main": 0, "worker": 0, "total": 0}
 def sample(stop):
     me = psutil.Process()
@@ -82,8 +82,8 @@ def timed_batch(replications: int, workers: int, own_pool: bool = False) -> floa
     """Seconds for one batch. Without ``own_pool`` a 2-worker batch uses the shared pool
     (started by the first such batch); with it, a pool started and shut down inside the
     timed region, as each batch did before the pool was shared."""
-    from sim.batch import local_pool, run_batch
-    from sim.loading import load_scenario
+    from sim.runner.batch import local_pool, run_batch
+    from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(SCENARIO)
     start = time.perf_counter()
@@ -100,8 +100,8 @@ def timed_batch(replications: int, workers: int, own_pool: bool = False) -> floa
 
 SOLO_PROBE = """
 import sys, time
-from sim.batch import run_batch
-from sim.loading import load_scenario
+from sim.runner.batch import run_batch
+from sim.scenario.loading import load_scenario
 s = load_scenario(sys.argv[2])
 run_batch([s], 20, workers=1)
 t = time.perf_counter()
@@ -123,8 +123,8 @@ def machine_ceiling(replications: int) -> tuple[float, float]:
 
 def chunk_bytes() -> tuple[int, int]:
     """Size of one chunk's result as pickled for transfer, and its replications."""
-    from sim.batch import _run_chunk, plan_chunks
-    from sim.loading import load_scenario
+    from sim.runner.batch import _run_chunk, plan_chunks
+    from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(SCENARIO)
     chunk = plan_chunks(1, 1000, 1, 2)[0]

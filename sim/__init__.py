@@ -15,16 +15,16 @@ import importlib
 from typing import Any
 
 # The public names, imported on first use (PEP 562): worker processes import
-# sim.batch and sim.replication only, and must not pay for scipy (half a second),
+# sim.runner.batch and sim.model.replication only, and must not pay for scipy (half a second),
 # which the statistics need.
 _EXPORTS = {
-    "BatchResult": "sim.batch",
-    "run_batch": "sim.batch",
-    "ScenarioError": "sim.loading",
-    "load_scenario": "sim.loading",
-    "load_scenarios": "sim.loading",
-    "run_replication": "sim.replication",
-    "summarize": "sim.statistics",
+    "BatchResult": "sim.runner.batch",
+    "run_batch": "sim.runner.batch",
+    "ScenarioError": "sim.scenario.loading",
+    "load_scenario": "sim.scenario.loading",
+    "load_scenarios": "sim.scenario.loading",
+    "run_replication": "sim.model.replication",
+    "summarize": "sim.analysis.statistics",
 }
 
 __all__ = [

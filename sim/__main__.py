@@ -11,7 +11,7 @@ import sys
 def main() -> None:
     """Import the command line, then run it."""
     try:
-        from sim.cli import main as run_cli
+        from sim.cli.app import main as run_cli
     except KeyboardInterrupt:
         sys.exit(130)
     run_cli()

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from sim.loading import deep_merge, validate
-from sim.scenario import Scenario
+from sim.scenario.loading import deep_merge, validate
+from sim.scenario.schema import Scenario
 
 QUIET: dict[str, Any] = {
     "name": "quiet",
@@ -108,8 +108,8 @@ _GENERATOR_LOCK = threading.Lock()
 def unsourced_parameters(path: Path, facts: dict) -> tuple[list[str], list[str]]:
     """(parameters of the resolved scenario with no provenance, cited fact ids not in
     ``facts``): what both the shipped and the exercise scenario checks require to be empty."""
-    from sim.loading import load_scenario
-    from sim.provenance import cited_ids, explain_rows
+    from sim.scenario.loading import load_scenario
+    from sim.scenario.provenance import cited_ids, explain_rows
 
     spec = load_scenario(path)
     missing = [r.path for r in explain_rows(spec, facts) if r.kind == "missing"]
@@ -118,8 +118,8 @@ def unsourced_parameters(path: Path, facts: dict) -> tuple[list[str], list[str]]
 
 def unsourced_statements(raw: dict) -> list[str]:
     """Values a scenario file sets itself that its own provenance does not cover."""
-    from sim.provenance import find_provenance, leaf_paths
-    from sim.scenario import Provenance
+    from sim.scenario.provenance import find_provenance, leaf_paths
+    from sim.scenario.schema import Provenance
 
     own = {k: Provenance.model_validate(v) for k, v in (raw.get("provenance") or {}).items()}
     stated = leaf_paths({k: v for k, v in raw.items() if k != "extends"})

@@ -7,7 +7,7 @@ import math
 import pytest
 from conftest import scenario
 
-from sim.replication import Replication
+from sim.model.replication import Replication
 
 
 def expected(teams: int, per_team: float, hit: float, lgh: float) -> float:

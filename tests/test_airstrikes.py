@@ -7,8 +7,8 @@ import math
 import numpy as np
 from conftest import assert_mean_within, scenario, z_quantile
 
-from sim.loading import load_scenario
-from sim.replication import Replication, run_replication
+from sim.model.replication import Replication, run_replication
+from sim.scenario.loading import load_scenario
 
 
 def besiegers_left(s, seed: int) -> float:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from conftest import scenario
 
-import sim.assaults
-from sim.engagement import Outcome
-from sim.replication import Replication, run_replication
-from sim.world import GOV, INS
+import sim.model.assaults
+from sim.model.engagement import Outcome
+from sim.model.replication import Replication, run_replication
+from sim.model.world import GOV, INS
 
 
 def forced(won: bool, att_loss: int = 0, def_loss: int = 0):
@@ -27,7 +27,7 @@ def test_an_overwhelming_defence_never_loses_a_sector() -> None:
 def test_successful_assaults_take_sectors_from_the_edge_inwards_then_overrun(
         monkeypatch: pytest.MonkeyPatch) -> None:
     rep = Replication(scenario(), seed=1)
-    monkeypatch.setattr(sim.assaults, "fight", forced(True))
+    monkeypatch.setattr(sim.model.assaults, "fight", forced(True))
     w = rep.world
     lost = []
     for _ in range(5):
@@ -44,7 +44,7 @@ def test_counterattacks_retake_the_innermost_insurgent_sector(
     s = scenario(areas=[{"name": n, "holder": "insurgent"} for n in ("east", "south", "west")],
                  besiegers={"strength": 100}, engagement={"counterattack_min_ratio": 1.0})
     rep = Replication(s, seed=1)
-    monkeypatch.setattr(sim.assaults, "fight", forced(True, 3, 2))
+    monkeypatch.setattr(sim.model.assaults, "fight", forced(True, 3, 2))
     rep.assaults.counterattack()
     w = rep.world
     assert w.holder[w.area_index["east"]] == GOV
@@ -57,7 +57,7 @@ def test_no_counterattack_when_outnumbered(monkeypatch: pytest.MonkeyPatch) -> N
                  besiegers={"strength": 5000, "assault_share": 0.5},
                  engagement={"counterattack_min_ratio": 1.0})
     rep = Replication(s, seed=1)
-    monkeypatch.setattr(sim.assaults, "fight", forced(True))
+    monkeypatch.setattr(sim.model.assaults, "fight", forced(True))
     rep.assaults.counterattack()  # 300 troops against 5000 x 0.5 x 20% = 500: stays put
     assert rep.world.holder[rep.world.area_index["west"]] == INS
 
@@ -76,7 +76,7 @@ def test_retreating_insurgents_may_sabotage(monkeypatch: pytest.MonkeyPatch) -> 
                  damage={"sabotage_prob_when_losing": 1.0,
                          "sabotage_damage": {"low": 0.3, "high": 0.3}})
     rep = Replication(s, seed=1)
-    monkeypatch.setattr(sim.assaults, "fight", forced(True))
+    monkeypatch.setattr(sim.model.assaults, "fight", forced(True))
     rep.assaults.counterattack()
     assert rep.refinery.damage == pytest.approx(0.3)
 

@@ -15,11 +15,12 @@ import yaml
 from typer.testing import CliRunner
 
 import sim
-import sim.batch
-from sim.cli import app
-from sim.loading import load_scenario
-from sim.recorder import DAILY, METRICS
+import sim.runner.batch
+from sim.cli.app import app
+from sim.model.metrics import METRICS
+from sim.model.recorder import DAILY
 from sim.rng import replication_seeds
+from sim.scenario.loading import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.yaml"
@@ -297,14 +298,14 @@ def test_failed_replication_exit_1_and_recorded(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     seeds = replication_seeds(3, 6)
     bad_seed = seeds[4]
-    original = sim.batch.run_replication
+    original = sim.runner.batch.run_replication
 
     def flaky(scenario, seed, *args, **kwargs):
         if seed == bad_seed:
             raise RuntimeError("provoked failure")
         return original(scenario, seed, *args, **kwargs)
 
-    monkeypatch.setattr(sim.batch, "run_replication", flaky)
+    monkeypatch.setattr(sim.runner.batch, "run_replication", flaky)
     out = tmp_path / "results"
     result = invoke("run", BASELINE, "-n", 6, "--seed", 3, "--workers", 1, "--out", out,
                     "--no-plots")
@@ -392,9 +393,9 @@ def test_ctrl_c_while_the_command_line_is_still_importing_exits_130_quietly(
     def interrupted(name: str):
         raise KeyboardInterrupt  # as if Ctrl-C came in the middle of the imports
 
-    half_imported = types.ModuleType("sim.cli")
+    half_imported = types.ModuleType("sim.cli.app")
     half_imported.__getattr__ = interrupted  # type: ignore[method-assign]
-    monkeypatch.setitem(sys.modules, "sim.cli", half_imported)
+    monkeypatch.setitem(sys.modules, "sim.cli.app", half_imported)
     with pytest.raises(SystemExit) as stopped:
         entry.main()
     assert stopped.value.code == 130

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner, Result
 
-from sim.cli import app
+from sim.cli.app import app
 
 REPO = Path(__file__).resolve().parent.parent
 S = REPO / "scenarios"

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from conftest import scenario, z_quantile
 
-from sim.batch import run_batch
-from sim.comparison import compare_to_baseline, holm, paired_difference, select_best
-from sim.loading import load_scenario
-from sim.results import write_results
-from sim.sequential import run_until_precise
+from sim.analysis.comparison import compare_to_baseline, holm, paired_difference, select_best
+from sim.analysis.sequential import run_until_precise
+from sim.output.results import write_results
+from sim.runner.batch import run_batch
+from sim.scenario.loading import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 

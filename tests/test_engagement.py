@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import assert_mean_within, z_quantile
 
-from sim.engagement import attacker_win_prob, expected_losses, fight
+from sim.model.engagement import attacker_win_prob, expected_losses, fight
 
 
 def test_equal_effective_forces_are_a_coin_toss() -> None:

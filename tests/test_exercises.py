@@ -19,10 +19,10 @@ import yaml
 from conftest import exercise_generator, unsourced_parameters, unsourced_statements
 
 import sim
-from sim.batch import run_batch
-from sim.loading import load_scenario
-from sim.provenance import load_facts
-from sim.scenario import Provenance
+from sim.runner.batch import run_batch
+from sim.scenario.loading import load_scenario
+from sim.scenario.provenance import load_facts
+from sim.scenario.schema import Provenance
 
 REPO = Path(__file__).resolve().parent.parent
 EXERCISE_DIR = REPO / "docs" / "exercises"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import scenario
 
-from sim.replication import Replication, run_replication
+from sim.model.replication import Replication, run_replication
 
 
 def exhaustion(stock: float, troops: int, kg: float, collapse_after: float) -> tuple[int, float]:

@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.loading import load_scenario
-from sim.recorder import METRICS
-from sim.replication import run_replication
+from sim.model.metrics import METRICS
+from sim.model.replication import run_replication
 from sim.rng import replication_seeds
+from sim.scenario.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden_numbers.json"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import assert_mean_within, scenario
 
-from sim.replication import run_replication
+from sim.model.replication import run_replication
 
 HOSTILE = [{"name": "town", "holder": "insurgent"}, {"name": "hamlet", "holder": "insurgent"}]
 

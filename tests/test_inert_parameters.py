@@ -9,7 +9,7 @@ is overridden elsewhere). This test tells the two apart from a silent zero in a
 sensitivity table.
 
 How: for each shipped scenario and each parameter of
-:func:`~sim.sensitivity.uncertain_parameters` (declared-inactive ones are already
+:func:`~sim.analysis.sensitivity.uncertain_parameters` (declared-inactive ones are already
 left out), build the scenario at the low and at the high end the way sensitivity
 builds its design points (integers rounded, a ceiling or a span's high end raised
 when needed), run both with the same seeds (common random numbers) and compare
@@ -34,16 +34,18 @@ effect of a parameter is that small.
 from __future__ import annotations
 
 import math
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from sim.loading import load_scenario
-from sim.provenance import scenario_leaves
-from sim.replication import ReplicationResult, run_replication
+from sim.analysis.sensitivity import design_scenarios, skipped_parameters, uncertain_parameters
+from sim.model.replication import ReplicationResult, run_replication
 from sim.rng import replication_seeds
-from sim.sensitivity import design_scenarios, skipped_parameters, uncertain_parameters
+from sim.scenario.loading import load_scenario
+from sim.scenario.provenance import scenario_leaves
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((REPO / "scenarios").glob("*.yaml"))  # not scenarios/exercises
@@ -115,7 +117,9 @@ def active_but_declared_inactive(path: Path, overrides: tuple[str, ...] = ()) ->
 
 
 def test_every_uncertain_parameter_of_every_shipped_scenario_can_change_an_output() -> None:
-    inert = [line for path in SHIPPED for line in inert_parameters(path)]
+    # One scenario per task on both cores: the check is the slowest file of the suite.
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        inert = [line for lines in pool.map(inert_parameters, SHIPPED) for line in lines]
     if inert:
         pytest.fail(f"{len(inert)} uncertain parameters change no metric and no daily value "
                     f"between the ends of their range in {K} replications. Where the mechanism "

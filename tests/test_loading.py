@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.loading import ScenarioError, deep_merge, load_scenario, load_scenarios
-from sim.scenario import Scenario
+from sim.scenario.loading import ScenarioError, deep_merge, load_scenario, load_scenarios
+from sim.scenario.schema import Scenario
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.yaml"
@@ -531,7 +531,7 @@ def test_an_inactive_key_in_a_variant_is_checked_against_the_resolved_scenario(
 
 
 def test_inactive_is_not_a_parameter() -> None:
-    from sim.provenance import scenario_leaves
+    from sim.scenario.provenance import scenario_leaves
 
     scenario = load_scenario(BASELINE, ['inactive={airstrikes: "no foreign air support"}'])
     assert not any(p.startswith("inactive") for p in scenario_leaves(scenario))

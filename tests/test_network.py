@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import assert_mean_within, scenario
 
-from sim.replication import Replication, run_replication
-from sim.world import GOV, INS
+from sim.model.replication import Replication, run_replication
+from sim.model.world import GOV, INS
 
 
 def test_a_link_serves_only_the_side_holding_every_area_on_it() -> None:

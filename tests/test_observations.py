@@ -1,4 +1,4 @@
-"""Dated observations (seeds/observations.yaml, sim/observations.py): known answers on
+"""Dated observations (seeds/observations.yaml, sim/model/observations.py): known answers on
 hand-made daily series, the scenarios that do and do not test an observation, the sheet's
 checks, and the face-validity section, table and report."""
 
@@ -13,9 +13,9 @@ import pytest
 from conftest import scenario
 from rich.console import Console
 
-from sim.batch import run_batch
-from sim.labels import METRIC_LABELS
-from sim.observations import (
+from sim.analysis.statistics import summarize
+from sim.model.metrics import BINARY_METRICS, METRICS
+from sim.model.observations import (
     AFTER,
     ASSUMED,
     BEFORE,
@@ -31,10 +31,11 @@ from sim.observations import (
     observation_values,
     status,
 )
-from sim.recorder import BINARY_METRICS, DAILY, METRICS
-from sim.replication import run_replication
-from sim.statistics import summarize
-from sim.tables import face_validity_table
+from sim.model.recorder import DAILY
+from sim.model.replication import run_replication
+from sim.output.labels import METRIC_LABELS
+from sim.output.tables import face_validity_table
+from sim.runner.batch import run_batch
 
 OCT = "obs.garrison-holds-2014-10-31"
 HELI = "obs.helicopters-lost-flights-halted-2014-10-31"

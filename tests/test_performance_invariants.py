@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from conftest import scenario
 
-from sim.loading import load_scenario
-from sim.recorder import DAILY
-from sim.replication import Replication, run_replication
+from sim.model.recorder import DAILY
+from sim.model.replication import Replication, run_replication
+from sim.model.world import GOV, INS
 from sim.rng import replication_seeds
-from sim.world import GOV, INS
+from sim.scenario.loading import load_scenario
 
 SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
 

@@ -12,8 +12,9 @@ from matplotlib.collections import PolyCollection
 from matplotlib.container import ErrorbarContainer
 from typer.testing import CliRunner
 
-from sim.cli import app
-from sim.plots import (
+from sim.analysis.stopped import STOP_METRICS
+from sim.cli.app import app
+from sim.output.plots import (
     EVENTS,
     FANS,
     FIGURES,
@@ -26,8 +27,7 @@ from sim.plots import (
     timeline,
     write_plots,
 )
-from sim.results_folder import ResultsData, ResultsFolderError, load_results
-from sim.stopped import STOP_METRICS
+from sim.output.results_folder import ResultsData, ResultsFolderError, load_results
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = ["baseline", "flights-halted", "ground-campaign"]

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.batch import (
+from sim.runner.batch import (
     BatchResult,
     _assemble,
     iter_chunk_results,
@@ -23,8 +23,8 @@ from sim.batch import (
     shared_pool,
     shutdown_shared_pool,
 )
-from sim.loading import load_scenario
-from sim.scenario import Scenario
+from sim.scenario.loading import load_scenario
+from sim.scenario.schema import Scenario
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 N = 40
@@ -252,7 +252,7 @@ def test_a_pool_replaced_while_a_batch_runs_on_it_is_shut_down_after_that_batch(
 
 FORKSERVER_HOOK = """
 import sys
-import sim.forkserver_signals  # what the fork server preloads; this process is thrown away
+import sim.runner.forkserver_signals  # what the fork server preloads; this process is thrown away
 code = compile("def __setstate__():\\n    raise FileNotFoundError(2, 'gone')\\n",
                "/usr/lib/python3/multiprocessing/synchronize.py", "exec")
 space = {}

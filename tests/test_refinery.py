@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 from conftest import scenario
 
-from sim.loading import ScenarioError, validate
-from sim.refinery import capped_ramp_output, recommissioning_days
-from sim.replication import run_replication
+from sim.model.recorder import DAILY
+from sim.model.refinery import capped_ramp_output, recommissioning_days
+from sim.model.replication import run_replication
+from sim.scenario.loading import ScenarioError, validate
 
 ALL_INSURGENT = [{"name": n, "holder": "insurgent"} for n in
                  ("core", "north", "east", "south", "west", "town", "fields", "city")]
@@ -93,7 +94,7 @@ def test_crews_work_in_parallel_and_units_come_back_one_by_one() -> None:
     assert one.metrics["first_operating_day"] == pytest.approx(71.0)
     assert two.metrics["refined_kbbl"] > one.metrics["refined_kbbl"]
     # Output came back in two steps: 150 from day 71, 200 from day 121 (ramps aside).
-    share = one.daily[-1]
+    share = one.daily[DAILY.index("output_share")]
     assert share[90] == pytest.approx(0.75) and share[150] == pytest.approx(1.0)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from conftest import scenario
 
-from sim.loading import load_scenario
-from sim.replication import run_replication
+from sim.model.replication import run_replication
 from sim.rng import replication_seeds, stream
+from sim.scenario.loading import load_scenario
 
 
 def test_same_seed_same_numbers() -> None:

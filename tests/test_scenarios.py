@@ -10,11 +10,11 @@ import pytest
 import yaml
 from conftest import unsourced_parameters, unsourced_statements, z_quantile
 
-from sim.batch import run_batch
-from sim.loading import load_scenario
-from sim.observations import load_observations, unknown_facts
-from sim.parameter_table import BEGIN, END, render, shipped_scenarios
-from sim.provenance import (
+from sim.model.observations import load_observations, unknown_facts
+from sim.runner.batch import run_batch
+from sim.scenario.loading import load_scenario
+from sim.scenario.parameter_table import BEGIN, END, render, shipped_scenarios
+from sim.scenario.provenance import (
     find_seeds_dir,
     load_facts,
 )
@@ -155,7 +155,7 @@ def test_docs_parameter_table_is_generated_from_the_scenarios() -> None:
     text = (REPO / "docs" / "model.md").read_text()
     section = text.split(BEGIN, 1)[1].split(END, 1)[0]
     assert section.strip() == render(shipped_scenarios(REPO)).strip(), (
-        "docs/model.md is stale: run `python -m sim.parameter_table`")
+        "docs/model.md is stale: run `python -m sim.scenario.parameter_table`")
 
 
 def test_seeds_dir_is_found_from_a_scenario() -> None:

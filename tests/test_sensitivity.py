@@ -12,20 +12,19 @@ import pytest
 import yaml
 from conftest import scenario
 
-from sim.batch import run_batch
-from sim.loading import load_scenario
-from sim.provenance import find_provenance, scenario_leaves
-from sim.sensitivity import (
+from sim.analysis.sensitivity import (
     SensitivityResult,
     parse_range,
     run_sensitivity,
-    sensitivity_figure,
     sensitivity_summary,
     skipped_parameters,
     skipped_text,
     uncertain_parameters,
-    write_sensitivity,
 )
+from sim.output.sensitivity_files import sensitivity_figure, write_sensitivity
+from sim.runner.batch import run_batch
+from sim.scenario.loading import load_scenario
+from sim.scenario.provenance import find_provenance, scenario_leaves
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.yaml"
@@ -133,7 +132,7 @@ OFF = {"airstrikes": "strikes are off here", "ground_campaign": "no route to ret
 
 def test_declared_inactive_parameters_are_skipped_unless_given_a_range(tmp_path: Path) -> None:
     s = load_scenario(write_quiet(tmp_path, inactive=OFF))
-    assert list(uncertain_parameters(s)) == ["garrison.supplies_t", "air_defence.teams"]
+    assert list(uncertain_parameters(s)) == ["garrison.supplies_days", "air_defence.teams"]
     assert skipped_parameters(s) == {"airstrikes.kills_per_strike": "airstrikes",
                                      "ground_campaign.retry_days": "ground_campaign"}
     explicit = {"airstrikes.kills_per_strike": (1.0, 2.0)}
@@ -151,7 +150,7 @@ def test_declared_inactive_parameters_are_skipped_unless_given_a_range(tmp_path:
 def test_the_result_says_what_was_skipped_and_why(tmp_path: Path) -> None:
     r = run_sensitivity(write_quiet(tmp_path, inactive=OFF), "min_supply_days", trajectories=2,
                         replications=1, workers=1)
-    assert r.parameters == ["garrison.supplies_t", "air_defence.teams"]
+    assert r.parameters == ["garrison.supplies_days", "air_defence.teams"]
     assert r.skipped == [
         {"parameter": "airstrikes.kills_per_strike", "inactive": "airstrikes",
          "reason": OFF["airstrikes"]},

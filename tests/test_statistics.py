@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from conftest import scenario, z_quantile
 
-from sim.batch import run_batch
-from sim.statistics import (
+from sim.analysis.statistics import (
     horizons_note,
     kaplan_meier,
     mean_interval,
@@ -19,6 +18,7 @@ from sim.statistics import (
     time_to_event,
     wilson_interval,
 )
+from sim.runner.batch import run_batch
 
 
 def test_wilson_matches_published_values() -> None:

@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.batch import BatchResult, run_batch
-from sim.cluster import engine
-from sim.daily_bands import bins_for
-from sim.loading import load_scenario
-from sim.recorder import DAILY
-from sim.store import PARTS, run_to_folder
+from sim.model.recorder import DAILY
+from sim.runner.batch import BatchResult, run_batch
+from sim.runner.cluster import engine
+from sim.runner.daily_bands import bins_for
+from sim.runner.store import PARTS, run_to_folder
+from sim.scenario.loading import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "scenarios" / "baseline.yaml"
@@ -235,13 +235,13 @@ def test_a_run_stopped_while_writing_its_results_keeps_its_parts(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    import sim.plots
-    from sim.cli import app
+    import sim.output.plots
+    from sim.cli.app import app
 
     def ctrl_c(*_: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.plots, "write_plots", ctrl_c)
+    monkeypatch.setattr(sim.output.plots, "write_plots", ctrl_c)
     out = tmp_path / "run"
     result = CliRunner().invoke(app, ["run", str(BASELINE), "-n", "30", "--workers", "1",
                                       "--out", str(out)])
@@ -258,7 +258,7 @@ def test_a_damaged_part_runs_again_on_resume(tmp_path: Path,
     interrupted_after_three_chunks(tmp_path)
     damaged = sorted((tmp_path / PARTS).glob("*.npz"))[1]
     damaged.write_bytes(damaged.read_bytes()[:100])
-    with caplog.at_level("WARNING", logger="sim.store"):
+    with caplog.at_level("WARNING", logger="sim.runner.store"):
         whole = run_to_folder([], 0, tmp_path, workers=1, resume=True)
     assert f"{damaged} is damaged" in caplog.text
     same_rows(run_batch(scenarios, 50, seed=9, workers=1), whole)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import assert_mean_within, scenario, z_quantile
 
-from sim.replication import Replication, run_replication
+from sim.model.replication import Replication, run_replication
 
 HELI = {"name": "helis", "kind": "helicopter", "aircraft": 4, "sorties_per_aircraft_day": 0.5,
         "payload_t": 3.0, "exposure": 1.0}

@@ -12,22 +12,20 @@ import pytest
 import yaml
 from conftest import scenario
 
-from sim.batch import BatchResult, ScenarioRuns, run_batch
-from sim.loading import ScenarioError, load_scenario
-from sim.recorder import DAILY, METRICS
-from sim.sweep import (
-    CSV_COLUMNS,
-    MAIN_METRICS,
+from sim.analysis.sweep import (
     SWEEP_METRICS,
     SweepResult,
     find_threshold,
     parse_values,
     run_sweep,
-    sweep_figure,
     threshold_summary,
     threshold_text,
-    write_sweep,
 )
+from sim.model.metrics import METRICS
+from sim.model.recorder import DAILY
+from sim.output.sweep_files import CSV_COLUMNS, MAIN_METRICS, sweep_figure, write_sweep
+from sim.runner.batch import BatchResult, ScenarioRuns, run_batch
+from sim.scenario.loading import ScenarioError, load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.yaml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from sim.tables import ci, paired_table, percent_decimals
+from sim.output.tables import ci, paired_table, percent_decimals
 
 
 def test_a_small_share_is_not_printed_as_certainty() -> None:

@@ -8,7 +8,7 @@ import random
 import pytest
 import simpy
 
-from sim.timer import Timer
+from sim.model.timer import Timer
 
 
 def test_a_chain_of_firings_lands_at_the_times_a_process_of_timeouts_reaches() -> None:

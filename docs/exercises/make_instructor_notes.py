@@ -14,10 +14,10 @@ Each expected conclusion is checked against those numbers and flagged when the r
 show it.
 
 The notes carry a fingerprint (sha256) of their inputs: the exercise command lines, the scenario
-files those commands read (with the files they extend), this script and the package source
-(``sim/*.py``). ``tests/test_exercises.py`` recomputes it with :func:`fingerprint` and fails when
-the notes are stale. The seed sheets (``seeds/``) are not part of it: regenerate the notes after
-changing an observation or a fact too.
+files those commands read (with the files they extend), the fact and observation sheets
+(``seeds/*.yaml``), this script and the package source (``sim/**/*.py``).
+``tests/test_exercises.py`` recomputes it with :func:`fingerprint` and fails when the notes are
+stale.
 
 Conclusions are stated as they follow from the numbers of the run; where the model and the
 articles disagree (an observation the model seldom reproduces), the conclusion says so rather
@@ -119,9 +119,16 @@ def scenario_files(commands: list[str]) -> list[Path]:
     return sorted(found)
 
 
+def source_files() -> list[tuple[str, Path]]:
+    """The package source, every ``sim/**/*.py`` with its path inside ``sim/``, in order."""
+    root = REPO / "sim"
+    return sorted((path.relative_to(root).as_posix(), path) for path in root.rglob("*.py"))
+
+
 def fingerprint() -> str:
-    """sha256 of the inputs of the notes: the commands, the scenario files, this script and
-    the package source (a change to the model changes the numbers students get)."""
+    """sha256 of the inputs of the notes: the commands, the scenario files, the seed sheets,
+    this script and the package source, subpackages included (a change to the model changes
+    the numbers students get)."""
     h = hashlib.sha256()
     commands: list[str] = []
     for path in exercise_files():
@@ -132,10 +139,13 @@ def fingerprint() -> str:
     for path in scenario_files(commands):
         h.update(f"scenario {path.relative_to(REPO).as_posix()}\n".encode())
         h.update(path.read_bytes())
+    for path in sorted((REPO / "seeds").glob("*.yaml")):  # facts and dated observations
+        h.update(f"seeds {path.name}\n".encode())
+        h.update(path.read_bytes())
     h.update(b"generator\n")
     h.update(Path(__file__).resolve().read_bytes())
-    for path in sorted((REPO / "sim").glob("*.py")):
-        h.update(f"source {path.name}\n".encode())
+    for name, path in source_files():
+        h.update(f"source {name}\n".encode())
         h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -143,8 +153,8 @@ def fingerprint() -> str:
 def model_fingerprint() -> str:
     """Short sha256 of the package source (also part of :func:`fingerprint`)."""
     h = hashlib.sha256()
-    for path in sorted((REPO / "sim").glob("*.py")):
-        h.update(path.name.encode())
+    for name, path in source_files():
+        h.update(name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
@@ -330,7 +340,7 @@ class Notes:
 
 
 def scenario(path: str):
-    from sim.loading import load_scenario
+    from sim.scenario.loading import load_scenario
 
     return load_scenario(REPO / path)
 
@@ -379,7 +389,7 @@ def ex01(ex: Exercise, n: Notes) -> None:
           "in opposite directions: after the first loss fewer helicopters fly (later), and only "
           f"losses within {heli.halt.within_days:g} days of each other count, so the "
           "replications that halt are those whose losses came close together (earlier).", "")
-    from sim.provenance import explain_rows, load_facts
+    from sim.scenario.provenance import explain_rows, load_facts
 
     arrival_range = next(r.range for r in explain_rows(base, load_facts(REPO / "seeds"))
                          if r.path == "air_defence.improved_from_day")
@@ -687,7 +697,7 @@ def first_output_by_hand(spec: Any, lift: float | None, event: str = "lift"
 
 
 def ex04(ex: Exercise, n: Notes) -> None:
-    from sim.provenance import explain_rows, load_facts
+    from sim.scenario.provenance import explain_rows, load_facts
 
     run = Run("results/ex04-dependence")
     names = ["airdrops-airstrikes", "plant-only", "secure-routes", "plant-and-routes",
@@ -997,7 +1007,7 @@ def ex05(ex: Exercise, n: Notes) -> None:
 
 
 def ex06(ex: Exercise, n: Notes) -> None:
-    from sim.provenance import diff_rows, explain_rows, load_facts
+    from sim.scenario.provenance import diff_rows, explain_rows, load_facts
 
     facts = load_facts(REPO / "seeds")
     may = scenario("scenarios/may-2015.yaml")
@@ -1331,7 +1341,7 @@ def main() -> None:
         f"- Package version: baiji-sim {package_version()}",
         f"- Generated on: {dt.date.today().isoformat()}",
         f"- Run time: {elapsed:.0f} s for {n_commands} commands on {os.cpu_count()} cores",
-        f"- Model source fingerprint (sim/*.py): `{model_fingerprint()}`",
+        f"- Model source fingerprint (sim/**/*.py): `{model_fingerprint()}`",
         f"- {status}",
         "",
         "Numbers are means or shares with their 95% interval in brackets. Shares of "

@@ -1,0 +1,432 @@
+"""Sensitivity analysis: which uncertain parameters drive an outcome.
+
+A scenario's provenance records, for many assumptions, a plausible ``range``.
+:func:`run_sensitivity` varies those parameters together over their ranges with
+a SALib design (Morris screening by default, Sobol variance decomposition on
+request), runs the model at every design point, and ranks the parameters by how
+much the chosen metric moves with them. The point is to tell a student which of
+the many guesses in a scenario the answer actually hangs on.
+
+Choices, and why:
+
+* **Which parameters.** Numeric scalars (ints and floats; not booleans, dates,
+  lists, spans or ``null``) whose provenance entry is an assumption with a
+  ``range``, and whose provenance key is the parameter's own path. A range
+  recorded on a prefix key (``links.X.repair_days`` over a ``Span``'s ``low``
+  and ``high``) is skipped: it gives plausible values for the ends of the span,
+  and drawing the two ends independently from it would break ``low <= high``.
+  Vary them explicitly with ``--range links.X.repair_days.high=lo:hi``.
+  ``horizon_days`` is skipped too: it is the question being asked (how long we
+  look), not an uncertainty about 2014; an explicit range brings it in. A range
+  with ``lo == hi`` (recorded or explicit) leaves the parameter out.
+* **Inactive mechanisms.** A parameter under a prefix the scenario declares
+  ``inactive`` (``airstrikes`` in a scenario without strikes) cannot move any
+  output, so its recorded range is skipped: varying it would spend design points
+  on a known zero and dilute the screening. The result lists what was skipped and
+  why (:func:`skipped_text`). An explicit range brings a parameter back; ``--set
+  'inactive={}'`` (or ``inactive.airstrikes=null``) re-activates a mechanism
+  switched on with ``--set``.
+* **Integers** (troops, teams, aircraft) get the design value rounded; Morris
+  effects are still divided by the design's nominal step.
+* **Coupled bounds.** The schema requires ``x <= max_x`` (``besiegers.strength
+  <= max_strength``, ``air_defence.teams <= max_teams``) and ``low <= high`` in a
+  span. Where a design point breaks that, the upper one is raised to the lower
+  one (a ceiling below the starting force means the ceiling was at least that
+  force); :attr:`SensitivityResult.adjusted_points` counts such points.
+* **Common random numbers.** Every design point is one scenario of a single
+  :func:`~sim.runner.batch.run_batch` call, so replication ``i`` has the same seed at
+  every point and differences between points are the parameters' effects, not
+  sampling noise. The metric is averaged over a point's replications *before*
+  the indices are computed: on raw noisy outputs Sobol estimators go negative
+  and Morris effects measure noise. A single batch also pays process start-up
+  once, not per point.
+* **Event-day metrics** (``garrison_fall_day`` and the like, empty when the event
+  did not happen) are analysed as the restricted mean: the day of the event, or
+  the horizon when it did not happen. That is defined in every replication and
+  counts both whether and when the event happens (a later fall and no fall both
+  raise it). Other metrics are averaged over the replications where they are
+  defined; a point where the metric is never defined is an error.
+* **Failures.** A replication that raises makes the analysis an error: the
+  indices assume every point ran the same replications.
+
+The scenario file is read and validated once; each design point is the resolved
+scenario with ``--set``-style overrides applied and validated again (reading the
+YAML per point would cost more than running it).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from SALib.analyze import morris as morris_analyze
+from SALib.analyze import sobol as sobol_analyze
+from SALib.sample import morris as morris_sample
+from SALib.sample import sobol as sobol_sample
+
+from sim.analysis.statistics import BINARY_METRICS, censored
+from sim.model.metrics import EVENT_DAY_METRICS, METRICS
+from sim.runner.batch import BatchResult, run_batch
+from sim.scenario.loading import ScenarioError, apply_overrides, load_scenario, validate
+from sim.scenario.provenance import find_inactive, find_provenance, scenario_leaves
+from sim.scenario.schema import Scenario
+
+METHODS = ("morris", "sobol")
+RANK_BY = {"morris": "mu_star", "sobol": "ST"}
+# Parameters left out unless given an explicit range (see the module docstring).
+NOT_UNCERTAIN = ("horizon_days",)
+CONF_RESAMPLES = 1000  # bootstrap resamples for the confidence intervals of the indices
+CONF_LEVEL = 0.95
+
+Ranges = Mapping[str, tuple[float, float]]
+
+
+# -- parameters ------------------------------------------------------------------------
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def uncertain_parameters(scenario: Scenario, ranges: Ranges | None = None
+                         ) -> dict[str, tuple[float, float]]:
+    """Parameter path -> (lo, hi): the recorded ranges, merged with and overridden by ``ranges``.
+
+    Paths use the ``--set`` syntax (list items by name); see the module docstring
+    for which parameters count (recorded ranges of declared-inactive parameters
+    do not: :func:`skipped_parameters`). Raises ValueError for an explicit range
+    on a path that is not a numeric parameter of the scenario, or with ``lo > hi``.
+    """
+    found = _ranges(scenario, ranges)
+    skipped = skipped_parameters(scenario, ranges)
+    return {p: r for p, r in found.items() if p not in skipped}
+
+
+def skipped_parameters(scenario: Scenario, ranges: Ranges | None = None) -> dict[str, str]:
+    """Parameter path -> the declared-inactive prefix covering it, for every parameter with a
+    recorded range that is left out because it cannot act in ``scenario`` (an explicit range in
+    ``ranges`` keeps a parameter in)."""
+    out = {}
+    for path in _ranges(scenario, ranges):
+        off = find_inactive(scenario, path)
+        if off is not None and path not in (ranges or {}):
+            out[path] = off[0]
+    return out
+
+
+def _ranges(scenario: Scenario, ranges: Ranges | None) -> dict[str, tuple[float, float]]:
+    """Every recorded or explicit range with lo < hi, in the scenario's parameter order."""
+    leaves = scenario_leaves(scenario)
+    found: dict[str, tuple[float, float]] = {}
+    for path, value in leaves.items():
+        if not _is_number(value) or path in NOT_UNCERTAIN:
+            continue
+        entry = find_provenance(scenario.provenance, path)
+        if entry is None:
+            continue
+        key, prov = entry
+        if key != path or prov.assumption is None or prov.range is None:
+            continue
+        found[path] = (float(prov.range[0]), float(prov.range[1]))
+    numeric = [p for p, v in leaves.items() if _is_number(v)]
+    for path, (lo, hi) in (ranges or {}).items():
+        if path not in leaves or not _is_number(leaves[path]):
+            hint = difflib.get_close_matches(path, numeric, n=1)
+            raise ValueError(
+                f"range for '{path}': not a numeric parameter of scenario '{scenario.name}'"
+                + (f"; did you mean '{hint[0]}'?" if hint else ""))
+        if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+            raise ValueError(f"range for '{path}': need finite lo <= hi, got {lo}:{hi}")
+        found[path] = (float(lo), float(hi))
+    order = {p: i for i, p in enumerate(leaves)}
+    return {p: found[p] for p in sorted(found, key=order.__getitem__)
+            if found[p][0] != found[p][1]}
+
+
+def parse_range(text: str) -> tuple[str, tuple[float, float]]:
+    """``"path.to.key=lo:hi"`` -> ``("path.to.key", (lo, hi))``; ValueError if malformed."""
+    path, sep, bounds = text.partition("=")
+    path = path.strip()
+    if not sep or not path:
+        raise ValueError(f"--range '{text}': expected path.to.key=lo:hi")
+    lo_text, sep, hi_text = bounds.partition(":")
+    if not sep:
+        raise ValueError(f"--range '{text}': expected lo:hi after '='")
+    try:
+        lo, hi = float(lo_text), float(hi_text)
+    except ValueError:
+        raise ValueError(f"--range '{text}': lo and hi must be numbers") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(f"--range '{text}': lo and hi must be finite")
+    if lo > hi:
+        raise ValueError(f"--range '{text}': lo ({lo:g}) is above hi ({hi:g})")
+    return path, (lo, hi)
+
+
+# -- result ----------------------------------------------------------------------------
+@dataclass
+class SensitivityResult:
+    """A sensitivity analysis: design, averaged outputs and ranked indices."""
+
+    method: str  # "morris" or "sobol"
+    metric: str
+    parameters: list[str]
+    bounds: list[tuple[float, float]]  # aligned with ``parameters``
+    design: np.ndarray  # (points, parameters): the values run (integers rounded)
+    outputs: np.ndarray  # (points,): the metric averaged over each point's replications
+    indices: list[dict[str, Any]]  # ranked, most influential first
+    model_runs: int  # points x replications
+    replications: int  # per design point
+    seed: int  # replication seeds (shared by every point)
+    design_seed: int  # SALib design and bootstrap
+    scenario: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    adjusted_points: int = 0  # points where a ceiling was raised to keep x <= max_x
+    note: str = ""
+    # Parameters with a recorded range left out as declared inactive: parameter, inactive
+    # (the prefix that covers it) and reason.
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def points(self) -> int:
+        return len(self.outputs)
+
+    @property
+    def rank_by(self) -> str:
+        return RANK_BY[self.method]
+
+
+# -- running ---------------------------------------------------------------------------
+def _format(value: float | int) -> str:
+    """A number as YAML reads it back as the same number (no '1e-05' strings)."""
+    if isinstance(value, int):
+        return str(value)
+    return np.format_float_positional(value, unique=True, trim="0")
+
+
+def _ordered_pairs(leaves: dict[str, Any]) -> list[tuple[str, str]]:
+    """(lower, upper) paths the schema keeps ordered: x <= max_x, span low <= high."""
+    pairs = []
+    for path in leaves:
+        head, _, leaf = path.rpartition(".")
+        if leaf.startswith("max_") and f"{head}.{leaf[4:]}" in leaves:
+            pairs.append((f"{head}.{leaf[4:]}", path))
+        elif leaf == "low" and f"{head}.high" in leaves:
+            pairs.append((path, f"{head}.high"))
+    return pairs
+
+
+def design_scenarios(base: Scenario, path: Path, names: list[str], design: np.ndarray,
+                     integer: list[bool]) -> tuple[list[Scenario], int]:
+    """One scenario per row of ``design`` (values of ``names``; ints where ``integer``), named
+    'BASE #i', and how many rows had a ceiling or a span's high end raised to stay valid."""
+    leaves = scenario_leaves(base)
+    pairs = [(lo, hi) for lo, hi in _ordered_pairs(leaves) if lo in names or hi in names]
+    raw = json.dumps(base.model_dump(mode="json"))
+    scenarios, adjusted = [], 0
+    for i, row in enumerate(design):
+        values: dict[str, float | int] = {
+            n: int(v) if is_int else float(v)
+            for n, v, is_int in zip(names, row.tolist(), integer, strict=True)}
+        items = [f"{n}={_format(v)}" for n, v in values.items()]
+        raised = False
+        for lo, hi in pairs:
+            a, b = values.get(lo, leaves[lo]), values.get(hi, leaves[hi])
+            if _is_number(a) and _is_number(b) and a > b:
+                items.append(f"{hi}={_format(a)}")
+                raised = True
+        adjusted += raised
+        items.append(f"name={json.dumps(f'{base.name} #{i}')}")
+        data = json.loads(raw)
+        try:
+            apply_overrides(data, items, path)
+            scenarios.append(validate(data, path))
+        except ScenarioError as exc:
+            values_set = items[:-1]
+            shown = "; ".join(values_set[:6]) + (" ..." if len(values_set) > 6 else "")
+            raise ScenarioError(exc.file, exc.field, f"{exc.message} (sensitivity design "
+                                f"point {i}: {shown})") from None
+    return scenarios, adjusted
+
+
+def _point_outputs(batch: BatchResult, metric: str) -> np.ndarray:
+    out = np.empty(len(batch.runs))
+    for i, runs in enumerate(batch.runs):
+        col = runs.column(metric)
+        if metric in EVENT_DAY_METRICS:
+            col = censored(col, float(runs.scenario.horizon_days))
+        col = col[~np.isnan(col)]
+        if len(col) == 0:
+            raise ValueError(f"metric '{metric}' is undefined in every replication of "
+                             f"design point {i} ({runs.scenario.name}); choose another metric")
+        out[i] = col.mean()
+    return out
+
+
+def _ranked(method: str, names: list[str], si: Mapping[str, Any]) -> list[dict[str, Any]]:
+    keys = (("mu_star", "mu_star_conf", "mu", "sigma") if method == "morris"
+            else ("S1", "S1_conf", "ST", "ST_conf"))
+    rows = [{"parameter": n, **{k: float(si[k][j]) for k in keys}} for j, n in enumerate(names)]
+    by = RANK_BY[method]
+    return sorted(rows, key=lambda r: -r[by] if not math.isnan(r[by]) else math.inf)
+
+
+def run_sensitivity(
+    path: str | Path,
+    metric: str = "garrison_held",
+    method: str = "morris",
+    *,
+    trajectories: int = 10,
+    sobol_n: int = 64,
+    levels: int = 4,
+    replications: int = 20,
+    seed: int = 1,
+    design_seed: int = 1,
+    workers: int | None = None,
+    ranges: Ranges | None = None,
+    overrides: Sequence[str] = (),
+    progress: Callable[[int, int], None] | None = None,
+) -> SensitivityResult:
+    """Screen (Morris) or decompose (Sobol) ``metric`` over the scenario's uncertain parameters.
+
+    Morris runs ``trajectories x (parameters + 1)`` design points, Sobol
+    ``sobol_n x (parameters + 2)`` (first and total order only); each point runs
+    ``replications`` replications with the batch ``seed``. ``progress`` is called
+    with (replications just finished, total model runs).
+
+    Raises ValueError (bad metric, method or settings; no uncertain parameters),
+    ScenarioError (the file, or a design point that is not a valid scenario),
+    RuntimeError (a replication failed) and KeyboardInterrupt (stopped: a partial
+    design has no indices).
+    """
+    if metric not in METRICS:
+        hint = difflib.get_close_matches(metric, METRICS, n=1)
+        raise ValueError(f"unknown metric '{metric}'"
+                         + (f"; did you mean '{hint[0]}'?" if hint else "")
+                         + f" Known metrics: {', '.join(METRICS)}")
+    if method not in METHODS:
+        raise ValueError(f"unknown method '{method}'; use one of: {', '.join(METHODS)}")
+    if replications < 1:
+        raise ValueError("replications must be at least 1")
+    if method == "morris" and (trajectories < 2 or levels < 2 or levels % 2):
+        raise ValueError("Morris needs at least 2 trajectories and an even number of levels")
+    if method == "sobol" and (sobol_n < 2 or sobol_n & (sobol_n - 1)):
+        raise ValueError(f"sobol_n must be a power of 2 (Sobol' sequence), got {sobol_n}")
+    path = Path(path)
+    base = load_scenario(path, overrides)
+    params = uncertain_parameters(base, ranges)
+    reasons = base.inactive_reasons
+    skipped = [{"parameter": p, "inactive": key, "reason": reasons[key]}
+               for p, key in skipped_parameters(base, ranges).items()]
+    if not params:
+        also = f" ({_skipped_line(skipped)})" if skipped else ""
+        raise ValueError(
+            f"scenario '{base.name}' has no uncertain parameters{also}: record a `range` for an "
+            "assumption in its provenance, or give --range path=lo:hi (with lo < hi)")
+    names, bounds = list(params), list(params.values())
+    problem = {"num_vars": len(names), "names": names, "bounds": [list(b) for b in bounds]}
+    if method == "morris":
+        x = morris_sample.sample(problem, trajectories, num_levels=levels, seed=design_seed)
+        settings: dict[str, Any] = {"trajectories": trajectories, "levels": levels}
+    else:
+        x = sobol_sample.sample(problem, sobol_n, calc_second_order=False, seed=design_seed)
+        settings = {"sobol_n": sobol_n, "calc_second_order": False}
+    leaves = scenario_leaves(base)
+    integer = [isinstance(leaves[n], int) for n in names]
+    design = x.copy()
+    design[:, integer] = np.round(design[:, integer])
+    scenarios, adjusted = design_scenarios(base, path, names, design, integer)
+
+    total = len(scenarios) * replications
+    batch = run_batch(scenarios, replications, seed=seed, workers=workers,
+                      progress=(lambda n: progress(n, total)) if progress else None)
+    if batch.interrupted:
+        raise KeyboardInterrupt
+    if batch.failures:
+        f = batch.failures[0]
+        last = f.error.strip().splitlines()[-1] if f.error.strip() else "?"
+        raise RuntimeError(f"{len(batch.failures)} of {total} replications failed; first: "
+                           f"{f.scenario}, replication {f.replication} (seed {f.seed}): {last}")
+    y = _point_outputs(batch, metric)
+
+    note = ""
+    if np.ptp(y) == 0.0:
+        # Nothing moved: every index is zero (SALib's Sobol would divide by a zero variance).
+        note = f"{metric} did not change across the design: no parameter moves it"
+        zeros = np.zeros(len(names))
+        si: dict[str, Any] = {k: zeros for k in
+                              ("mu_star", "mu_star_conf", "mu", "sigma", "S1", "S1_conf",
+                               "ST", "ST_conf")}
+    elif method == "morris":
+        si = morris_analyze.analyze(problem, x, y, num_resamples=CONF_RESAMPLES,
+                                    conf_level=CONF_LEVEL, num_levels=levels, seed=design_seed)
+    else:
+        with warnings.catch_warnings():
+            # A bootstrap resample may draw only equal outputs; SALib warns, scores it 0.
+            warnings.filterwarnings("ignore", message="Constant values encountered")
+            si = sobol_analyze.analyze(problem, y, calc_second_order=False,
+                                       num_resamples=CONF_RESAMPLES, conf_level=CONF_LEVEL,
+                                       seed=design_seed)
+    return SensitivityResult(
+        method=method, metric=metric, parameters=names, bounds=bounds, design=design,
+        outputs=y, indices=_ranked(method, names, si), model_runs=total,
+        replications=replications, seed=seed, design_seed=design_seed, scenario=base.name,
+        settings=settings, adjusted_points=adjusted, note=note, skipped=skipped)
+
+
+# -- reporting -------------------------------------------------------------------------
+def metric_meaning(metric: str) -> str:
+    """How the metric enters the analysis (event days are restricted means)."""
+    if metric in EVENT_DAY_METRICS:
+        return f"{metric} (day of the event, horizon if it did not happen)"
+    if metric in BINARY_METRICS:
+        return f"{metric} (share of replications)"
+    return metric
+
+
+def _skipped_line(skipped: list[dict[str, str]]) -> str:
+    reasons = {row["inactive"]: row["reason"] for row in skipped}
+    n = len(skipped)
+    return (f"skipped {n} parameter{'s' if n != 1 else ''} of inactive mechanisms: "
+            + ", ".join(f"{key} ({why})" for key, why in reasons.items()))
+
+
+def skipped_text(result: SensitivityResult) -> str:
+    """One line saying which parameters were left out as inactive, and why ("" if none)."""
+    return _skipped_line(result.skipped) if result.skipped else ""
+
+
+def ranked_rows(result: SensitivityResult) -> list[dict[str, Any]]:
+    """The ranked table: rank, parameter, its range, and the indices."""
+    bounds = dict(zip(result.parameters, result.bounds, strict=True))
+    return [{"rank": k + 1, "parameter": row["parameter"], "low": bounds[row["parameter"]][0],
+             "high": bounds[row["parameter"]][1],
+             **{c: v for c, v in row.items() if c != "parameter"}}
+            for k, row in enumerate(result.indices)]
+
+
+def sensitivity_summary(result: SensitivityResult) -> dict[str, Any]:
+    """The content of sensitivity.json."""
+    return {
+        "scenario": result.scenario,
+        "method": result.method,
+        "metric": result.metric,
+        "metric_meaning": metric_meaning(result.metric),
+        "ranked_by": result.rank_by,
+        "settings": result.settings,
+        "bounds": {n: list(b) for n, b in zip(result.parameters, result.bounds, strict=True)},
+        "design_points": result.points,
+        "replications": result.replications,
+        "model_runs": result.model_runs,
+        "seeds": {"replications": result.seed, "design": result.design_seed},
+        "adjusted_points": result.adjusted_points,
+        "note": result.note,
+        "skipped_inactive": result.skipped,
+        "indices": [{k: (None if isinstance(v, float) and math.isnan(v) else v)
+                     for k, v in row.items()} for row in result.indices],
+    }

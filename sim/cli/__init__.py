@@ -1,0 +1,1 @@
+"""The command line: parse, call the layers below, print. The only layer that imports all."""

@@ -1,0 +1,584 @@
+"""The ``baiji-sim`` command line: a thin layer over the public API in :mod:`sim`.
+
+Exit codes: 0 success; 1 some replications failed; 2 bad input (a scenario
+file or an option), with one message naming the file and field; 130 stopped by
+Ctrl-C (what finished is written).
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sim.model.metrics import METRICS
+from sim.model.replication import run_replication
+from sim.output.tables import (
+    ci,
+    comparison_table,
+    events_table,
+    face_validity_table,
+    paired_table,
+    selection_line,
+    stopped_table,
+)
+from sim.runner.batch import default_workers
+from sim.runner.cluster import ClusterError, engine
+from sim.runner.store import ResumeError, finish, read_batch, run_to_folder
+from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios
+from sim.scenario.provenance import (
+    ParameterRow,
+    diff_rows,
+    explain_rows,
+    find_seeds_dir,
+    load_facts,
+)
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Monte Carlo simulation of the 2014-15 siege of the Baiji refinery.")
+# Piped output (files, CI, tests) gets a fixed wide width so tables and logs do not wrap.
+# soft_wrap: a message or log line is one line, however long (grep-able); tables still fit.
+out_console = Console(highlight=False, soft_wrap=True,
+                      width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True,
+                      width=None if sys.stderr.isatty() else 160)
+
+ScenarioFiles = Annotated[list[Path], typer.Argument(help="Scenario YAML files.",
+                                                     show_default=False)]
+SetOption = Annotated[list[str], typer.Option(
+    "--set", help="Override a value: path.to.key=value (repeatable).")]
+
+
+def _fail(exc: ScenarioError) -> None:
+    err_console.print(f"error: {exc}", markup=False)
+    raise typer.Exit(2)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _how_to_finish(out: Path, sequential: bool) -> str:
+    if sequential:  # run_until_precise keeps no parts to resume from
+        return ("a --precision run cannot be resumed: run the same command again (the same "
+                "seed gives the same numbers)")
+    return f"finish with: baiji-sim run --resume {out}"
+
+
+def _bad_option(option: str, message: str) -> None:
+    err_console.print(f"error: {option}: {message}", markup=False)
+    raise typer.Exit(2)
+
+
+# With --resume the batch and its options come from the folder. These define the batch and
+# cannot be given again; those of _KEPT may be, if they equal the folder's.
+_BATCH_ONLY = {"scenarios": "SCENARIO files", "overrides": "--set",
+               "precision": "--precision", "abs_precision": "--abs-precision",
+               "precision_metric": "--precision-metric", "max_replications": "--max-replications"}
+_KEPT = {"replications": "-n", "seed": "--seed", "out": "--out", "baseline": "--baseline",
+         "select": "--select", "minimize": "--minimize", "plots": "--plots/--no-plots",
+         "plot_format": "--plot-format"}
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    scenarios: Annotated[list[Path] | None, typer.Argument(
+        help="Scenario YAML files (none with --resume).", show_default=False)] = None,
+    replications: Annotated[int, typer.Option("-n", "--replications", min=1,
+                                              help="Replications per scenario.")] = 1000,
+    seed: Annotated[int, typer.Option(min=0, help="Batch seed (same seed, same numbers).")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Local worker processes (default: all cores).", show_default=False)] = None,
+    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results"),
+    overrides: SetOption = [],  # noqa: B006 - typer reads the default, never mutates it
+    plots: Annotated[bool, typer.Option(help="Write plots.")] = True,
+    baseline: Annotated[str | None, typer.Option(
+        help="Compare every other scenario with this one, replication by replication.",
+        show_default=False)] = None,
+    select: Annotated[str, typer.Option(
+        help="Outcome for choosing the best scenario (subset selection).")] = "operating_days",
+    minimize: Annotated[bool, typer.Option(
+        help="For --select: smaller is better.")] = False,
+    precision: Annotated[float | None, typer.Option(
+        min=0.0, help="Run until every --precision-metric has a 95% CI half-width within this "
+        "share of its mean; -n is then the first block.", show_default=False)] = None,
+    abs_precision: Annotated[float | None, typer.Option(
+        min=0.0, help="For 0/1 metrics with --precision: an absolute half-width instead.",
+        show_default=False)] = None,
+    precision_metric: Annotated[list[str], typer.Option(
+        help="Metric that must be precise (repeatable).")] = ["operating_days",  # noqa: B006
+                                                               "garrison_held"],
+    max_replications: Annotated[int, typer.Option(
+        min=2, help="With --precision: the most replications per scenario.")] = 20000,
+    resume: Annotated[Path | None, typer.Option(
+        help="Finish the interrupted batch in this results folder.", show_default=False)] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Run on this Dask cluster (tcp://HOST:PORT).", show_default=False)] = None,
+    dask: Annotated[str | None, typer.Option(
+        help="'local': start a local Dask cluster of --workers processes.",
+        show_default=False)] = None,
+    plot_format: Annotated[str, typer.Option(help="png, svg or pdf.")] = "png",
+) -> None:
+    """Run a Monte Carlo batch of each scenario and compare them.
+
+    Results stream to --out chunk by chunk; if the run is stopped (Ctrl-C or a
+    kill), what finished is written and --resume OUT finishes the batch.
+    """
+    if dask not in (None, "local"):
+        _bad_option("--dask", "the only value is 'local'")
+    if plot_format not in ("png", "svg", "pdf"):
+        _bad_option("--plot-format", "choose png, svg or pdf")
+    command = ["baiji-sim", *sys.argv[1:]]
+    sources = {}
+    if resume is not None:
+        try:
+            stored = read_batch(resume)
+        except (ResumeError, ScenarioError) as exc:
+            _bad_option("--resume", str(exc))
+        loaded, kept_n, kept_seed, options = (stored.scenarios, stored.replications,
+                                              stored.seed, stored.options)
+        # Folders written before the options were kept hold none: the given ones then apply.
+        kept = {"replications": kept_n, "seed": kept_seed, "out": resume,
+                **{k: v for k, v in options.items() if k in _KEPT}}
+        given = {"replications": replications, "seed": seed, "out": out, "baseline": baseline,
+                 "select": select, "minimize": minimize, "plots": plots,
+                 "plot_format": plot_format}
+
+        def on_command_line(name: str) -> bool:
+            # By name: typer bundles its own copy of click, whose enum is not click's.
+            source = ctx.get_parameter_source(name)
+            return source is not None and source.name == "COMMANDLINE"
+
+        def shown(name: str) -> str:
+            value = kept[name]
+            if isinstance(value, bool):  # --plots/--no-plots, --minimize/--no-minimize
+                return f"--{'' if value else 'no-'}{name.replace('_', '-')}"
+            return str(value)
+
+        wrong = [flag for name, flag in _BATCH_ONLY.items() if on_command_line(name)] + [
+            f"{flag} (this batch: {shown(name)})" for name, flag in _KEPT.items()
+            if on_command_line(name) and name in kept and given[name] != kept[name]]
+        if wrong:
+            _bad_option("--resume", "the batch and its options are read from the folder; "
+                        f"drop or correct: {', '.join(wrong)}")
+        replications, seed, out = kept_n, kept_seed, resume
+        baseline = kept.get("baseline", baseline)
+        select = kept.get("select", select)
+        minimize = kept.get("minimize", minimize)
+        plots = kept.get("plots", plots)
+        plot_format = kept.get("plot_format", plot_format)
+        sources = options.get("sources", sources)
+        command = options.get("command", command)
+    else:
+        if not scenarios:
+            _bad_option("SCENARIO", "give at least one scenario file")
+        try:
+            loaded = load_scenarios(scenarios, overrides)
+        except ScenarioError as exc:
+            _fail(exc)
+    names = [s.name for s in loaded]
+    for option, value in (("--baseline", baseline),):
+        if value is not None and value not in names:
+            _bad_option(option, f"'{value}' is not one of the scenarios: {', '.join(names)}")
+    for option, metric in [("--select", select)] + [("--precision-metric", m)
+                                                    for m in precision_metric]:
+        if metric not in METRICS:
+            _bad_option(option, f"'{metric}' is not a metric; choose from {', '.join(METRICS)}")
+    workers = workers or default_workers()
+    total = (max_replications if precision else replications) * len(loaded)
+    stopping = None
+    # A kill (SIGTERM) stops the batch like Ctrl-C: what finished is kept.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with engine(scheduler, dask == "local", workers) as executor, Progress(
+                TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), console=err_console, transient=True,
+                disable=not err_console.is_terminal) as progress:
+            task = progress.add_task("run", total=total)
+            advance = lambda k: progress.advance(task, k)  # noqa: E731
+            if precision:
+                from sim.analysis.sequential import run_until_precise
+
+                batch, stopping = run_until_precise(
+                    loaded, precision_metric, precision, max(max_replications, replications),
+                    abs_precision=abs_precision, initial=max(2, replications), seed=seed,
+                    workers=workers, progress=advance)
+            else:
+                if resume is None:
+                    sources = {s.name: str(p) for s, p in zip(loaded, scenarios, strict=True)}
+                options = {"command": command, "sources": sources, "baseline": baseline,
+                           "select": select, "minimize": minimize, "plots": plots,
+                           "plot_format": plot_format}
+                batch = run_to_folder(loaded, replications, out, seed=seed, workers=workers,
+                                      executor=executor, resume=resume is not None,
+                                      progress=advance, options=options)
+        # Imported only after the batch: scipy takes half a second, and the worker processes,
+        # which import the main module again, would each pay it and keep it in memory.
+        from sim.analysis.comparison import compare_to_baseline, select_best
+        from sim.output.results import write_results
+
+        analysis: dict[str, Any] = {}
+        if baseline is not None:
+            analysis["comparisons"] = compare_to_baseline(batch, baseline)
+        if len(loaded) > 1:
+            analysis["selection"] = select_best(batch, select, maximize=not minimize)
+        if stopping is not None:
+            analysis["stopping"] = stopping.to_dict()
+        if precision:
+            sources = {s.name: str(p) for s, p in zip(loaded, scenarios, strict=True)}
+        summary = write_results(batch, out, sources=sources, workers=workers, plots=plots,
+                                command=command, analysis=analysis, plot_format=plot_format,
+                                resumed_with=["baiji-sim", *sys.argv[1:]] if resume else None)
+        if not batch.interrupted:
+            finish(out)
+    except ClusterError as exc:
+        _bad_option("--scheduler" if scheduler else "--dask", str(exc))
+    except KeyboardInterrupt:  # after the batch, while the results were being written
+        err_console.print(f"interrupted while writing the results in {out}/: "
+                          f"{_how_to_finish(out, precision is not None)}", markup=False)
+        raise typer.Exit(130) from None
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    out_console.print(comparison_table(summary))
+    checks = face_validity_table(summary)  # None when no scenario tests an observation
+    if checks is not None:
+        out_console.print(checks)
+    out_console.print(events_table(summary))
+    stopped = stopped_table(summary)  # None while the model does not record the reasons
+    if stopped is not None:
+        out_console.print(stopped)
+    if "comparisons" in analysis:
+        out_console.print(paired_table(analysis["comparisons"]))
+    if "selection" in analysis:
+        out_console.print(selection_line(analysis["selection"]), markup=False)
+    if "horizons_note" in summary:
+        out_console.print(f"note: {summary['horizons_note']}", markup=False)
+    if stopping is not None:
+        for name, entry in stopping.scenarios.items():
+            out_console.print(f"{name}: {entry['replications']} replications, "
+                              f"{entry['stopped']}", markup=False)
+    finished = sum(len(r.seed) for r in batch.runs)
+    per = f"{replications} per scenario" if precision is None else "sequential"
+    out_console.print(f"{finished} replications ({per}, seed {seed}, "
+                      f"{workers} workers); results in {out}/", markup=False)
+    if batch.failures:
+        err_console.print(f"{len(batch.failures)} replications failed; see "
+                          f"{out}/manifest.json (scenario, seed, error)", markup=False)
+    if batch.interrupted:
+        err_console.print(f"interrupted: kept {finished} of {total} replications in {out}/; "
+                          f"{_how_to_finish(out, precision is not None)}", markup=False)
+        raise typer.Exit(130)
+    if batch.failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def trace(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    seed: Annotated[int, typer.Option(min=0, help="Replication seed (the 'seed' column of "
+                                      "replications.csv).")] = 1,
+    overrides: SetOption = [],  # noqa: B006
+) -> None:
+    """Print one replication as a dated event log."""
+    try:
+        spec = load_scenario(scenario, overrides)
+    except ScenarioError as exc:
+        _fail(exc)
+    result = run_replication(spec, seed, trace=True)
+    out_console.print(f"{spec.name}, seed {seed}, from {spec.start_date} for "
+                      f"{spec.horizon_days} days", markup=False)
+    for entry in result.trace or []:
+        date = spec.start_date.toordinal() + math.floor(entry.time)
+        day = type(spec.start_date).fromordinal(date)
+        out_console.print(f"{day}  day {entry.time:7.2f}  {entry.kind:<11} {entry.text}",
+                          markup=False)
+    out_console.print("outcome: " + ", ".join(
+        f"{k}={'' if isinstance(v, float) and math.isnan(v) else round(v, 3)}"
+        for k, v in result.metrics.items()), markup=False)
+
+
+def _source_lines(row: ParameterRow) -> list[str]:
+    off = [f"inactive: {row.inactive}"] if row.inactive else []
+    if row.kind == "missing":
+        return ["NO PROVENANCE", *off]
+    if row.kind == "fact":
+        return [f"fact {row.cited}", *off]
+    lines = [f"assumption: {row.source}" + (
+        f" (plausible range {row.range[0]:g} to {row.range[1]:g})" if row.range else "")]
+    if row.basis:
+        lines.append(f"basis {row.cited}")
+    return lines + off
+
+
+def _value_text(row: ParameterRow | None) -> str:
+    if row is None:
+        return "(absent)"
+    if row.value is None:
+        return "null"
+    unit = "" if row.unit in ("-", "side", "area", "areas", "areas in order", "date") else (
+        f" {row.unit}")
+    return f"{row.value}{unit}"
+
+
+@app.command()
+def explain(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    diff: Annotated[Path | None, typer.Option(help="Show only what differs from this one.",
+                                              show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    overrides: SetOption = [],  # noqa: B006
+) -> None:
+    """Show every resolved parameter with its value, unit and provenance."""
+    try:
+        spec = load_scenario(scenario, overrides)
+        other = load_scenario(diff, overrides) if diff is not None else None
+    except ScenarioError as exc:
+        _fail(exc)
+    facts = load_facts(find_seeds_dir(scenario.parent))
+    if other is None:
+        rows = explain_rows(spec, facts)
+        if as_json:
+            out_console.print_json(data={"scenario": spec.name, "description": spec.description,
+                                         "inactive": spec.inactive_reasons,
+                                         "parameters": [r.to_dict() for r in rows]})
+            return
+        out_console.print(f"{spec.name}: {' '.join(spec.description.split())}", markup=False)
+        for key, reason in spec.inactive_reasons.items():
+            out_console.print(f"inactive: {key}: {reason}", markup=False)
+        section = None
+        for row in rows:
+            head = row.path.split(".")[0] if "." in row.path else "scenario"
+            if head != section:
+                section = head
+                out_console.print(f"\n[bold]{head}[/bold]")
+            out_console.print(f"  {row.path} = {_value_text(row)}", markup=False)
+            for line in _source_lines(row):
+                out_console.print(f"      {line}", markup=False)
+        return
+    changes = diff_rows(spec, other, facts)
+    off_a, off_b = spec.inactive_reasons, other.inactive_reasons
+    if as_json:
+        out_console.print_json(data={"a": spec.name, "b": other.name, "differences": [
+            {"path": p, "a": x.to_dict() if x else None, "b": y.to_dict() if y else None}
+            for p, x, y in changes], "inactive": {"a": off_a, "b": off_b}})
+        return
+    out_console.print(f"{len(changes)} parameters differ between {spec.name} and {other.name}",
+                      markup=False)
+    for name, mine, theirs in ((spec.name, off_a, off_b), (other.name, off_b, off_a)):
+        for key in [k for k in mine if k not in theirs]:
+            out_console.print(f"  inactive only in {name}: {key}: {mine[key]}", markup=False)
+    for path, x, y in changes:
+        out_console.print(f"\n  {path}: {_value_text(x)} -> {_value_text(y)}", markup=False)
+        for name, row in ((spec.name, x), (other.name, y)):
+            if row is not None:
+                out_console.print(f"      {name}: {'; '.join(_source_lines(row))}", markup=False)
+
+
+def _progress_bar(total: int) -> Progress:
+    return Progress(TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err_console, transient=True,
+                    disable=not err_console.is_terminal)
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    param: Annotated[list[str], typer.Option(
+        help="Parameter to vary, path.to.key (once or twice).", show_default=False)],
+    values: Annotated[list[str], typer.Option(
+        help="Its values: 0,0.01,0.02 or start:stop:count (once per --param).",
+        show_default=False)],
+    replications: Annotated[int, typer.Option("-n", "--replications", min=2,
+                                              help="Replications per point.")] = 200,
+    seed: Annotated[int, typer.Option(min=0, help="Batch seed (same at every point).")] = 1,
+    workers: Annotated[int | None, typer.Option(min=1, show_default=False,
+                                                help="Local worker processes.")] = None,
+    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results/sweep"),
+    threshold: Annotated[str | None, typer.Option(
+        help="metric=level: where the outcome's mean crosses the level, e.g. "
+        "garrison_held=0.5.", show_default=False)] = None,
+    overrides: SetOption = [],  # noqa: B006
+) -> None:
+    """Run the scenario over a grid of one or two parameters (common random numbers)."""
+    from sim.analysis.sweep import (
+        parse_values,
+        run_sweep,
+        threshold_summary,
+        threshold_text,
+    )
+    from sim.output.sweep_files import write_sweep
+
+    if len(param) != len(values) or not 1 <= len(param) <= 2:
+        _bad_option("--param/--values", "give one or two --param, each with its --values")
+    try:
+        grid = [(p, parse_values(v)) for p, v in zip(param, values, strict=True)]
+    except ValueError as exc:
+        _bad_option("--values", str(exc))
+    level = None
+    if threshold is not None:
+        metric, _, text = threshold.partition("=")
+        try:
+            level = (metric.strip(), float(text))
+        except ValueError:
+            _bad_option("--threshold", "write it as metric=level, e.g. garrison_held=0.5")
+    total = replications * math.prod(len(v) for _, v in grid)
+    try:
+        with _progress_bar(total) as progress:
+            task = progress.add_task("sweep", total=total)
+            result = run_sweep(scenario, grid, replications, seed=seed,
+                               workers=workers or default_workers(), overrides=overrides,
+                               progress=lambda k: progress.advance(task, k))
+        summary = write_sweep(result, out, threshold=level)
+    except ScenarioError as exc:
+        _fail(exc)
+    except ValueError as exc:
+        _bad_option("--threshold" if level else "--param", str(exc))
+    rows = [r for r in result.table() if r["metric"] in ("garrison_held", "operating_days",
+                                                          "helicopters_lost")]
+    table = Table(title=f"Sweep of {', '.join(param)} ({replications} replications a point, "
+                  "mean [95% CI])", title_justify="left")
+    for head in [*param, "metric", "mean [95% CI]"]:
+        table.add_column(head)
+    for r in rows:
+        table.add_row(*(str(r[p]) for p in param), r["metric"],
+                      ci({"mean": r["mean"], "ci95": [r["ci_low"], r["ci_high"]]}, 3))
+    out_console.print(table)
+    if level is not None:
+        out_console.print(f"threshold: {threshold_text(threshold_summary(result, *level))}",
+                          markup=False)
+    out_console.print(f"results in {out}/ ({', '.join(sorted(summary.get('files', [])))})",
+                      markup=False)
+
+
+@app.command()
+def sensitivity(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    metric: Annotated[str, typer.Option(help="The outcome to explain.")] = "garrison_held",
+    method: Annotated[str, typer.Option(help="morris (screening) or sobol.")] = "morris",
+    trajectories: Annotated[int, typer.Option(min=2, help="Morris trajectories.")] = 10,
+    sobol_n: Annotated[int, typer.Option(min=2, help="Sobol base sample (power of 2).")] = 64,
+    replications: Annotated[int, typer.Option(
+        "-n", "--replications", min=1, help="Replications per design point.")] = 20,
+    seed: Annotated[int, typer.Option(min=0, help="Batch seed (same at every point).")] = 1,
+    design_seed: Annotated[int, typer.Option(min=0, help="Seed of the design.")] = 1,
+    workers: Annotated[int | None, typer.Option(min=1, show_default=False,
+                                                help="Local worker processes.")] = None,
+    ranges: Annotated[list[str], typer.Option(
+        "--range", help="path=lo:hi, adds or replaces a parameter's range (repeatable).")
+    ] = [],  # noqa: B006
+    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results/sensitivity"),
+    top: Annotated[int, typer.Option(min=1, help="Rows to print.")] = 15,
+    overrides: SetOption = [],  # noqa: B006
+) -> None:
+    """Rank the uncertain parameters by their effect on an outcome (SALib)."""
+    from sim.analysis.sensitivity import (
+        parse_range,
+        ranked_rows,
+        run_sensitivity,
+        skipped_text,
+    )
+    from sim.output.sensitivity_files import write_sensitivity
+
+    try:
+        explicit = dict(parse_range(r) for r in ranges)
+    except ValueError as exc:
+        _bad_option("--range", str(exc))
+    try:
+        with _progress_bar(0) as progress:
+            task = progress.add_task("sensitivity", total=None)
+
+            def advance(k: int, total: int) -> None:
+                progress.update(task, total=total, advance=k)
+
+            result = run_sensitivity(
+                scenario, metric, method, trajectories=trajectories, sobol_n=sobol_n,
+                replications=replications, seed=seed, design_seed=design_seed,
+                workers=workers or default_workers(), ranges=explicit, overrides=overrides,
+                progress=advance)
+    except ScenarioError as exc:
+        _fail(exc)
+    except ValueError as exc:
+        _bad_option("--metric/--method/--range", str(exc))
+    except RuntimeError as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    write_sensitivity(result, out)
+    rows = ranked_rows(result)
+    index_columns = [c for c in ("mu_star", "mu_star_conf", "sigma", "ST", "ST_conf", "S1")
+                     if rows and c in rows[0]]
+    table = Table(title=f"What drives {metric} ({method}, {result.model_runs} model runs = "
+                  f"{result.points} points x {result.replications} replications)",
+                  title_justify="left")
+    for head in ["rank", "parameter", "range", *index_columns]:
+        table.add_column(head, justify="left" if head == "parameter" else "right")
+    for r in rows[:top]:
+        table.add_row(str(r["rank"]), r["parameter"], f"{r['low']:g} to {r['high']:g}",
+                      *(f"{r[c]:.4g}" for c in index_columns))
+    out_console.print(table)
+    if result.skipped:
+        out_console.print(skipped_text(result), markup=False)
+    out_console.print(f"results in {out}/ (sensitivity.csv, sensitivity.json, sensitivity.png)",
+                      markup=False)
+
+
+@app.command()
+def plot(
+    results: Annotated[Path, typer.Argument(help="A results folder written by run.",
+                                            show_default=False)],
+    fmt: Annotated[str, typer.Option("--format", help="png, svg or pdf.")] = "png",
+    out: Annotated[Path | None, typer.Option(help="Where to write (default: RESULTS/plots).",
+                                             show_default=False)] = None,
+) -> None:
+    """Redraw every figure of a results folder, without re-running."""
+    from sim.output.plots import FORMATS, write_plots
+    from sim.output.results_folder import ResultsFolderError
+
+    if fmt not in FORMATS:
+        _bad_option("--format", f"choose {', '.join(FORMATS)}")
+    try:
+        written = write_plots(results, fmt, out)
+    except ResultsFolderError as exc:
+        _bad_option("RESULTS", str(exc))
+    for path in written:
+        out_console.print(str(path), markup=False)
+
+
+@app.command()
+def report(
+    results: Annotated[Path, typer.Argument(help="A results folder written by run.",
+                                            show_default=False)],
+    out: Annotated[Path | None, typer.Option(
+        help="The HTML file (default: RESULTS/report.html).", show_default=False)] = None,
+) -> None:
+    """Write one self-contained HTML report of a results folder (images embedded)."""
+    from sim.output.report import write_report
+    from sim.output.results_folder import ResultsFolderError
+
+    try:
+        path = write_report(results, out)
+    except ResultsFolderError as exc:
+        _bad_option("RESULTS", str(exc))
+    out_console.print(str(path), markup=False)
+
+
+@app.command()
+def validate(scenarios: ScenarioFiles) -> None:
+    """Check scenario files without running them."""
+    for path in scenarios:
+        try:
+            spec = load_scenario(path)
+        except ScenarioError as exc:
+            _fail(exc)
+        out_console.print(f"ok  {path}  ({spec.name})", markup=False)
+
+
+def main() -> None:
+    app()

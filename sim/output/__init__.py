@@ -1,0 +1,1 @@
+"""What people read: the results folder, terminal tables, figures and the HTML report."""
