@@ -407,8 +407,9 @@ def ex01(ex: Exercise, n: Notes) -> None:
           ". With the launchers "
           f"arriving on day {ad.improved_from_day:g} and about {k / loss / per_day:.0f} days "
           "of flying to lose two helicopters, the report's timing needs the launchers earlier "
-          f"(the assumption's plausible range starts at day {arrival_range[0]:g}) or a higher "
-          "loss per sortie (a larger hit probability or engagement rate).", "")
+          f"(the assumption's plausible range starts at day {arrival_range[0]:g}; exercise 6's "
+          "campaign has them from day 0) and, above all, a higher loss per sortie (a larger "
+          "hit probability or engagement rate).", "")
     names = ["no-launchers", "baseline", "flights-halted"]
     n.add("**Q4.** `results/ex01-flights` (600 replications each; mean or share [95% CI]):", "",
           *table(["scenario", "garrison holds", "helicopters lost", "supplies delivered (t)",
@@ -1113,6 +1114,7 @@ def ex06(ex: Exercise, n: Notes) -> None:
           *table(["observation", "date", "status", "share consistent [95% CI]"],
                  [[f"`{o['id']}`: {o['label']}", o["date"], o["status"], fv_share(o)]
                   for o in fv.values()]))
+    heli = fv["obs.helicopters-lost-flights-halted-2014-10-31"]
     most = fv["obs.insurgents-hold-most-2015-05-07"]
     offline = fv["obs.refinery-offline-2015-05-07"]
     part = fv["obs.government-holds-part-2015-05-07"]
@@ -1121,7 +1123,12 @@ def ex06(ex: Exercise, n: Notes) -> None:
           f"only {pct(most['share'])} of the replications, while the government still holds "
           f"part of it in {pct(part['share'])}, in most of them more than the two fifths the "
           f"first May observation allows; the refinery is offline in {pct(offline['share'])}, "
-          "as reported. `may-2015` does not inherit that "
+          "as reported. "
+          + (f"The October helicopter report of exercise 1 is met in {pct(heli['share'])} of "
+             f"the replications, with the launchers there from day "
+             f"{scenario('scenarios/campaign-2014-15.yaml').air_defence.improved_from_day:g}. "
+             if heli["share"] is not None else "")
+          + "`may-2015` does not inherit that "
           "path: it imposes the reported state as its starting point, a what-if from the "
           "article's facts, not the model's own forecast of how the siege got there. The "
           "articles say nothing after May 2015, so nothing later can be checked against "
