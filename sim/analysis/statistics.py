@@ -204,6 +204,9 @@ def summarize(batch: BatchResult) -> dict[str, Any]:
     stopped = stopped_refinery(summary)
     if stopped:
         summary["stopped_refinery"] = stopped
+    stopped = stopped_refinery(summary, "insurgents")
+    if stopped:
+        summary["stopped_refinery_insurgents"] = stopped
     return summary
 
 

@@ -135,6 +135,16 @@ _MODEL = (
     Metric("stopped_restart_days", "Days stopped: units being recommissioned",
            "days stopped: restarting, no unit running yet", "days", "amount", False,
            "days units were being recommissioned and none was running yet"),
+    *(Metric(f"insurgent_stopped_{reason}_days", f"Insurgents' days stopped: {why}",
+             f"insurgents stopped: {reason}", "days", "amount", None,
+             f"days the insurgents were not producing because {why} (as for the government)")
+      for reason, why in (
+          ("plant", "they held too little of the plant"),
+          ("surroundings", "they held the plant but not every surrounding area"),
+          ("crude", "no crude link served them beyond storage"),
+          ("outlet", "no outbound link served them beyond storage"),
+          ("repair", "every unit was under repair"),
+          ("restart", "units were being recommissioned and none ran"))),
 )
 _OBSERVED = tuple(
     Metric(o.id, f"Consistent with '{o.label}' ({o.date.isoformat()})", f"consistent: {o.label}",
