@@ -34,7 +34,7 @@ from sim.scenario.schema import Scenario
 
 MAX_FILE_BYTES = 1 << 20  # 1 MiB: the largest shipped scenario is 23 KB
 MAX_NESTING = 64  # levels of YAML nesting (shipped files: 5)
-MAX_NODES = 100_000  # YAML values of a file and its parents, aliases expanded (shipped: ~2,000)
+MAX_NODES = 50_000  # YAML values of a file and its parents, aliases expanded (baseline: 1,288)
 MAX_EXTENDS = 32  # files in a chain of extends (shipped: 3)
 MAX_PATH_CHARS = 1024  # characters of an `extends` path
 MAX_MESSAGE = 2000  # characters of an error message (values quoted in it are cut shorter)
@@ -168,8 +168,21 @@ class _Refused(yaml.YAMLError):
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
+try:  # libyaml parses five times faster; the composing, where the limits are, stays in Python
 
-class _ScenarioYaml(yaml.SafeLoader):
+    class _Loader(yaml.composer.Composer, yaml.cyaml.CParser, yaml.constructor.SafeConstructor,
+                  yaml.resolver.Resolver):
+        def __init__(self, stream: str) -> None:
+            yaml.cyaml.CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+except AttributeError:  # PyYAML built without libyaml
+    _Loader = yaml.SafeLoader  # type: ignore[misc, assignment]
+
+
+class _ScenarioYaml(_Loader):
     """YAML's safe loader, with limits checked while the file is composed, before any value
     is built: nesting depth, the number of values (aliases counted as what they expand to,
     so an alias bomb is refused after at most :data:`MAX_NODES` steps) and keys given twice.
@@ -365,8 +378,9 @@ def _read_yaml(path: Path, budget: list[int],
 
 
 def _resolve(path: Path, chain: tuple[Path, ...], budget: list[int],
-             parent_of: tuple[Path, str] | None = None) -> dict[str, Any]:
-    """Read a file and, recursively, the parents it extends."""
+             parent_of: tuple[Path, str] | None = None, top: Path | None = None
+             ) -> dict[str, Any]:
+    """Read a file and, recursively, the parents it extends (``top``: the file loaded)."""
     try:
         key = path.resolve()
     except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a name too long
@@ -374,9 +388,10 @@ def _resolve(path: Path, chain: tuple[Path, ...], budget: list[int],
         raise ScenarioError(child, "extends" if parent_of else "",
                             f"parent file '{shown(ref)}' cannot be read: {exc}" if parent_of
                             else f"cannot read: {exc}") from None
-    if key in chain:
+    if key in chain:  # blamed on the file whose extends closes the cycle
         cycle = " -> ".join(str(p.name) for p in (*chain, key))
-        raise ScenarioError(path, "extends", f"cycle of extends: {shown(cycle, 300)}")
+        raise ScenarioError(parent_of[0] if parent_of else path, "extends",
+                            f"cycle of extends: {shown(cycle, 300)}")
     data = _read_yaml(path, budget, parent_of)
     parent_ref = data.pop("extends", None)
     if parent_ref is None:
@@ -389,10 +404,11 @@ def _resolve(path: Path, chain: tuple[Path, ...], budget: list[int],
     if "\0" in parent_ref:
         raise ScenarioError(path, "extends", "the path holds a NUL character")
     if len(chain) + 2 > MAX_EXTENDS:
-        raise ScenarioError(path, "extends", f"more than {MAX_EXTENDS} files extend one "
-                            f"another (from {chain[0] if chain else key}); a scenario needs "
-                            "a few")
-    parent = _resolve(path.parent / parent_ref, (*chain, key), budget, (path, parent_ref))
+        raise ScenarioError(top or path, "extends", f"a chain of more than {MAX_EXTENDS} files "
+                            f"extending one another (stopped at {path}); a scenario needs a "
+                            "few")
+    parent = _resolve(path.parent / parent_ref, (*chain, key), budget, (path, parent_ref),
+                      top or path)
     # A provenance entry describes one value: the child's replaces the parent's whole.
     child_provenance = data.pop("provenance", None)
     merged = deep_merge(parent, data)
@@ -487,7 +503,8 @@ def _apply_override(data: dict[str, Any], item: str, path: Path) -> None:
 
 
 def _list_index(items: list[Any], key: str) -> int | None:
-    if key.lstrip("-").isdigit() and len(key) < 19:
+    digits = key.removeprefix("-")
+    if digits.isascii() and digits.isdigit() and len(digits) < 19:
         i = int(key)
         return i if -len(items) <= i < len(items) else None
     for i, entry in enumerate(items):

@@ -69,7 +69,7 @@ Heads = Annotated[int, IsNumber, Field(ge=0, le=MAX_HEADS)]
 Factor = Annotated[float, IsNumber, Field(ge=1.0, le=MAX_FACTOR)]
 Cv = Annotated[float, IsNumber, Field(ge=0.0, le=MAX_CV)]
 Kbbl = Annotated[float, IsNumber, Field(ge=0.0, le=MAX_KBBL_DAY)]
-Name = Annotated[str, BeforeValidator(_printable), Field(min_length=1, max_length=MAX_NAME)]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME), BeforeValidator(_printable)]
 AreaRef = Annotated[str, Field(max_length=MAX_NAME)]  # must name an area (checked below)
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
 Date = Annotated[dt.date, Field(ge=FIRST_DATE, le=LAST_DATE)]
@@ -348,8 +348,8 @@ class Provenance(Strict):
 class Scenario(Strict):
     """A complete, validated description of one situation to simulate."""
 
-    name: Annotated[str, BeforeValidator(_printable),
-                    Field(min_length=1, max_length=MAX_SCENARIO_NAME)]
+    name: Annotated[str, Field(min_length=1, max_length=MAX_SCENARIO_NAME),
+                    BeforeValidator(_printable)]
     description: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
     start_date: Date
     horizon_days: Annotated[int, IsNumber, Field(ge=1, le=3650)]
@@ -449,7 +449,7 @@ class Scenario(Strict):
             field, rate = max(rates.items(), key=lambda kv: kv[1])
             raise ValueError(
                 f"{field}: one replication would draw about {expected:,.0f} random arrivals "
-                f"(horizon_days {self.horizon_days} x {total:,.4g} a day, {rate:,.4g} of "
+                f"(horizon_days {self.horizon_days} x {total:,.1f} a day, {rate:,.1f} of "
                 f"them from here); at most {MAX_EVENTS:,} are allowed, so that a replication "
                 "runs in seconds: lower the rates or horizon_days")
         return self
