@@ -76,3 +76,11 @@ def test_the_check_sees_a_wrong_import(tmp_path: Path) -> None:
     names = [n for _, n in imported(bad)]
     assert names == ["sim.output.tables", "sim.cli.app"]
     assert all(RANK[layer_of(n)] > RANK["model"] for n in names)
+
+
+def test_docs_metric_table_is_generated_from_the_registry() -> None:
+    from sim.output.metric_table import BEGIN, DOC, END, render
+
+    section = DOC.read_text(encoding="utf-8").split(BEGIN, 1)[1].split(END, 1)[0]
+    assert section.strip() == render().strip(), (
+        "docs/model.md is stale: run `python -m sim.output.metric_table`")

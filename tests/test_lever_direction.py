@@ -40,6 +40,9 @@ LEVERS = [
     ("campaign-2014-15", "refinery.product_storage_days", 2, 10),
     ("coordinated", "garrison.relief_troops", 200, 1500),
     ("coordinated", "refinery.repair_crews.government", 1, 3),
+    ("may-2015", "airstrikes.strikes_per_day", 1, 9),
+    ("may-2015", "refinery.repair_crews.government", 1, 3),
+    ("may-2015", "refinery.crude_storage_days", 2, 15),
 ]
 
 

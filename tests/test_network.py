@@ -50,3 +50,11 @@ def test_a_cut_shuts_the_refinery_and_repair_needs_a_restart() -> None:
         assert "units stopped (no crude)" in kinds[i + 1]
     else:
         pytest.skip("seed 11 drew no cut")
+
+
+def test_crude_brought_by_road_is_crude() -> None:
+    s = scenario(links=[{"name": "trucked crude", "kind": "crude_road", "source": "fields",
+                         "destination": "refinery", "trucks_per_day": 100,
+                         "bbl_per_truck": 200}])
+    net = Replication(s, seed=1).refinery.network
+    assert net.capacity(GOV) == (300.0 + 20.0, 300.0)

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sim.analysis.statistics import LEVEL, TIME_TO_EVENT
+from sim.analysis.statistics import LEVEL, TIME_TO_EVENT, censored
 from sim.model.metrics import REGISTRY
 from sim.runner.batch import BatchResult, ScenarioRuns
 
@@ -53,8 +53,7 @@ def paired_values(runs: ScenarioRuns, metric: str, index: np.ndarray,
     position = {int(r): k for k, r in enumerate(runs.replication)}
     values = runs.column(metric)[[position[int(r)] for r in index]]
     if metric in TIME_TO_EVENT:
-        h = runs.scenario.horizon_days if horizon is None else horizon
-        values = np.minimum(np.where(np.isnan(values), h, values), h)
+        values = censored(values, runs.scenario.horizon_days if horizon is None else horizon)
     return values
 
 

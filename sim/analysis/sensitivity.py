@@ -71,7 +71,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from sim.analysis.statistics import BINARY_METRICS
+from sim.analysis.statistics import BINARY_METRICS, censored
 from sim.model.metrics import EVENT_DAY_METRICS, METRICS
 from sim.runner.batch import BatchResult, run_batch
 from sim.scenario.loading import ScenarioError, apply_overrides, load_scenario, validate
@@ -259,7 +259,7 @@ def _point_outputs(batch: BatchResult, metric: str) -> np.ndarray:
     for i, runs in enumerate(batch.runs):
         col = runs.column(metric)
         if metric in EVENT_DAY_METRICS:
-            col = np.where(np.isnan(col), float(runs.scenario.horizon_days), col)
+            col = censored(col, float(runs.scenario.horizon_days))
         col = col[~np.isnan(col)]
         if len(col) == 0:
             raise ValueError(f"metric '{metric}' is undefined in every replication of "

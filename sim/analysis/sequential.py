@@ -15,7 +15,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.analysis.statistics import BINARY_METRICS, TIME_TO_EVENT, describe, mean_interval
+from sim.analysis.statistics import (
+    BINARY_METRICS,
+    TIME_TO_EVENT,
+    censored,
+    describe,
+    mean_interval,
+)
 from sim.model.metrics import METRICS
 from sim.runner.batch import BatchResult, ScenarioRuns, merge, run_batch
 from sim.scenario.schema import Scenario
@@ -41,10 +47,7 @@ def half_width(batch_runs: ScenarioRuns, metric: str) -> tuple[float, float, boo
     """(mean, half-width of the 95% CI, is_share) of a metric; event days as min(T, horizon)."""
     values = batch_runs.column(metric)
     if metric in TIME_TO_EVENT:
-        horizon = batch_runs.scenario.horizon_days
-        values = values.copy()
-        values[values != values] = horizon
-        mean, lo, hi = mean_interval(values)
+        mean, lo, hi = mean_interval(censored(values, batch_runs.scenario.horizon_days))
         return mean, (hi - lo) / 2, False
     entry = describe(values, binary=metric in BINARY_METRICS)
     lo, hi = entry["ci95"]

@@ -27,6 +27,13 @@ TIME_TO_EVENT = EVENT_DAY_METRICS
 LEVEL = 0.95
 
 
+def censored(event_days: np.ndarray, horizon: float) -> np.ndarray:
+    """Event days as ``min(T, horizon)``: an event that did not happen (NaN) counts as the
+    horizon. The one place a censored event day becomes a number (comparisons, precision,
+    sensitivity)."""
+    return np.minimum(np.where(np.isnan(event_days), horizon, event_days), horizon)
+
+
 def mean_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
     """(mean, low, high): Student-t interval; NaN bounds with fewer than 2 values."""
     n = len(values)
@@ -197,6 +204,9 @@ def summarize(batch: BatchResult) -> dict[str, Any]:
     stopped = stopped_refinery(summary)
     if stopped:
         summary["stopped_refinery"] = stopped
+    stopped = stopped_refinery(summary, "insurgents")
+    if stopped:
+        summary["stopped_refinery_insurgents"] = stopped
     return summary
 
 

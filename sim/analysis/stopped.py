@@ -28,6 +28,10 @@ REASONS = (
     ("stopped_restart_days", "restarting, no unit running yet"),
 )
 STOP_METRICS = tuple(m for m, _ in REASONS)
+# The same reasons for the insurgents (their own days; sim.model.metrics).
+INSURGENT_REASONS = (("insurgent_operating_days", "operating"),
+                     *((f"insurgent_{m}", label) for m, label in REASONS[1:]))
+SIDES = {"government": REASONS, "insurgents": INSURGENT_REASONS}
 LABELS = dict(REASONS)
 # metric -> what it counts (for the report's definitions), from the registry
 DEFINITIONS = {m: REGISTRY[m].definition for m in STOP_METRICS[1:]}
@@ -43,18 +47,19 @@ def _share(x: float | None) -> float | None:
     return None if x is None else min(1.0, max(0.0, x))
 
 
-def stopped_refinery(summary: dict[str, Any]) -> dict[str, Any]:
-    """The ``stopped_refinery`` section: per scenario, the mean share of the horizon's days
-    for each reason (operating included) with its Student-t interval; {} without the metrics.
-    """
+def stopped_refinery(summary: dict[str, Any], side: str = "government") -> dict[str, Any]:
+    """The ``stopped_refinery`` section (``stopped_refinery_insurgents`` for the insurgents):
+    per scenario, the mean share of the horizon's days for each reason (operating included)
+    with its Student-t interval; {} without the metrics."""
+    reasons = SIDES[side]
     scenarios = {}
     for name, entry in (summary.get("scenarios") or {}).items():
         metrics = (entry or {}).get("metrics") or {}
         horizon = (entry or {}).get("horizon_days")
-        if not horizon or any(not isinstance(metrics.get(m), dict) for m in STOP_METRICS):
+        if not horizon or any(not isinstance(metrics.get(m), dict) for m, _ in reasons):
             continue
         shares = {}
-        for metric, label in REASONS:
+        for metric, label in reasons:
             e = metrics[metric]
             lo, hi = [*(e.get("ci95") or []), None, None][:2]
             shares[metric] = {"label": label, "mean": _scaled(e.get("mean"), horizon),
@@ -65,6 +70,6 @@ def stopped_refinery(summary: dict[str, Any]) -> dict[str, Any]:
                            "sum_of_means": sum(means) if None not in means else None}
     if not scenarios:
         return {}
-    return {"side": "government", "unit": "share of the horizon's days",
-            "reasons": [{"metric": m, "label": label} for m, label in REASONS],
+    return {"side": side, "unit": "share of the horizon's days",
+            "reasons": [{"metric": m, "label": label} for m, label in reasons],
             "scenarios": scenarios}

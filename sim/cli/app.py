@@ -342,9 +342,10 @@ def run(
     if checks is not None:
         out_console.print(checks)
     out_console.print(events_table(summary))
-    stopped = stopped_table(summary)  # None while the model does not record the reasons
-    if stopped is not None:
-        out_console.print(stopped)
+    for side in ("government", "insurgents"):  # the insurgents' only if they ever held the plant
+        stopped = stopped_table(summary, side)
+        if stopped is not None:
+            out_console.print(stopped)
     if "comparisons" in analysis:
         out_console.print(paired_table(analysis["comparisons"]))
     if "selection" in analysis:

@@ -44,7 +44,8 @@ class Metric:
 _MODEL = (
     Metric("operable_days", "Days the government could have operated",
            "days operable", "days", "amount", True,
-           "time the government had every operating condition (restarting or operating)"),
+           "time the government had every operating condition (repairing, recommissioning or "
+           "operating)"),
     Metric("operating_days", "Days operated by the government",
            "days operating", "days", "amount", True,
            "time the government was producing"),
@@ -66,7 +67,8 @@ _MODEL = (
            " the horizon"),
     Metric("garrison_fall_day", "Day the garrison falls",
            "garrison falls", "day of the scenario", "event_day", True,
-           "time the garrison fell (0 if there was none at the start); empty if it held"),
+           "time the garrison fell (whole days for a collapse, continuous otherwise); 0 if there"
+           " was no garrison at t = 0; empty if it held"),
     Metric("siege_lifted_day", "Day the siege is lifted",
            "siege lifted", "day of the scenario", "event_day", False,
            "first time the siege was lifted; empty if never"),
@@ -78,7 +80,7 @@ _MODEL = (
            "aircraft lost by helicopter operators"),
     Metric("sorties_flown", "Supply sorties flown",
            "sorties flown", "sorties", "amount", None,
-           "sorties of all operators, lost ones included"),
+           "sorties of all operators, lost ones included, skipped ones (siege lifted) excluded"),
     Metric("flights_halted_day", "Day flights are halted after losses",
            "flights halted after losses", "day of the scenario", "event_day", True,
            "earliest time an operator stopped under its halt policy (losses close together); empty"
@@ -91,7 +93,8 @@ _MODEL = (
            "cargo of lost aircraft plus airdrop bundles landing outside the perimeter"),
     Metric("min_supply_days", "Lowest garrison stock",
            "lowest stock", "days of supply", "amount", True,
-           "lowest garrison stock while it held, in days at the quiet consumption rate"),
+           "lowest garrison stock in days at the quiet consumption rate, over t = 0 and every "
+           "end-of-day settlement while the garrison held; empty if consumption is 0"),
     Metric("refinery_damage_final", "Damage to the plant at the horizon",
            "plant damage", "share of capacity", "amount", False,
            "damage to the plant at the horizon (0 intact, 1 destroyed)"),
@@ -132,6 +135,16 @@ _MODEL = (
     Metric("stopped_restart_days", "Days stopped: units being recommissioned",
            "days stopped: restarting, no unit running yet", "days", "amount", False,
            "days units were being recommissioned and none was running yet"),
+    *(Metric(f"insurgent_stopped_{reason}_days", f"Insurgents' days stopped: {why}",
+             f"insurgents stopped: {reason}", "days", "amount", None,
+             f"days the insurgents were not producing because {why} (as for the government)")
+      for reason, why in (
+          ("plant", "they held too little of the plant"),
+          ("surroundings", "they held the plant but not every surrounding area"),
+          ("crude", "no crude link served them beyond storage"),
+          ("outlet", "no outbound link served them beyond storage"),
+          ("repair", "every unit was under repair"),
+          ("restart", "units were being recommissioned and none ran"))),
 )
 _OBSERVED = tuple(
     Metric(o.id, f"Consistent with '{o.label}' ({o.date.isoformat()})", f"consistent: {o.label}",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sim.model.timer import Timer
 from sim.model.world import World
 from sim.rng import Stream, Streams
-from sim.scenario.schema import REFINERY, Link
+from sim.scenario.schema import CRUDE_KINDS, REFINERY, Link
 
 
 class NetworkLink:
@@ -23,7 +23,7 @@ class NetworkLink:
         endpoints = [spec.source, spec.destination]
         names = [n for n in endpoints if n != REFINERY] + list(spec.through)
         self.area_ids = tuple(world.area_index[n] for n in names)
-        self.crude = spec.kind == "crude_pipeline"
+        self.crude = spec.kind in CRUDE_KINDS
         self.kbbl_day = spec.throughput_kbbl_day
         self.cut = False
 

@@ -30,6 +30,7 @@ from sim.model.refinery import (
     R_REPAIR,
     R_RESTART,
     R_SURROUNDINGS,
+    REASONS,
     Refinery,
 )
 from sim.model.supply_flights import SupplyFlights
@@ -181,6 +182,8 @@ class Replication:
             "stopped_outlet_days": days[R_OUTLET],
             "stopped_repair_days": days[R_REPAIR],
             "stopped_restart_days": days[R_RESTART],
+            **{f"insurgent_stopped_{REASONS[k]}_days": ins.reason_days[k]
+               for k in range(1, len(REASONS))},
         }
         daily = rec.daily
         metrics.update(observation_values(self.scenario, daily, metrics))

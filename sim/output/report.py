@@ -41,7 +41,6 @@ from typing import Any
 import yaml
 
 from sim import __version__
-from sim.analysis.stopped import DEFINITIONS as STOP_DEFINITIONS
 from sim.analysis.stopped import stopped_refinery
 from sim.model.metrics import REGISTRY
 from sim.model.observations import BY_ID as OBSERVATION_BY_ID
@@ -93,7 +92,7 @@ IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
 METRIC_INFO = {name: (m.label, "share" if m.percent else "day" if m.kind == "event_day"
                       else m.unit, m.definition) for name, m in REGISTRY.items()}
 # Metrics with their own section of the results, left out of Table 3.
-OWN_SECTION = frozenset(STOP_DEFINITIONS)
+OWN_SECTION = frozenset(m for m in REGISTRY if "stopped_" in m)
 HEADLINE = ("operating_days", "operating_at_horizon", "garrison_held", "helicopters_lost",
             "supplies_delivered_t", "refined_kbbl")
 OTHER_COLUMNS = 4  # outcome columns per part of Table 3

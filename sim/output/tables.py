@@ -147,13 +147,19 @@ def face_validity_table(summary: dict[str, Any]) -> Table | None:
     return table
 
 
-def stopped_table(summary: dict[str, Any]) -> Table | None:
-    """Per scenario, the mean share of the horizon's days the government operated or was
-    stopped for each reason, with Student-t intervals; None without those metrics."""
-    section = summary.get("stopped_refinery") or {}
+def stopped_table(summary: dict[str, Any], side: str = "government") -> Table | None:
+    """Per scenario, the mean share of the horizon's days the side operated or was stopped
+    for each reason, with Student-t intervals; None without those metrics, and for the
+    insurgents None too when they never held the plant in any scenario (nothing to tell)."""
+    key = "stopped_refinery" if side == "government" else "stopped_refinery_insurgents"
+    section = summary.get(key) or {}
     if not section.get("scenarios"):
         return None
-    table = Table(title="What stopped the refinery (government), share of days (mean [95% CI])",
+    if side != "government" and all(
+            (e["shares"][section["reasons"][1]["metric"]]["mean"] or 0) >= 1.0 - 1e-9
+            for e in section["scenarios"].values()):
+        return None
+    table = Table(title=f"What stopped the refinery ({side}), share of days (mean [95% CI])",
                   title_justify="left")
     table.add_column("scenario", style="bold")
     reasons = section["reasons"]

@@ -32,6 +32,7 @@ UNUSED_BY_KIND = {
     "crude_pipeline": ("trucks_per_day", "bbl_per_truck"),
     "product_pipeline": ("trucks_per_day", "bbl_per_truck"),
     "truck_road": ("capacity_kbbl_day",),
+    "crude_road": ("capacity_kbbl_day",),
 }
 
 
