@@ -15,7 +15,6 @@ import copy
 import math
 import os
 import re
-import resource
 import signal
 import subprocess
 import sys
@@ -336,10 +335,10 @@ def test_scenarios_whose_file_names_collide_are_refused_by_run(tmp_path: Path) -
 # --- real processes, with the operating system's limits ------------------------------------
 
 LIMIT_BYTES = 1 << 30  # address space of the process: 1 GiB
-
-
-def _limits() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (LIMIT_BYTES, LIMIT_BYTES))
+# The limit is set by the child itself (a preexec_fn is unsafe once the tests run threads).
+LIMITED_CLI = ("import resource, runpy; "
+               f"resource.setrlimit(resource.RLIMIT_AS, ({LIMIT_BYTES}, {LIMIT_BYTES})); "
+               "runpy.run_module('sim', run_name='__main__', alter_sys=True)")
 
 
 @pytest.mark.parametrize("args", [
@@ -352,8 +351,8 @@ def _limits() -> None:
 ], ids=["alias-bomb", "dev-zero", "brackets", "binary", "n-1e12", "scheduler"])
 def test_a_real_process_refuses_within_its_limits(args: list[str], tmp_path: Path) -> None:
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True,
-                          timeout=60, cwd=tmp_path, preexec_fn=_limits, env=env,
+    proc = subprocess.run([sys.executable, "-c", LIMITED_CLI, *args], capture_output=True,
+                          text=True, timeout=60, cwd=tmp_path, env=env,
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 2, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
