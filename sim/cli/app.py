@@ -15,13 +15,16 @@ from __future__ import annotations
 import math
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from sim.model.metrics import METRICS
 from sim.model.replication import run_replication
@@ -48,7 +51,7 @@ from sim.runner.store import (
     read_batch,
     run_to_folder,
 )
-from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios
+from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios, one_line
 from sim.scenario.provenance import (
     ParameterRow,
     diff_rows,
@@ -57,7 +60,45 @@ from sim.scenario.provenance import (
     load_facts,
 )
 
+# Bounds of the options (docs/model.md, section 4): far above any real use, low enough that a
+# mistyped value is refused at once instead of filling the memory with a plan of the batch.
+MAX_REPLICATIONS = 1_000_000  # per scenario (or per point of a sweep or a design)
+MAX_WORKERS = 1024
+MAX_SWEEP_POINTS = 1000  # values of one --values
+MAX_DESIGN = 100_000  # Morris trajectories, Sobol base sample
+MAX_SEED = (1 << 64) - 1  # a replication's seed is one 64-bit word
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "inproc", "ucx")
+
+_ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+class _OneLineErrors(TyperGroup):
+    """Every bad option, as every bad file, gets one line and exit code 2: click's usage
+    errors (a value out of range, not a number, an unknown option) included, instead of a
+    usage text and a boxed message."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except _ClickException as exc:
+            message = one_line(" ".join(exc.format_message().split()))
+            if message:  # none when the help was shown for a command given no arguments
+                ctx = getattr(exc, "ctx", None)
+                where = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
+                err_console.print(f"error: {message}{where}", markup=False)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            err_console.print("aborted", markup=False)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  cls=_OneLineErrors,
                   help="Monte Carlo simulation of the 2014-15 siege of the Baiji refinery.")
 EXIT_WRITE = 74  # EX_IOERR (sysexits.h): a file of the results could not be written
 
@@ -92,7 +133,7 @@ SetOption = Annotated[list[str], typer.Option(
 
 
 def _fail(exc: ScenarioError) -> None:
-    err_console.print(f"error: {exc}", markup=False)
+    err_console.print(f"error: {exc}", markup=False)  # one line: ScenarioError escapes
     raise typer.Exit(2)
 
 
@@ -108,7 +149,10 @@ def _how_to_finish(out: Path, sequential: bool) -> str:
 
 
 def _bad_option(option: str, message: str) -> None:
-    err_console.print(f"error: {option}: {message}", markup=False)
+    text = one_line(f"{option}: {message}")
+    if len(text) > 2000:
+        text = text[:1975] + f"...({len(text):,} characters)"
+    err_console.print(f"error: {text}", markup=False)
     raise typer.Exit(2)
 
 
@@ -116,6 +160,29 @@ def _write_failed(exc: Exception, kept: str) -> None:
     """A file of the results could not be written: one line, exit 74."""
     err_console.print(f"error: {exc}; {kept}", markup=False)
     raise typer.Exit(EXIT_WRITE)
+
+
+def _check_scheduler(address: str) -> None:
+    """A Dask scheduler's address is SCHEME://HOST:PORT, checked before connecting."""
+    hint = "give the scheduler's address as tcp://HOST:PORT"
+    try:
+        parts = urlsplit(address)
+        port = parts.port
+    except ValueError as exc:
+        _bad_option("--scheduler", f"'{address}' is not an address ({exc}); {hint}")
+    if parts.scheme not in SCHEDULER_SCHEMES:
+        _bad_option("--scheduler", f"'{address}' is not an address: the scheme must be one of "
+                    f"{', '.join(s + '://' for s in SCHEDULER_SCHEMES)}; {hint}")
+    if parts.scheme != "inproc" and (not parts.hostname or port is None):
+        _bad_option("--scheduler", f"'{address}' needs a host and a port; {hint}")
+
+
+def _check_bounded(option: str, value: float | None, top: float) -> None:
+    """A numeric option within its documented bound (and finite)."""
+    if value is not None and not (math.isfinite(value) and value <= top):
+        _bad_option(option, f"{value} is out of range: at most {top:,} (docs/model.md, "
+                    "section 4)" if math.isfinite(value) else
+                    f"{value} is not allowed: give a finite number")
 
 
 # With --resume the batch and its options come from the folder. These define the batch and
@@ -180,6 +247,14 @@ def run(
     """
     if dask not in (None, "local"):
         _bad_option("--dask", "the only value is 'local'")
+    for option, value, top in (("-n", replications, MAX_REPLICATIONS),
+                               ("--max-replications", max_replications, MAX_REPLICATIONS),
+                               ("--workers", workers, MAX_WORKERS), ("--seed", seed, MAX_SEED),
+                               ("--precision", precision, math.inf),
+                               ("--abs-precision", abs_precision, math.inf)):
+        _check_bounded(option, value, top)
+    if scheduler is not None:
+        _check_scheduler(scheduler)
     if plot_format not in ("png", "svg", "pdf"):
         _bad_option("--plot-format", "choose png, svg or pdf")
     command = ["baiji-sim", *sys.argv[1:]]
@@ -361,6 +436,7 @@ def trace(
     overrides: SetOption = [],  # noqa: B006
 ) -> None:
     """Print one replication as a dated event log."""
+    _check_bounded("--seed", seed, MAX_SEED)
     try:
         spec = load_scenario(scenario, overrides)
     except ScenarioError as exc:
@@ -491,6 +567,16 @@ def sweep(
 
     if len(param) != len(values) or not 1 <= len(param) <= 2:
         _bad_option("--param/--values", "give one or two --param, each with its --values")
+    for option, value, top in (("-n", replications, MAX_REPLICATIONS),
+                               ("--workers", workers, MAX_WORKERS), ("--seed", seed, MAX_SEED)):
+        _check_bounded(option, value, top)
+    for spec in values:  # start:stop:count: the count, before numpy makes the values
+        count = spec.split(":")[-1].strip() if spec.count(":") == 2 else ""
+        if count.isascii() and count.isdigit() and (len(count) > 6 or
+                                                    int(count) > MAX_SWEEP_POINTS):
+            _bad_option("--values", f"'{spec}': at most {MAX_SWEEP_POINTS} values")
+        if spec.count(",") >= MAX_SWEEP_POINTS:
+            _bad_option("--values", f"at most {MAX_SWEEP_POINTS} values")
     try:
         grid = [(p, parse_values(v)) for p, v in zip(param, values, strict=True)]
     except ValueError as exc:
@@ -560,6 +646,12 @@ def sensitivity(
     )
     from sim.output.sensitivity_files import write_sensitivity
 
+    for option, value, top in (("-n", replications, MAX_REPLICATIONS),
+                               ("--trajectories", trajectories, MAX_DESIGN),
+                               ("--sobol-n", sobol_n, MAX_DESIGN),
+                               ("--workers", workers, MAX_WORKERS), ("--seed", seed, MAX_SEED),
+                               ("--design-seed", design_seed, MAX_SEED)):
+        _check_bounded(option, value, top)
     try:
         explicit = dict(parse_range(r) for r in ranges)
     except ValueError as exc:

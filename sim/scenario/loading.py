@@ -6,11 +6,20 @@ item on ``name`` (new names are appended); any other value replaces the parent's
 Entries of ``provenance`` replace the parent's entry for the same key whole.
 Keys of ``inactive`` must name parameters of the scenario (a path or a prefix of one).
 Every failure becomes one :class:`ScenarioError` naming the file and the field.
+
+Hostile or broken files are refused before they cost time or memory: a file is read
+only if it is a regular file of at most :data:`MAX_FILE_BYTES`, as UTF-8; YAML may
+nest at most :data:`MAX_NESTING` levels and hold at most :data:`MAX_NODES` values,
+aliases counted as what they expand to (an "alias bomb" of a few hundred bytes would
+otherwise expand to billions); a key may appear once in a mapping; a chain of
+``extends`` is at most :data:`MAX_EXTENDS` files long.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 import types
 import typing
 from collections.abc import Iterable, Sequence
@@ -23,24 +32,83 @@ from pydantic import BaseModel, ValidationError
 from sim.scenario.provenance import prefixes, scenario_leaves
 from sim.scenario.schema import Scenario
 
+MAX_FILE_BYTES = 1 << 20  # 1 MiB: the largest shipped scenario is 23 KB
+MAX_NESTING = 64  # levels of YAML nesting (shipped files: 5)
+MAX_NODES = 50_000  # YAML values of a file and its parents, aliases expanded (baseline: 1,288)
+MAX_EXTENDS = 32  # files in a chain of extends (shipped: 3)
+MAX_PATH_CHARS = 1024  # characters of an `extends` path
+MAX_MESSAGE = 2000  # characters of an error message (values quoted in it are cut shorter)
+# A daily series of head counts keeps, in a run's daily bands, one 4-byte counter per day for
+# every possible head count (sim/runner/daily_bands.py): 2^27 of them is 512 MiB a scenario.
+MAX_BAND_CELLS = 1 << 27
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control or invisible formatting character escaped (a NUL, a
+    line break, a terminal escape, a bidirectional override), so a message stays on one
+    line and shows what the file holds."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """A value quoted in a message: on one line and cut to ``limit`` characters."""
+    text = one_line(str(value))
+    return text if len(text) <= limit else f"{text[:limit - 25]}...({len(text):,} characters)"
+
 
 class ScenarioError(Exception):
-    """A scenario file that cannot be used, with the file and field to blame."""
+    """A scenario file that cannot be used, with the file and field to blame.
+
+    Its text is one line: control characters of the file name, the field or the message
+    are escaped, and the message is cut to :data:`MAX_MESSAGE` characters.
+    """
 
     def __init__(self, file: str | Path, field: str, message: str) -> None:
         self.file = str(file)
         self.field = field
         self.message = message
-        where = f"{self.file}: {field}: " if field else f"{self.file}: "
-        super().__init__(where + message)
+        where = f"{one_line(self.file)}: {shown(field, 300)}: " if field else (
+            f"{one_line(self.file)}: ")
+        super().__init__(where + shown(message, MAX_MESSAGE))
 
 
 def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     """Load, merge, override and validate one scenario file."""
     path = Path(path)
-    data = _resolve(path, chain=())
+    data = _resolve(path, chain=(), budget=[MAX_NODES])
     apply_overrides(data, overrides, path)
-    return validate(data, path)
+    scenario = validate(data, path)
+    _check_band_memory(scenario, path)
+    return scenario
+
+
+def _check_band_memory(scenario: Scenario, path: str | Path) -> None:
+    """A run's daily bands of head counts fit in :data:`MAX_BAND_CELLS` counters.
+
+    Checked on every file loaded (validate, run, trace, explain, sweep), not by
+    :func:`validate`, which also builds the test suite's scenarios (one of them has a
+    ceiling of a million besiegers, never run through daily bands).
+    """
+    g, b = scenario.garrison, scenario.besiegers
+    fighters = b.offensive.fighters if b.offensive is not None else 0
+    heads = {
+        "garrison.troops": g.troops + g.relief_troops,
+        "besiegers.max_strength": max(b.strength, b.max_strength) + fighters,
+        "supply_operators": sum(op.aircraft for op in scenario.supply_operators
+                                if op.kind == "helicopter"),
+    }
+    cells = scenario.horizon_days * (sum(heads.values()) + len(heads))
+    if cells > MAX_BAND_CELLS:
+        field = max(heads, key=lambda k: heads[k])
+        raise ScenarioError(
+            path, field, f"horizon_days ({scenario.horizon_days}) x the head counts "
+            f"({sum(heads.values()):,}: troops and relief, the besiegers' ceiling and "
+            f"offensive, helicopters) is {cells:,}; at most {MAX_BAND_CELLS:,} are allowed "
+            "(a run keeps a daily count for every possible head count, 512 MiB at most): "
+            "lower the head counts or horizon_days")
 
 
 def load_scenarios(paths: Iterable[str | Path], overrides: Sequence[str] = ()) -> list[Scenario]:
@@ -51,8 +119,8 @@ def load_scenarios(paths: Iterable[str | Path], overrides: Sequence[str] = ()) -
         scenario = load_scenario(p, overrides)
         if scenario.name in seen:
             raise ScenarioError(
-                p, "name", f"'{scenario.name}' is already the name of {seen[scenario.name]}"
-            )
+                p, "name", f"'{shown(scenario.name)}' is already the name of "
+                f"{seen[scenario.name]}")
         seen[scenario.name] = Path(p)
         scenarios.append(scenario)
     return scenarios
@@ -89,39 +157,219 @@ def _check_inactive(scenario: Scenario, path: str | Path) -> None:
                                 "an inherited entry active again)")
 
 
-class _ScenarioYaml(yaml.SafeLoader):
-    """YAML's safe loader, except that an impossible date (2014-13-45) stays text, for the
-    validation to reject with the name of its field instead of a bare ValueError."""
+class _Refused(yaml.YAMLError):
+    """A limit of the loader hit at ``field`` (a dotted path into the file)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+try:  # libyaml parses five times faster; the composing, where the limits are, stays in Python
+
+    class _Loader(yaml.composer.Composer, yaml.cyaml.CParser, yaml.constructor.SafeConstructor,
+                  yaml.resolver.Resolver):
+        def __init__(self, stream: str) -> None:
+            yaml.cyaml.CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+except AttributeError:  # PyYAML built without libyaml
+    _Loader = yaml.SafeLoader  # type: ignore[misc, assignment]
+
+
+class _ScenarioYaml(_Loader):
+    """YAML's safe loader, with limits checked while the file is composed, before any value
+    is built: nesting depth, the number of values (aliases counted as what they expand to,
+    so an alias bomb is refused after at most :data:`MAX_NODES` steps) and keys given twice.
+    An impossible date (2014-13-45) stays text, for the validation to reject with the name
+    of its field instead of a bare ValueError."""
+
+    def __init__(self, text: str, budget: int = MAX_NODES) -> None:
+        super().__init__(text)
+        self.budget = budget  # values this file may still hold
+        self.nodes = 0  # values composed so far, aliases expanded
+        self.path: list[str] = []  # where the node being composed sits
+
+    def field(self, extra: str | None = None) -> str:
+        parts = [*self.path, *([extra] if extra is not None else [])]
+        if len(parts) > 10:  # deep nesting: the start and the end of the path
+            parts = [*parts[:5], f"...({len(parts) - 8} levels)...", *parts[-3:]]
+        out = ""
+        for part in parts:
+            out += part if part.startswith("[") or not out else f".{part}"
+        return out
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if parent is not None:
+            if isinstance(index, int):
+                self.path.append(f"[{index}]")
+            elif isinstance(index, yaml.ScalarNode):
+                self.path.append(shown(index.value, 40))
+            else:
+                self.path.append("(a key)")
+        try:
+            return self._compose_counted(parent, index)
+        finally:
+            if parent is not None:
+                self.path.pop()
+
+    def _compose_counted(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        depth = len(self.path) + 1
+        if depth > MAX_NESTING:
+            raise _Refused(self.field(), f"nested more than {MAX_NESTING} levels deep; a "
+                           "scenario needs at most 5")
+        alias = self.check_event(yaml.AliasEvent)
+        start = self.nodes
+        node = super().compose_node(parent, index)
+        if alias:
+            size = getattr(node, "_size", None)
+            if size is None:
+                raise _Refused(self.field(), "an alias inside the very value it names (a "
+                               "recursive alias) expands without end")
+            if depth - 1 + node._height > MAX_NESTING:  # type: ignore[attr-defined]
+                raise _Refused(self.field(), f"this alias expands to values nested more than "
+                               f"{MAX_NESTING} levels deep")
+            self.nodes += size
+        else:
+            self.nodes += 1
+            node._size = self.nodes - start  # type: ignore[attr-defined]
+            if isinstance(node, yaml.MappingNode):
+                kids = [n for pair in node.value for n in pair]
+                self._check_keys(node)
+            else:
+                kids = node.value if isinstance(node, yaml.SequenceNode) else []
+            node._height = 1 + max(  # type: ignore[attr-defined]
+                (getattr(k, "_height", 1) for k in kids), default=0)
+        if self.nodes > self.budget:
+            raise _Refused(self.field(), f"more than {MAX_NODES:,} values in the file and its "
+                           "parents, aliases counted as what they expand to (a scenario "
+                           "needs a few thousand)")
+        return node
+
+    def _check_keys(self, node: yaml.MappingNode) -> None:
+        """A key given twice in one mapping is an error, not "the last one wins"."""
+        counts: dict[tuple[str, str], list[int]] = {}
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != _MERGE_TAG:
+                lines = counts.setdefault((key.tag, key.value), [])
+                lines.append(key.start_mark.line + 1)
+                if len(lines) == 2:
+                    where = (f"lines {lines[0]} and {lines[1]}" if lines[0] != lines[1]
+                             else f"line {lines[0]}")
+                    raise _Refused(self.field(shown(key.value, 40)),
+                                   f"the key is given twice ({where}); keep one")
 
 
 def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     try:
         return loader.construct_yaml_timestamp(node)
-    except ValueError:
+    except (ValueError, OverflowError):
         return loader.construct_scalar(node)
 
 
+def _int_or_refuse(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return loader.construct_yaml_int(node)
+    except ValueError:  # Python refuses to convert integers of more than 4,300 digits
+        raise yaml.constructor.ConstructorError(
+            None, None, f"the integer {shown(node.value, 30)} is far too long",
+            node.start_mark) from None
+
+
 _ScenarioYaml.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+_ScenarioYaml.add_constructor("tag:yaml.org,2002:int", _int_or_refuse)
 
 
-def _parse(text: str) -> Any:
-    return yaml.load(text, Loader=_ScenarioYaml)  # a SafeLoader: no arbitrary objects
+def _parse(text: str, budget: int = MAX_NODES) -> tuple[Any, int]:
+    """The YAML value of ``text`` and how many values it holds, aliases expanded.
 
-
-def _read_yaml(path: Path) -> dict[str, Any]:
+    A SafeLoader: no arbitrary objects. Raises ``yaml.YAMLError`` (a :class:`_Refused`
+    for a limit)."""
+    loader = _ScenarioYaml(text, budget)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(path, "", "no such file") from None
+        return loader.get_single_data(), loader.nodes
+    finally:
+        loader.dispose()
+
+
+def _read_text(path: Path, parent_of: tuple[Path, str] | None) -> str:
+    """The text of a scenario file, read only if it is a regular file of at most
+    :data:`MAX_FILE_BYTES`, as UTF-8. A file that cannot be read at all is blamed on the
+    ``extends`` field of the child that names it (``parent_of``: the child and its text)."""
+
+    def refuse(top: str, as_parent: str) -> typing.NoReturn:
+        if parent_of is not None:
+            child, ref = parent_of
+            raise ScenarioError(child, "extends", f"parent file '{shown(ref)}' {as_parent}")
+        raise ScenarioError(path, "", top)
+
+    try:
+        # Non-blocking, so that a named pipe cannot hang the open; checked on the open file.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except (FileNotFoundError, NotADirectoryError):
+        refuse("no such file", "does not exist")
+    except IsADirectoryError:
+        refuse("is a directory, not a scenario file", "is a directory, not a scenario file")
     except OSError as exc:
-        raise ScenarioError(path, "", f"cannot read: {exc.strerror}") from None
+        refuse(f"cannot read: {exc.strerror}", f"cannot be read: {exc.strerror}")
+    except ValueError:  # a NUL in the name
+        refuse("the file name holds a NUL character", "holds a NUL character")
+    info = os.fstat(fd)
+    too_big = (f"is larger than {MAX_FILE_BYTES:,} bytes (1 MiB), the most a scenario "
+               "file may have")
+    problem = ("is a directory, not a scenario file" if stat.S_ISDIR(info.st_mode) else
+               "is not a regular file (a device, a pipe or a socket), not a scenario file"
+               if not stat.S_ISREG(info.st_mode) else
+               too_big if info.st_size > MAX_FILE_BYTES else None)
+    if problem is not None:
+        os.close(fd)
+        refuse(problem, problem)
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            raw = fh.read(MAX_FILE_BYTES + 1)  # a file may grow, or report no size (/proc)
+        except OSError as exc:
+            refuse(f"cannot read: {exc.strerror}", f"cannot be read: {exc.strerror}")
+    if len(raw) > MAX_FILE_BYTES:
+        refuse(too_big, too_big)
     try:
-        data = _parse(text)
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - raw.rfind(b"\n", 0, exc.start)
+        raise ScenarioError(path, f"line {line}, column {column}",
+                            f"not UTF-8 text (byte 0x{raw[exc.start]:02x}): a scenario is a "
+                            "YAML file saved as UTF-8") from None
+
+
+def _read_yaml(path: Path, budget: list[int],
+               parent_of: tuple[Path, str] | None = None) -> dict[str, Any]:
+    """The mapping in a scenario file; ``budget[0]``, the values the file may hold, is
+    lowered by those it holds."""
+    text = _read_text(path, parent_of)
+    try:
+        data, nodes = _parse(text, budget[0])
+    except _Refused as exc:
+        raise ScenarioError(path, exc.field, exc.message) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - text.rfind("\n", 0, exc.position)
+        char = exc.character if isinstance(exc.character, int) else 0
+        raise ScenarioError(path, f"line {line}, column {column}",
+                            f"not valid YAML: the character U+{char:04X} "
+                            f"({one_line(chr(char))}) is not allowed in a YAML file") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError(path, where, f"not valid YAML: {problem}") from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise ScenarioError(path, "", f"not valid YAML: {exc}") from None
+    budget[0] -= nodes
     if data is None:
         raise ScenarioError(path, "", "the file is empty")
     if not isinstance(data, dict):
@@ -129,22 +377,38 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _resolve(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
-    """Read a file and, recursively, the parents it extends."""
-    key = path.resolve()
-    if key in chain:
+def _resolve(path: Path, chain: tuple[Path, ...], budget: list[int],
+             parent_of: tuple[Path, str] | None = None, top: Path | None = None
+             ) -> dict[str, Any]:
+    """Read a file and, recursively, the parents it extends (``top``: the file loaded)."""
+    try:
+        key = path.resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a name too long
+        child, ref = parent_of if parent_of is not None else (path, "")
+        raise ScenarioError(child, "extends" if parent_of else "",
+                            f"parent file '{shown(ref)}' cannot be read: {exc}" if parent_of
+                            else f"cannot read: {exc}") from None
+    if key in chain:  # blamed on the file whose extends closes the cycle
         cycle = " -> ".join(str(p.name) for p in (*chain, key))
-        raise ScenarioError(path, "extends", f"cycle of extends: {cycle}")
-    data = _read_yaml(path)
+        raise ScenarioError(parent_of[0] if parent_of else path, "extends",
+                            f"cycle of extends: {shown(cycle, 300)}")
+    data = _read_yaml(path, budget, parent_of)
     parent_ref = data.pop("extends", None)
     if parent_ref is None:
         return data
-    if not isinstance(parent_ref, str):
+    if not isinstance(parent_ref, str) or not parent_ref.strip():
         raise ScenarioError(path, "extends", "must be a path to another scenario file")
-    parent_path = path.parent / parent_ref
-    if not parent_path.exists():
-        raise ScenarioError(path, "extends", f"parent file '{parent_ref}' does not exist")
-    parent = _resolve(parent_path, (*chain, key))
+    if len(parent_ref) > MAX_PATH_CHARS:
+        raise ScenarioError(path, "extends", f"a path of {len(parent_ref):,} characters; at "
+                            f"most {MAX_PATH_CHARS:,} are allowed")
+    if "\0" in parent_ref:
+        raise ScenarioError(path, "extends", "the path holds a NUL character")
+    if len(chain) + 2 > MAX_EXTENDS:
+        raise ScenarioError(top or path, "extends", f"a chain of more than {MAX_EXTENDS} files "
+                            f"extending one another (stopped at {path}); a scenario needs a "
+                            "few")
+    parent = _resolve(path.parent / parent_ref, (*chain, key), budget, (path, parent_ref),
+                      top or path)
     # A provenance entry describes one value: the child's replaces the parent's whole.
     child_provenance = data.pop("provenance", None)
     merged = deep_merge(parent, data)
@@ -202,9 +466,13 @@ def _apply_override(data: dict[str, Any], item: str, path: Path) -> None:
     keys = [k for k in dotted.strip().split(".") if k]
     if not keys:
         raise ScenarioError(path, dotted, "--set needs a key before '='")
+    if len(keys) > MAX_NESTING:
+        raise ScenarioError(path, dotted, f"--set: a path of more than {MAX_NESTING} keys")
     try:
-        value = _parse(raw) if raw.strip() else ""
-    except yaml.YAMLError:
+        value = _parse(raw)[0] if raw.strip() else ""
+    except _Refused as exc:
+        raise ScenarioError(path, dotted, f"--set value: {exc.message}") from None
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError):
         value = raw
     if isinstance(value, dict) and not raw.lstrip().startswith("{"):
         value = raw  # "a: b" is text, not a mapping, unless written as {a: b}
@@ -217,8 +485,8 @@ def _apply_override(data: dict[str, Any], item: str, path: Path) -> None:
             if idx is None:
                 names = [str(i.get("name")) for i in node if isinstance(i, dict)]
                 raise ScenarioError(
-                    path, where, f"no item '{key}' here; use an index or one of: {names}"
-                )
+                    path, where, f"no item '{shown(key)}' here; use an index or one of: "
+                    f"{shown(names, 500)}")
             if last:
                 node[idx] = value
             else:
@@ -235,13 +503,19 @@ def _apply_override(data: dict[str, Any], item: str, path: Path) -> None:
 
 
 def _list_index(items: list[Any], key: str) -> int | None:
-    if key.lstrip("-").isdigit():
+    digits = key.removeprefix("-")
+    if digits.isascii() and digits.isdigit() and len(digits) < 19:
         i = int(key)
         return i if -len(items) <= i < len(items) else None
     for i, entry in enumerate(items):
         if isinstance(entry, dict) and entry.get("name") == key:
             return i
     return None
+
+
+# Pydantic's errors for a value past a bound; their messages say the bound.
+_BOUND_ERRORS = {"less_than_equal", "less_than", "greater_than_equal", "greater_than",
+                 "too_long", "string_too_long"}
 
 
 def _to_scenario_error(exc: ValidationError, path: str | Path) -> ScenarioError:
@@ -261,6 +535,10 @@ def _to_scenario_error(exc: ValidationError, path: str | Path) -> ScenarioError:
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "missing":
                 msg = "required field is missing"
+            elif err["type"] == "finite_number":
+                msg = "must be a finite number (.inf and .nan are not allowed)"
+            elif err["type"] in _BOUND_ERRORS:
+                msg += " (the bounds and why: docs/model.md, section 4)"
             elif not field and ": " in msg:
                 # Cross-reference checks run on the whole scenario and put the field first.
                 field, msg = msg.split(": ", 1)

@@ -4,19 +4,75 @@ Validation happens once, when a file is loaded, so that a typo fails with a
 clear message instead of a KeyError deep inside a replication. Unknown keys are
 errors (``extra="forbid"``); probabilities live in [0, 1]; durations and counts
 are non-negative; names that other sections refer to must exist.
+
+Every value is also bounded above, so that whatever validates runs in reasonable
+time and memory: numbers are finite and never true/false, names are short and
+printable, lists are short, and the expected number of random arrivals in one
+replication is capped (:data:`MAX_EVENTS`). Each bound, and why, is in
+docs/model.md, section 4.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Count = Annotated[int, Field(ge=0)]
-Positive = Annotated[float, Field(gt=0.0)]
+# Upper bounds (docs/model.md, section 4): generously above anything plausible, low enough
+# that one replication runs in seconds and a run's memory stays bounded.
+MAX_DAYS = 1e9  # any duration or day: far beyond the longest horizon, so it means "never"
+MAX_RATE = 1000.0  # arrivals a day of one Poisson process (strikes, assaults, clashes...)
+MAX_HEADS = 1_000_000  # troops, fighters: more than every army in the region together
+MAX_TEAMS = 10_000  # anti-aircraft teams
+MAX_AIRCRAFT = 1000  # aircraft of one supply operator
+MAX_SORTIES = 24.0  # sorties a day per aircraft: one an hour, day and night
+MAX_KBBL_DAY = 100_000.0  # thousand barrels a day: the whole world's crude output
+MAX_FACTOR = 1000.0  # multipliers and ratios (advantage, idle factor, coordination...)
+MAX_CV = 10.0  # coefficients of variation of gamma durations
+MAX_DECISIVENESS = 20.0  # the exponent of the force-ratio contest (already all-or-nothing)
+MAX_EXPONENT = 100.0  # perimeter exponent of airdrops
+MAX_NAME = 100  # characters of an area, link, unit or operator name
+MAX_SCENARIO_NAME = 200  # characters and UTF-8 bytes: it names files of a results folder
+MAX_TEXT = 20_000  # characters of a description, a provenance text, a reason
+MAX_ITEMS = 1000  # areas, links, route areas, area changes... in one list
+MAX_UNITS = 100  # process units of the plant, supply operators
+MAX_EVENTS = 2_000_000  # expected random arrivals in one replication (1-2 µs each: seconds)
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
+
+
+def _number(value: Any) -> Any:
+    """A number is a number: YAML's true/false would otherwise pass as 1 and 0."""
+    if isinstance(value, bool):
+        raise ValueError(f"a number is needed here, not {str(value).lower()}")
+    return value
+
+
+def _printable(value: Any) -> Any:
+    """Names are written to files, tables and terminals: no control or invisible
+    formatting characters (line breaks, NUL, escape sequences, bidirectional overrides)."""
+    if isinstance(value, str):
+        bad = next((c for c in value if not c.isprintable()), None)
+        if bad is not None:
+            raise ValueError(f"the character U+{ord(bad):04X} is not allowed in a name "
+                             "(no control or invisible formatting characters)")
+    return value
+
+
+IsNumber = BeforeValidator(_number)
+Probability = Annotated[float, IsNumber, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, IsNumber, Field(ge=0.0, le=MAX_DAYS)]
+Days = NonNegative  # a duration or a day of the run, in days
+PositiveDays = Annotated[float, IsNumber, Field(gt=0.0, le=MAX_DAYS)]
+Rate = Annotated[float, IsNumber, Field(ge=0.0, le=MAX_RATE)]
+Heads = Annotated[int, IsNumber, Field(ge=0, le=MAX_HEADS)]
+Factor = Annotated[float, IsNumber, Field(ge=1.0, le=MAX_FACTOR)]
+Cv = Annotated[float, IsNumber, Field(ge=0.0, le=MAX_CV)]
+Kbbl = Annotated[float, IsNumber, Field(ge=0.0, le=MAX_KBBL_DAY)]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME), BeforeValidator(_printable)]
+AreaRef = Annotated[str, Field(max_length=MAX_NAME)]  # must name an area (checked below)
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+Date = Annotated[dt.date, Field(ge=FIRST_DATE, le=LAST_DATE)]
 
 SIDES = ("government", "insurgent")
 Holder = Literal["government", "insurgent"]
@@ -30,7 +86,8 @@ REFINERY = "refinery"
 class Strict(BaseModel):
     """Base for every section: unknown keys are errors, values are re-validated on copy."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=True,
+                              allow_inf_nan=False)
 
 
 class Span(Strict):
@@ -49,7 +106,7 @@ class Span(Strict):
 class Area(Strict):
     """A named piece of ground: a refinery sector, a village, an oil field, a destination."""
 
-    name: str = Field(min_length=1)
+    name: Name
     kind: AreaKind
     holder: Holder
 
@@ -61,17 +118,18 @@ class Link(Strict):
     (endpoints included) and it is not cut by sabotage.
     """
 
-    name: str = Field(min_length=1)
+    name: Name
     kind: LinkKind
-    source: str = Field(description="field area for crude; 'refinery' for outbound links")
-    destination: str = Field(description="'refinery' for crude; a destination area otherwise")
-    through: list[str] = Field(default_factory=list)
-    capacity_kbbl_day: NonNegative = Field(
+    source: AreaRef = Field(description="field area for crude; 'refinery' for outbound links")
+    destination: AreaRef = Field(
+        description="'refinery' for crude; a destination area otherwise")
+    through: list[AreaRef] = Field(default_factory=list, max_length=MAX_ITEMS)
+    capacity_kbbl_day: Kbbl = Field(
         0.0, description="pipeline throughput; for roads use trucks_per_day x bbl_per_truck"
     )
-    trucks_per_day: NonNegative = 0.0
-    bbl_per_truck: NonNegative = 200.0
-    sabotage_rate_per_day: NonNegative = 0.0
+    trucks_per_day: Annotated[float, IsNumber, Field(ge=0.0, le=100_000.0)] = 0.0
+    bbl_per_truck: Annotated[float, IsNumber, Field(ge=0.0, le=10_000.0)] = 200.0
+    sabotage_rate_per_day: Rate = 0.0
     repair_days: Span = Span(low=3.0, high=10.0)
 
     @property
@@ -90,27 +148,28 @@ class PerSide(Strict):
 class ProcessUnit(Strict):
     """One process train of the plant: it is damaged, repaired and restarted on its own."""
 
-    name: str = Field(min_length=1)
-    nameplate_kbbl_day: Positive
+    name: Name
+    nameplate_kbbl_day: Annotated[float, IsNumber, Field(gt=0.0, le=MAX_KBBL_DAY)]
 
 
 class Refinery(Strict):
     """What it takes to run the plant, and how it is repaired and brought back (docs/model.md)."""
 
-    capacity_kbbl_day: NonNegative = 200.0
+    capacity_kbbl_day: Kbbl = 200.0
     units: list[ProcessUnit] = Field(default_factory=lambda: [
         ProcessUnit(name="train 1", nameplate_kbbl_day=150.0),
         ProcessUnit(name="train 2", nameplate_kbbl_day=70.0),
-        ProcessUnit(name="train 3", nameplate_kbbl_day=70.0)], min_length=1)
-    required_plant_share: Annotated[float, Field(gt=0.5, le=1.0)] = 1.0
-    surroundings: list[str] = Field(default_factory=list)
-    idle_since: dt.date | None = None
+        ProcessUnit(name="train 3", nameplate_kbbl_day=70.0)], min_length=1,
+        max_length=MAX_UNITS)
+    required_plant_share: Annotated[float, IsNumber, Field(gt=0.5, le=1.0)] = 1.0
+    surroundings: list[AreaRef] = Field(default_factory=list, max_length=MAX_ITEMS)
+    idle_since: Date | None = None
     restart_days: PerSide = PerSide(government=21.0, insurgent=60.0)
-    long_idle_factor: Annotated[float, Field(ge=1.0)] = 6.0
-    idle_scale_days: Positive = 180.0
-    ramp_days: NonNegative = 14.0
-    rebuild_days: Positive = 540.0
-    repair_cv: NonNegative = 0.5
+    long_idle_factor: Factor = 6.0
+    idle_scale_days: PositiveDays = 180.0
+    ramp_days: Days = 14.0
+    rebuild_days: PositiveDays = 540.0
+    repair_cv: Cv = 0.5
     repair_crews: PerSide = PerSide(government=2.0, insurgent=1.0)
     crude_storage_days: NonNegative = 7.0
     product_storage_days: NonNegative = 5.0
@@ -120,31 +179,32 @@ class Refinery(Strict):
 class Garrison(Strict):
     """The besieged defenders and their stock of supplies."""
 
-    troops: Count = 300
-    supplies_days: NonNegative = 20.0
-    consumption_kg_per_troop_day: NonNegative = 6.0
-    fighting_consumption_kg_per_troop_day: NonNegative = 12.0
-    collapse_after_days: Positive = 14.0
-    relief_troops: Count = 0
+    troops: Heads = 300
+    supplies_days: Days = 20.0
+    consumption_kg_per_troop_day: Annotated[float, IsNumber, Field(ge=0.0, le=1000.0)] = 6.0
+    fighting_consumption_kg_per_troop_day: Annotated[
+        float, IsNumber, Field(ge=0.0, le=1000.0)] = 12.0
+    collapse_after_days: PositiveDays = 14.0
+    relief_troops: Heads = 0
 
 
 class Offensive(Strict):
     """A renewed insurgent offensive from a given day: more fighters, more assaults."""
 
-    start_day: NonNegative
-    fighters: Count = 0
-    attack_rate_per_day: NonNegative = 0.0
+    start_day: Days
+    fighters: Heads = 0
+    attack_rate_per_day: Rate = 0.0
 
 
 class Besiegers(Strict):
     """The insurgent force around (and possibly inside) the plant."""
 
-    strength: Count = 600
-    reinforcement_per_day: NonNegative = 0.0
-    max_strength: Count = 2000
-    attack_rate_per_day: NonNegative = 0.12
+    strength: Heads = 600
+    reinforcement_per_day: Annotated[float, IsNumber, Field(ge=0.0, le=MAX_HEADS)] = 0.0
+    max_strength: Heads = 2000
+    attack_rate_per_day: Rate = 0.12
     assault_share: Probability = 0.5
-    clash_rate_per_day: NonNegative = 0.5
+    clash_rate_per_day: Rate = 0.5
     clash_casualty_prob: Probability = 0.005
     offensive: Offensive | None = None
 
@@ -159,11 +219,11 @@ class Besiegers(Strict):
 class Engagement(Strict):
     """Force-ratio contest model of an assault (see docs/model.md)."""
 
-    defender_advantage: Positive = 3.0
-    decisiveness: Positive = 1.5
+    defender_advantage: Annotated[float, IsNumber, Field(gt=0.0, le=MAX_FACTOR)] = 3.0
+    decisiveness: Annotated[float, IsNumber, Field(gt=0.0, le=MAX_DECISIVENESS)] = 1.5
     casualty_rate: Probability = 0.1
-    counterattack_rate_per_day: NonNegative = 0.05
-    counterattack_min_ratio: NonNegative = 1.0
+    counterattack_rate_per_day: Rate = 0.05
+    counterattack_min_ratio: Annotated[float, IsNumber, Field(ge=0.0, le=MAX_FACTOR)] = 1.0
 
 
 class Damage(Strict):
@@ -179,14 +239,14 @@ class Damage(Strict):
 class AirDefence(Strict):
     """Besiegers' anti-aircraft teams and their weapons."""
 
-    teams: Count = 4
-    engagement_per_team: NonNegative = 0.15
+    teams: Annotated[int, IsNumber, Field(ge=0, le=MAX_TEAMS)] = 4
+    engagement_per_team: Annotated[float, IsNumber, Field(ge=0.0, le=MAX_FACTOR)] = 0.15
     hit_prob: Probability = 0.1
     improved_hit_prob: Probability = 0.35
-    improved_from_day: NonNegative | None = None
+    improved_from_day: Days | None = None
     loss_given_hit: Probability = 0.6
-    team_reinforcement_per_day: NonNegative = 0.0
-    max_teams: Count = 20
+    team_reinforcement_per_day: Annotated[float, IsNumber, Field(ge=0.0, le=MAX_TEAMS)] = 0.0
+    max_teams: Annotated[int, IsNumber, Field(ge=0, le=MAX_TEAMS)] = 20
 
     @model_validator(mode="after")
     def _within_cap(self) -> AirDefence:
@@ -198,24 +258,24 @@ class AirDefence(Strict):
 class HaltPolicy(Strict):
     """Stop an operator's flights after `after_losses` losses within `within_days` days."""
 
-    after_losses: Annotated[int, Field(ge=1)] = 2
-    within_days: Positive = 30.0
+    after_losses: Annotated[int, IsNumber, Field(ge=1, le=MAX_AIRCRAFT)] = 2
+    within_days: PositiveDays = 30.0
 
 
 class SupplyOperator(Strict):
     """One air bridge into the garrison: helicopters landing, or airdrops from altitude."""
 
-    name: str = Field(min_length=1)
+    name: Name
     kind: Literal["helicopter", "airdrop"]
-    aircraft: Count = 1
-    sorties_per_aircraft_day: NonNegative = 0.5
-    payload_t: NonNegative = 3.0
-    bundles: Count = 16
-    bundle_t: NonNegative = 0.9
+    aircraft: Annotated[int, IsNumber, Field(ge=0, le=MAX_AIRCRAFT)] = 1
+    sorties_per_aircraft_day: Annotated[float, IsNumber, Field(ge=0.0, le=MAX_SORTIES)] = 0.5
+    payload_t: Annotated[float, IsNumber, Field(ge=0.0, le=1000.0)] = 3.0
+    bundles: Annotated[int, IsNumber, Field(ge=0, le=1000)] = 16
+    bundle_t: Annotated[float, IsNumber, Field(ge=0.0, le=100.0)] = 0.9
     accuracy: Probability = 0.97
-    perimeter_exponent: NonNegative = 0.3
-    start_day: NonNegative = 0.0
-    end_day: NonNegative | None = None
+    perimeter_exponent: Annotated[float, IsNumber, Field(ge=0.0, le=MAX_EXPONENT)] = 0.3
+    start_day: Days = 0.0
+    end_day: Days | None = None
     exposure: Probability = 1.0
     halt: HaltPolicy | None = None
 
@@ -228,11 +288,11 @@ class SupplyOperator(Strict):
 class Airstrikes(Strict):
     """Foreign strikes around the plant, with intelligence and coordination effects."""
 
-    start_day: NonNegative = 0.0
-    strikes_per_day: NonNegative = 0.0
-    kills_per_strike: NonNegative = 2.0
+    start_day: Days = 0.0
+    strikes_per_day: Rate = 0.0
+    kills_per_strike: Annotated[float, IsNumber, Field(ge=0.0, le=1000.0)] = 2.0
     team_kill_prob: Probability = 0.1
-    intelligence_factor: Positive = 1.0
+    intelligence_factor: Annotated[float, IsNumber, Field(gt=0.0, le=100.0)] = 1.0
     coordination_failure_prob: Probability = 0.3
     inside_plant_share: Probability = 0.2
     inside_plant: Literal["while_garrison_holds", "always", "never"] = "while_garrison_holds"
@@ -243,22 +303,22 @@ class Airstrikes(Strict):
 class GroundCampaign(Strict):
     """Government forces retaking the road to the refinery, area by area."""
 
-    start_day: NonNegative = 0.0
-    route: list[str] = Field(default_factory=list)
-    mean_days_per_area: Positive = 20.0
-    duration_cv: NonNegative = 0.5
-    coordination_factor: Annotated[float, Field(ge=1.0)] = 1.0
+    start_day: Days = 0.0
+    route: list[AreaRef] = Field(default_factory=list, max_length=MAX_ITEMS)
+    mean_days_per_area: Annotated[float, IsNumber, Field(ge=0.01, le=MAX_DAYS)] = 20.0
+    duration_cv: Cv = 0.5
+    coordination_factor: Factor = 1.0
     success_prob: Probability = 0.7
-    retry_days: NonNegative = 7.0
-    insurgent_retake_rate_per_day: NonNegative = 0.0
+    retry_days: Days = 7.0
+    insurgent_retake_rate_per_day: Rate = 0.0
     plant_assault_success_prob: Probability = 0.0
 
 
 class AreaChange(Strict):
     """A change of hands fixed by the scenario (an offensive elsewhere), on a given day."""
 
-    day: NonNegative
-    area: str = Field(min_length=1)
+    day: Days
+    area: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
     holder: Holder
 
 
@@ -269,10 +329,10 @@ class Provenance(Strict):
     seeds/reference-ranges.yaml) and a plausible ``range`` for sensitivity analysis.
     """
 
-    fact: str | None = None
-    assumption: str | None = None
-    basis: str | None = None
-    range: list[float] | None = None
+    fact: Text | None = None
+    assumption: Text | None = None
+    basis: Text | None = None
+    range: list[Annotated[float, IsNumber]] | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Provenance:
@@ -288,24 +348,26 @@ class Provenance(Strict):
 class Scenario(Strict):
     """A complete, validated description of one situation to simulate."""
 
-    name: str = Field(min_length=1)
-    description: str = Field(min_length=1)
-    start_date: dt.date
-    horizon_days: Annotated[int, Field(ge=1, le=3650)]
-    areas: list[Area]
-    links: list[Link] = Field(default_factory=list)
+    name: Annotated[str, Field(min_length=1, max_length=MAX_SCENARIO_NAME),
+                    BeforeValidator(_printable)]
+    description: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+    start_date: Date
+    horizon_days: Annotated[int, IsNumber, Field(ge=1, le=3650)]
+    areas: list[Area] = Field(max_length=MAX_ITEMS)
+    links: list[Link] = Field(default_factory=list, max_length=MAX_ITEMS)
     refinery: Refinery = Refinery()
     garrison: Garrison = Garrison()
     besiegers: Besiegers = Besiegers()
     engagement: Engagement = Engagement()
     damage: Damage = Damage()
     air_defence: AirDefence = AirDefence()
-    supply_operators: list[SupplyOperator] = Field(default_factory=list)
+    supply_operators: list[SupplyOperator] = Field(default_factory=list, max_length=MAX_UNITS)
     airstrikes: Airstrikes = Airstrikes()
     ground_campaign: GroundCampaign = GroundCampaign()
-    area_changes: list[AreaChange] = Field(default_factory=list)
-    provenance: dict[str, Provenance] = Field(default_factory=dict)
-    inactive: dict[str, str | None] = Field(
+    area_changes: list[AreaChange] = Field(default_factory=list, max_length=MAX_ITEMS)
+    provenance: dict[Annotated[str, Field(max_length=MAX_TEXT)], Provenance] = Field(
+        default_factory=dict)
+    inactive: dict[Annotated[str, Field(max_length=MAX_TEXT)], Text | None] = Field(
         default_factory=dict,
         description="parameter path prefixes (a mechanism such as 'airstrikes', or one link "
         "'links.NAME') that cannot act in this scenario, each with the reason; null in a "
@@ -373,9 +435,55 @@ class Scenario(Strict):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _runs_in_bounded_time(self) -> Scenario:
+        """The scenario's name fits in a file name, and one replication draws at most
+        :data:`MAX_EVENTS` random arrivals, whatever the combination of rates."""
+        if len(self.name.encode("utf-8")) > MAX_SCENARIO_NAME:
+            raise ValueError(f"name: at most {MAX_SCENARIO_NAME} bytes in UTF-8 (it names "
+                             "the scenario's files in a results folder)")
+        rates = arrival_rates(self)
+        total = 1.0 + sum(rates.values())  # the day clock ticks once a day
+        expected = self.horizon_days * total
+        if expected > MAX_EVENTS:
+            field, rate = max(rates.items(), key=lambda kv: kv[1])
+            raise ValueError(
+                f"{field}: one replication would draw about {expected:,.0f} random arrivals "
+                f"(horizon_days {self.horizon_days} x {total:,.1f} a day, {rate:,.1f} of "
+                f"them from here); at most {MAX_EVENTS:,} are allowed, so that a replication "
+                "runs in seconds: lower the rates or horizon_days")
+        return self
+
     @property
     def sectors(self) -> list[Area]:
         return [a for a in self.areas if a.kind == "sector"]
+
+
+def arrival_rates(scenario: Scenario) -> dict[str, float]:
+    """Expected random arrivals a day of each Poisson process (and of the ground
+    campaign's operations), by the field that sets it: what :data:`MAX_EVENTS` bounds."""
+    s = scenario
+    rates = {
+        "airstrikes.strikes_per_day": s.airstrikes.strikes_per_day,
+        "besiegers.attack_rate_per_day": s.besiegers.attack_rate_per_day,
+        "besiegers.clash_rate_per_day": s.besiegers.clash_rate_per_day,
+        "engagement.counterattack_rate_per_day": s.engagement.counterattack_rate_per_day,
+        "ground_campaign.insurgent_retake_rate_per_day":
+            s.ground_campaign.insurgent_retake_rate_per_day,
+    }
+    if s.besiegers.offensive is not None:
+        rates["besiegers.offensive.attack_rate_per_day"] = (
+            s.besiegers.offensive.attack_rate_per_day)
+    if s.ground_campaign.route:
+        g = s.ground_campaign
+        rates["ground_campaign.mean_days_per_area"] = 1.0 / (
+            g.mean_days_per_area * g.coordination_factor)
+    for i, op in enumerate(s.supply_operators):
+        rates[f"supply_operators[{i}] ({op.name}).sorties_per_aircraft_day"] = (
+            op.aircraft * op.sorties_per_aircraft_day)
+    for i, link in enumerate(s.links):
+        rates[f"links[{i}] ({link.name}).sabotage_rate_per_day"] = link.sabotage_rate_per_day
+    return rates
 
 
 def _unique(names: list[str], where: str) -> None:
