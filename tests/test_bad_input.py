@@ -327,7 +327,7 @@ def test_scenarios_whose_file_names_collide_are_refused_by_run(tmp_path: Path) -
         assert safe_name(first).casefold() == safe_name(second).casefold()
         out = tmp_path / "out"
         line = refused("run", *paths, "-n", "2", "--workers", "1", "--out", out)
-        assert line.startswith(f"error: {paths[1]}: name: "), line
+        assert line.startswith(f"error: {paths[0]}, {paths[1]}: name: "), line
         assert "rename one" in line
         assert not out.exists()
 
