@@ -117,6 +117,31 @@ class Unit:
         self.token = 0  # bumps when a pending recommissioning is abandoned
 
 
+class Tanks:
+    """Storage on one side of the plant: it covers a cut that starts while the link flows."""
+
+    __slots__ = ("days", "flowing", "until")
+
+    def __init__(self, days: float) -> None:
+        self.days = days
+        self.flowing = False  # a link served the operator at the last look
+        self.until = -math.inf  # when the tanks run dry after a cut
+
+    def reset(self) -> None:
+        """A new operator: its tanks are not taken as full until its links flow."""
+        self.flowing, self.until = False, -math.inf
+
+    def ok(self, capacity: float, now: float) -> bool:
+        """Whether the condition holds now: the link flows, or the tanks still cover the cut."""
+        if capacity > 0.0:
+            self.flowing, self.until = True, -math.inf
+            return True
+        if self.flowing:  # the flow stops now: the tanks take over
+            self.flowing = False
+            self.until = now + self.days
+        return now < self.until - EPS
+
+
 class SideBook:
     """One side's totals: days in each state and products refined."""
 
@@ -164,11 +189,11 @@ class Refinery:
         self._last = 0.0
         self._working: list[Unit] = []
         self._repair_token = 0
-        self._crude_flow = self._out_flow = False
-        self._crude_until = self._out_until = -math.inf
-        self._crude_cap = self._out_cap = 0.0
+        self._crude = Tanks(spec.crude_storage_days)
+        self._products = Tanks(spec.product_storage_days)
         self._ceiling = 0.0
         self.ok = False  # the operator has crude and an outlet (storage included)
+        self._crude_ok = False
         if spec.initial_damage > 0.0:
             for unit in self.units:
                 self._hit(unit, spec.initial_damage, 0.0)
@@ -191,7 +216,7 @@ class Refinery:
                 unit = candidate
                 break
         now = self.world.env.now
-        self._accrue(now)
+        self.accrue(now)
         self._hit(unit, amount, now)
         return unit.name
 
@@ -223,7 +248,7 @@ class Refinery:
         w = self.world
         env = w.env
         now = env.now
-        self._accrue(now)
+        self.accrue(now)
         for unit in self.units:
             if unit.phase == DAMAGED and unit.work <= EPS:
                 unit.work, unit.damage, unit.phase = 0.0, 0.0, READY
@@ -232,8 +257,8 @@ class Refinery:
         if op != self.operator:
             self._stop_units(now, "control of the plant changed")
             self.operator = op
-            self._crude_flow = self._out_flow = False
-            self._crude_until = self._out_until = -math.inf
+            self._crude.reset()
+            self._products.reset()
         if op is None:
             self.ok = False
             self._working = []
@@ -241,13 +266,13 @@ class Refinery:
             self._set_reasons(None)
             return
         crude, out = self.network.capacity(op)
-        crude_ok = self._crude_ok(crude, now)
-        out_ok = self._out_ok(out, now)
+        crude_ok = self._look(self._crude, crude, now)
+        out_ok = self._look(self._products, out, now)
+        self._crude_ok = crude_ok
         self.ok = crude_ok and out_ok
-        if self.ok:
-            self._crude_cap = crude if crude > 0.0 else math.inf
-            self._out_cap = out if out > 0.0 else math.inf
-            self._ceiling = min(self._crude_cap, self._out_cap)
+        if self.ok:  # a link covered by storage does not cap the output
+            self._ceiling = min(crude if crude > 0.0 else math.inf,
+                                out if out > 0.0 else math.inf)
             restart = self.spec.restart_days.government if op == GOV else (
                 self.spec.restart_days.insurgent)
             for unit in self.units:
@@ -258,29 +283,14 @@ class Refinery:
         self._plan_repairs(op)
         self._set_reasons(op)
 
-    def _crude_ok(self, crude: float, now: float) -> bool:
-        if crude > 0.0:
-            self._crude_flow, self._crude_until = True, -math.inf
-            return True
-        if self._crude_flow:  # the flow stops now: the tanks take over
-            self._crude_flow = False
-            self._crude_until = now + self.spec.crude_storage_days
-            self._wake(self.spec.crude_storage_days)
-        return now < self._crude_until - EPS
-
-    def _out_ok(self, out: float, now: float) -> bool:
-        if out > 0.0:
-            self._out_flow, self._out_until = True, -math.inf
-            return True
-        if self._out_flow:
-            self._out_flow = False
-            self._out_until = now + self.spec.product_storage_days
-            self._wake(self.spec.product_storage_days)
-        return now < self._out_until - EPS
-
-    def _wake(self, delay: float) -> None:
-        if delay > 0.0:
-            self.world.env.timeout(delay).callbacks.append(lambda _: self.update())
+    def _look(self, tanks: Tanks, capacity: float, now: float) -> bool:
+        """Ask ``tanks`` whether the condition holds; when a cut has just started, look
+        again the moment the tanks run dry."""
+        was_flowing = tanks.flowing
+        ok = tanks.ok(capacity, now)
+        if was_flowing and not tanks.flowing and tanks.days > 0.0:
+            self.world.env.timeout(tanks.days).callbacks.append(lambda _: self.update())
+        return ok
 
     def _commission(self, unit: Unit, base: float, now: float) -> None:
         spec = self.spec
@@ -300,7 +310,7 @@ class Refinery:
         if unit.token != token or unit.phase != COMMISSIONING:
             return
         now = self.world.env.now
-        self._accrue(now)
+        self.accrue(now)
         self._start(unit, now)
         self._set_reasons(self.operator)
 
@@ -350,14 +360,11 @@ class Refinery:
             if side != op:
                 book.reason = R_PLANT if w.held[side] < self.required else R_SURROUNDINGS
             elif not self.ok:
-                book.reason = R_CRUDE if not self._crude_ok_now() else R_OUTLET
+                book.reason = R_CRUDE if not self._crude_ok else R_OUTLET
             else:
                 phases = [u.phase for u in self.units]
                 book.reason = (R_OPERATING if RUNNING in phases else
                                R_RESTART if COMMISSIONING in phases else R_REPAIR)
-
-    def _crude_ok_now(self) -> bool:
-        return self._crude_flow or self.world.env.now < self._crude_until - EPS
 
     # -- accounting ------------------------------------------------------------------------
     def rate(self, now: float) -> float:
@@ -371,7 +378,11 @@ class Refinery:
                 total += u.q if ramp <= 0.0 else u.q * min(1.0, (now - u.started) / ramp)
         return min(total, self._ceiling)
 
-    def _accrue(self, now: float) -> None:
+    def government_rate(self, now: float) -> float:
+        """The government's output now, kbbl/day (0 when it is not the operator)."""
+        return self.rate(now) if self.operator == GOV else 0.0
+
+    def accrue(self, now: float) -> None:
         """Integrate each side's days by state, output and repair work up to ``now``."""
         dt = now - self._last
         if dt <= 0.0:

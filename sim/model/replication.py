@@ -119,7 +119,7 @@ class Replication:
                 w.besiegers = besiegers if besiegers < cap else max(cap, w.besiegers)
             w.fighting_today = False
             now = w.env.now
-            gov_rate = plant.rate(now) if plant.operator == GOV else 0.0
+            gov_rate = plant.government_rate(now)
             sample((held[GOV] / n_sectors, supply_days, w.troops, w.besiegers, plant.state(),
                     air.loss_prob, gov_rate / full_rate, rec.helicopters_lost))
             days_left -= 1
@@ -145,12 +145,12 @@ class Replication:
     def result(self) -> ReplicationResult:
         now = self.env.now
         plant = self.refinery
-        plant._accrue(now)
+        plant.accrue(now)
         w, rec = self.world, self.recorder
         gov, ins = plant.books[GOV], plant.books[INS]
         min_supply = self.garrison.min_supply_days
         full = self.scenario.refinery.capacity_kbbl_day
-        gov_rate = plant.rate(now) if plant.operator == GOV else 0.0
+        gov_rate = plant.government_rate(now)
         days = gov.reason_days
         metrics = {
             "operable_days": gov.operable_days,
