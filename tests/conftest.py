@@ -124,3 +124,9 @@ def unsourced_statements(raw: dict) -> list[str]:
     own = {k: Provenance.model_validate(v) for k, v in (raw.get("provenance") or {}).items()}
     stated = leaf_paths({k: v for k, v in raw.items() if k != "extends"})
     return [p for p in stated if find_provenance(own, p) is None]
+
+
+def finished_parts(parts: Path) -> list[Path]:
+    """The complete part files of a running batch: ``*.npz`` alone also matches the
+    ``*.tmp.npz`` a part is written to before its rename, which a signal rightly deletes."""
+    return [p for p in parts.glob("*.npz") if not p.name.endswith(".tmp.npz")]

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from conftest import finished_parts
 from typer.testing import CliRunner
 
 import sim.output.results
@@ -84,7 +85,7 @@ def test_a_new_run_into_an_interrupted_batch_refuses_and_loses_nothing(tmp_path:
     proc = subprocess.Popen([*CLI, "run", *args, "--out", str(out)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
-    while time.time() < deadline and not list((out / PARTS).glob("s*.npz")):
+    while time.time() < deadline and not finished_parts(out / PARTS):
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import finished_parts
 
 from sim.model.recorder import DAILY
 from sim.runner.batch import BatchResult, run_batch
@@ -89,7 +90,7 @@ def test_a_real_signal_keeps_finished_work_and_resume_completes_it(
     proc = subprocess.Popen([*cli, "--out", str(stopped)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
-    while time.time() < deadline and len(list((stopped / PARTS).glob("*.npz"))) < 3:
+    while time.time() < deadline and len(finished_parts(stopped / PARTS)) < 3:
         time.sleep(0.05)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
@@ -159,7 +160,7 @@ def test_a_resumed_run_keeps_the_options_it_was_started_with(tmp_path: Path) -> 
     proc = subprocess.Popen([sys.executable, "-m", "sim", *command[1:]],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
-    while time.time() < deadline and len(list((out / PARTS).glob("*.npz"))) < 3:
+    while time.time() < deadline and len(finished_parts(out / PARTS)) < 3:
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
@@ -201,7 +202,7 @@ def _start_in_own_group(out: Path) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     deadline = time.time() + 60
-    while time.time() < deadline and len(list((out / PARTS).glob("*.npz"))) < 3:
+    while time.time() < deadline and len(finished_parts(out / PARTS)) < 3:
         time.sleep(0.05)
     return proc
 
