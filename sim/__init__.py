@@ -24,7 +24,7 @@ _EXPORTS = {
     "load_scenario": "sim.scenario.loading",
     "load_scenarios": "sim.scenario.loading",
     "run_replication": "sim.model.replication",
-    "summarize": "sim.analysis.statistics",
+    "summarize": "sim.analysis.estimates",
 }
 
 __all__ = [

@@ -13,7 +13,7 @@ import pytest
 from conftest import scenario
 from rich.console import Console
 
-from sim.analysis.statistics import summarize
+from sim.analysis.estimates import summarize
 from sim.model.metrics import BINARY_METRICS, METRICS
 from sim.model.observations import (
     AFTER,

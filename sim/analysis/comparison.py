@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sim.analysis.statistics import LEVEL, TIME_TO_EVENT, censored
+from sim.analysis.estimates import LEVEL, TIME_TO_EVENT, censored
 from sim.model.metrics import REGISTRY
 from sim.runner.batch import BatchResult, ScenarioRuns
 

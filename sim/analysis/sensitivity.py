@@ -71,7 +71,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from sim.analysis.statistics import BINARY_METRICS, censored
+from sim.analysis.estimates import BINARY_METRICS, censored
 from sim.model.metrics import EVENT_DAY_METRICS, METRICS
 from sim.runner.batch import BatchResult, run_batch
 from sim.scenario.loading import ScenarioError, apply_overrides, load_scenario, validate

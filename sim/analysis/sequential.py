@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.analysis.statistics import (
+from sim.analysis.estimates import (
     BINARY_METRICS,
     TIME_TO_EVENT,
     censored,

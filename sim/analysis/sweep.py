@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.statistics import BINARY_METRICS, describe
+from sim.analysis.estimates import BINARY_METRICS, describe
 from sim.model.metrics import EVENT_DAY_METRICS, METRICS
 from sim.runner.batch import BatchResult, ScenarioRuns, run_batch
 from sim.scenario.loading import ScenarioError, load_scenario

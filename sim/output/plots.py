@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim.analysis.statistics import kaplan_meier, mean_interval
+from sim.analysis.estimates import kaplan_meier, mean_interval
 from sim.analysis.stopped import stopped_refinery
 from sim.output.labels import panels
 from sim.output.results_folder import ResultsData, load_results

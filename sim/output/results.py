@@ -35,7 +35,7 @@ from typing import IO, Any
 import yaml
 
 from sim import __version__
-from sim.analysis.statistics import summarize
+from sim.analysis.estimates import summarize
 from sim.model.metrics import METRICS
 from sim.model.recorder import DAILY
 from sim.output.results_folder import file_stems, spreadsheet_text

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from sim.analysis.statistics import BINARY_METRICS
+from sim.analysis.estimates import BINARY_METRICS
 from sim.analysis.sweep import (
     SweepResult,
     crossing,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import scenario, z_quantile
 
-from sim.analysis.statistics import (
+from sim.analysis.estimates import (
     horizons_note,
     kaplan_meier,
     mean_interval,
