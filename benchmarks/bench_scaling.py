@@ -81,7 +81,8 @@ def timed_batch(replications: int, workers: int, own_pool: bool = False) -> floa
     """Seconds for one batch. Without ``own_pool`` a 2-worker batch uses the shared pool
     (started by the first such batch); with it, a pool started and shut down inside the
     timed region, as each batch did before the pool was shared."""
-    from sim.runner.batch import local_pool, run_batch
+    from sim.runner.batch import run_batch
+    from sim.runner.pool import local_pool
     from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(SCENARIO)
@@ -122,12 +123,12 @@ def machine_ceiling(replications: int) -> tuple[float, float]:
 
 def chunk_bytes() -> tuple[int, int]:
     """Size of one chunk's result as pickled for transfer, and its replications."""
-    from sim.runner.batch import _run_chunk, plan_chunks
+    from sim.runner.chunks import plan_chunks, run_chunk
     from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(SCENARIO)
     chunk = plan_chunks(1, 1000, 1, 2)[0]
-    return len(pickle.dumps(_run_chunk(scenario, chunk))), len(chunk.seeds)
+    return len(pickle.dumps(run_chunk(scenario, chunk))), len(chunk.seeds)
 
 
 def peak_memory(replications: int, workers: int) -> dict[str, float]:

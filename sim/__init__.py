@@ -2,11 +2,11 @@
 
 The public API, for notebooks as much as for the CLI::
 
-    from sim import load_scenario, run_batch, summarize
+    from sim import analyse, load_scenario, run_batch
     scenario = load_scenario("scenarios/baseline.yaml")
     batch = run_batch([scenario], replications=200, seed=1)
     rows = batch.rows()
-    summary = summarize(batch)
+    summary = analyse(batch)  # what summary.json holds, comparisons included
 """
 
 __version__ = "0.1.0"
@@ -25,12 +25,14 @@ _EXPORTS = {
     "load_scenarios": "sim.scenario.loading",
     "run_replication": "sim.model.replication",
     "summarize": "sim.analysis.estimates",
+    "analyse": "sim.analysis.analyse",
 }
 
 __all__ = [
     "BatchResult",
     "ScenarioError",
     "__version__",
+    "analyse",
     "load_scenario",
     "load_scenarios",
     "run_batch",

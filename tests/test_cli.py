@@ -15,7 +15,7 @@ import yaml
 from typer.testing import CliRunner
 
 import sim
-import sim.runner.batch
+import sim.runner.chunks
 from sim.cli.app import app
 from sim.model.metrics import METRICS
 from sim.model.recorder import DAILY
@@ -298,14 +298,14 @@ def test_failed_replication_exit_1_and_recorded(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     seeds = replication_seeds(3, 6)
     bad_seed = seeds[4]
-    original = sim.runner.batch.run_replication
+    original = sim.runner.chunks.run_replication
 
     def flaky(scenario, seed, *args, **kwargs):
         if seed == bad_seed:
             raise RuntimeError("provoked failure")
         return original(scenario, seed, *args, **kwargs)
 
-    monkeypatch.setattr(sim.runner.batch, "run_replication", flaky)
+    monkeypatch.setattr(sim.runner.chunks, "run_replication", flaky)
     out = tmp_path / "results"
     result = invoke("run", BASELINE, "-n", 6, "--seed", 3, "--workers", 1, "--out", out,
                     "--no-plots")

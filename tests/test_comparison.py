@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from conftest import scenario, z_quantile
 
+from sim.analysis.analyse import analyse
 from sim.analysis.comparison import compare_to_baseline, holm, paired_difference, select_best
 from sim.analysis.sequential import run_until_precise
 from sim.output.results import write_results
@@ -138,12 +139,40 @@ def test_a_scenario_with_no_finished_replications_is_neither_compared_nor_select
     assert selection["subset"] == [] and "no selection" in selection["note"]
     assert selection["means"]["idle"] is None
 
-    summary = write_results(batch, tmp_path, analysis={"comparisons": compared,
-                                                       "selection": selection}, plots=False)
-    assert summary["comparisons"] is compared
+    summary = analyse(batch, baseline="quiet", select="garrison_held")
+    assert summary["comparisons"] == compared and summary["selection"] == selection
+    write_results(batch, tmp_path, summary, plots=False)
 
     def refuse(constant: str) -> None:
         raise ValueError(f"not JSON: {constant}")
 
     written = json.loads((tmp_path / "summary.json").read_text(), parse_constant=refuse)
     assert written["selection"]["note"] == selection["note"]
+
+
+def test_the_reference_is_the_one_asked_for_else_baseline_else_none() -> None:
+    """Issue 15: without --baseline the first file never becomes the reference by accident."""
+    from sim.analysis.analyse import reference_scenario
+
+    assert reference_scenario(["airdrops", "baseline", "coordinated"]) == "baseline"
+    assert reference_scenario(["airdrops", "coordinated"]) is None
+    assert reference_scenario(["baseline"]) is None  # nothing to compare it with
+    assert reference_scenario(["airdrops", "baseline"], "airdrops") == "airdrops"
+    with pytest.raises(ValueError, match="'nope' is not one of the scenarios"):
+        reference_scenario(["airdrops", "baseline"], "nope")
+
+
+def test_analyse_gives_a_notebook_what_summary_json_holds() -> None:
+    quiet = scenario()
+    other = quiet.model_copy(update={"name": "other"})
+    base = quiet.model_copy(update={"name": "baseline"})
+    batch = run_batch([other, base], 20, seed=2, workers=1)
+    summary = analyse(batch)
+    assert summary["reference"] == "baseline"
+    assert summary["comparisons"]["baseline"] == "baseline"
+    assert {r["scenario"] for r in summary["comparisons"]["comparisons"]} == {"other"}
+    assert summary["selection"]["metric"] == "operating_days"
+    assert set(summary["scenarios"]) == {"other", "baseline"}
+    alone = analyse(run_batch([other], 5, seed=2, workers=1))
+    assert alone["reference"] is None
+    assert "comparisons" not in alone and "selection" not in alone

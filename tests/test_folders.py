@@ -208,7 +208,7 @@ def test_names_that_give_the_same_file_are_refused_naming_both(tmp_path: Path) -
     # The check lives where the files are written: the Python API refuses too.
     batch = run_batch([load_scenario(first), load_scenario(second)], 2, workers=1)
     with pytest.raises(NameCollision, match="'a b' and 'a_b'"):
-        write_results(batch, out, plots=False)
+        write_results(batch, out, {}, plots=False)
     assert not out.exists()
 
 

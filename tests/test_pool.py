@@ -14,15 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.runner.batch import (
-    BatchResult,
-    _assemble,
-    iter_chunk_results,
-    plan_chunks,
-    run_batch,
-    shared_pool,
-    shutdown_shared_pool,
-)
+from sim.runner.batch import BatchResult, MemorySink, run_batch
+from sim.runner.chunks import plan_chunks
+from sim.runner.pool import iter_chunk_results, shared_pool, shutdown_shared_pool
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Scenario
 
@@ -189,7 +183,10 @@ def test_the_chunks_of_a_worker_that_died_run_again_on_a_fresh_pool(
     assert marker.exists(), "a worker really died"
     assert refuses_work(pool)  # the broken pool was shut down and replaced
     assert sorted(r.start for r in results) == [c.start for c in chunks]  # each chunk once
-    same_rows(reference, _assemble([baseline], results, 3, N, False))
+    sink = MemorySink([baseline], N, 3)
+    for result in results:
+        sink.keep(result)
+    same_rows(reference, sink.batch(interrupted=False))
 
 
 def test_a_worker_killed_just_before_a_batch_costs_nothing(

@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from typer.core import TyperGroup
 
+from sim.cli.run_options import BATCH_ONLY, KEPT, RunOptions
 from sim.model.metrics import METRICS
 from sim.model.replication import run_replication
 from sim.output.results_folder import NameCollision, file_stems, show_bidi_controls
@@ -38,8 +40,8 @@ from sim.output.tables import (
     selection_line,
     stopped_table,
 )
-from sim.runner.batch import default_workers
 from sim.runner.cluster import ClusterError, engine
+from sim.runner.pool import default_workers
 from sim.runner.store import (
     PARTS,
     FolderError,
@@ -59,6 +61,7 @@ from sim.scenario.provenance import (
     find_seeds_dir,
     load_facts,
 )
+from sim.scenario.schema import Scenario
 
 # Bounds of the options (docs/model.md, section 4): far above any real use, low enough that a
 # mistyped value is refused at once instead of filling the memory with a plan of the batch.
@@ -185,16 +188,6 @@ def _check_bounded(option: str, value: float | None, top: float) -> None:
                     f"{value} is not allowed: give a finite number")
 
 
-# With --resume the batch and its options come from the folder. These define the batch and
-# cannot be given again; those of _KEPT may be, if they equal the folder's.
-_BATCH_ONLY = {"scenarios": "SCENARIO files", "overrides": "--set",
-               "precision": "--precision", "abs_precision": "--abs-precision",
-               "precision_metric": "--precision-metric", "max_replications": "--max-replications"}
-_KEPT = {"replications": "-n", "seed": "--seed", "out": "--out", "baseline": "--baseline",
-         "select": "--select", "minimize": "--minimize", "plots": "--plots/--no-plots",
-         "plot_format": "--plot-format"}
-
-
 @app.command()
 def run(
     ctx: typer.Context,
@@ -245,63 +238,17 @@ def run(
     owns its folder: --out must be new, empty, or hold an earlier run (replaced
     only with --force).
     """
-    if dask not in (None, "local"):
-        _bad_option("--dask", "the only value is 'local'")
-    for option, value, top in (("-n", replications, MAX_REPLICATIONS),
-                               ("--max-replications", max_replications, MAX_REPLICATIONS),
-                               ("--workers", workers, MAX_WORKERS), ("--seed", seed, MAX_SEED),
-                               ("--precision", precision, math.inf),
-                               ("--abs-precision", abs_precision, math.inf)):
-        _check_bounded(option, value, top)
-    if scheduler is not None:
-        _check_scheduler(scheduler)
-    if plot_format not in ("png", "svg", "pdf"):
-        _bad_option("--plot-format", "choose png, svg or pdf")
-    command = ["baiji-sim", *sys.argv[1:]]
-    sources = {}
+    _check_run_options(replications, max_replications, workers, seed, precision,
+                       abs_precision, scheduler, dask, plot_format)
+    options = RunOptions(baseline, select, minimize, plots, plot_format,
+                         command=["baiji-sim", *sys.argv[1:]])
     if resume is not None:
         if force:
             _bad_option("--force", "--resume finishes the batch in the folder and --force "
                         "starts a new one over it: give one of them")
-        try:
-            stored = read_batch(resume)
-            check_writable(resume)
-        except (ResumeError, ScenarioError, FolderError) as exc:
-            _bad_option("--resume", str(exc))
-        loaded, kept_n, kept_seed, options = (stored.scenarios, stored.replications,
-                                              stored.seed, stored.options)
-        # Folders written before the options were kept hold none: the given ones then apply.
-        kept = {"replications": kept_n, "seed": kept_seed, "out": resume,
-                **{k: v for k, v in options.items() if k in _KEPT}}
-        given = {"replications": replications, "seed": seed, "out": out, "baseline": baseline,
-                 "select": select, "minimize": minimize, "plots": plots,
-                 "plot_format": plot_format}
-
-        def on_command_line(name: str) -> bool:
-            # By name: typer bundles its own copy of click, whose enum is not click's.
-            source = ctx.get_parameter_source(name)
-            return source is not None and source.name == "COMMANDLINE"
-
-        def shown(name: str) -> str:
-            value = kept[name]
-            if isinstance(value, bool):  # --plots/--no-plots, --minimize/--no-minimize
-                return f"--{'' if value else 'no-'}{name.replace('_', '-')}"
-            return str(value)
-
-        wrong = [flag for name, flag in _BATCH_ONLY.items() if on_command_line(name)] + [
-            f"{flag} (this batch: {shown(name)})" for name, flag in _KEPT.items()
-            if on_command_line(name) and name in kept and given[name] != kept[name]]
-        if wrong:
-            _bad_option("--resume", "the batch and its options are read from the folder; "
-                        f"drop or correct: {', '.join(wrong)}")
-        replications, seed, out = kept_n, kept_seed, resume
-        baseline = kept.get("baseline", baseline)
-        select = kept.get("select", select)
-        minimize = kept.get("minimize", minimize)
-        plots = kept.get("plots", plots)
-        plot_format = kept.get("plot_format", plot_format)
-        sources = options.get("sources", sources)
-        command = options.get("command", command)
+        loaded, replications, seed, options = _resumed(ctx, resume, options, replications,
+                                                       seed, out)
+        out = resume
     else:
         if not scenarios:
             _bad_option("SCENARIO", "give at least one scenario file")
@@ -309,22 +256,8 @@ def run(
             loaded = load_scenarios(scenarios, overrides)
         except ScenarioError as exc:
             _fail(exc)
-    names = [s.name for s in loaded]
-    for option, value in (("--baseline", baseline),):
-        if value is not None and value not in names:
-            _bad_option(option, f"'{value}' is not one of the scenarios: {', '.join(names)}")
-    for option, metric in [("--select", select)] + [("--precision-metric", m)
-                                                    for m in precision_metric]:
-        if metric not in METRICS:
-            _bad_option(option, f"'{metric}' is not a metric; choose from {', '.join(METRICS)}")
-    try:
-        file_stems(names)  # before simulating; checked again where the files are written
-    except NameCollision as exc:
-        files = [str(p) for p, s in zip(scenarios or [], loaded, strict=False)
-                 if s.name in exc.names]
-        err_console.print(f"error: {', '.join(files) + ': ' if files else ''}name: {exc}",
-                          markup=False)
-        raise typer.Exit(2) from None
+        options.sources = {s.name: str(p) for s, p in zip(loaded, scenarios, strict=True)}
+    _check_names(loaded, scenarios, options, precision_metric)
     if resume is None:
         try:
             claim_folder(out, force)
@@ -336,12 +269,8 @@ def run(
     # A kill (SIGTERM) stops the batch like Ctrl-C: what finished is kept.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        with engine(scheduler, dask == "local", workers) as executor, Progress(
-                TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), console=err_console, transient=True,
-                disable=not err_console.is_terminal) as progress:
-            task = progress.add_task("run", total=total)
-            advance = lambda k: progress.advance(task, k)  # noqa: E731
+        with engine(scheduler, dask == "local", workers) as executor, \
+                _advancing(total, "run") as advance:
             if precision:
                 from sim.analysis.sequential import run_until_precise
 
@@ -350,31 +279,20 @@ def run(
                     abs_precision=abs_precision, initial=max(2, replications), seed=seed,
                     workers=workers, progress=advance)
             else:
-                if resume is None:
-                    sources = {s.name: str(p) for s, p in zip(loaded, scenarios, strict=True)}
-                options = {"command": command, "sources": sources, "baseline": baseline,
-                           "select": select, "minimize": minimize, "plots": plots,
-                           "plot_format": plot_format}
                 batch = run_to_folder(loaded, replications, out, seed=seed, workers=workers,
                                       executor=executor, resume=resume is not None,
-                                      progress=advance, options=options)
+                                      progress=advance, options=options.to_json())
         # Imported only after the batch: scipy takes half a second, and the worker processes,
         # which import the main module again, would each pay it and keep it in memory.
-        from sim.analysis.comparison import compare_to_baseline, select_best
+        from sim.analysis.analyse import analyse
         from sim.output.results import write_results
 
-        analysis: dict[str, Any] = {}
-        if baseline is not None:
-            analysis["comparisons"] = compare_to_baseline(batch, baseline)
-        if len(loaded) > 1:
-            analysis["selection"] = select_best(batch, select, maximize=not minimize)
-        if stopping is not None:
-            analysis["stopping"] = stopping.to_dict()
-        if precision:
-            sources = {s.name: str(p) for s, p in zip(loaded, scenarios, strict=True)}
-        summary = write_results(batch, out, sources=sources, workers=workers, plots=plots,
-                                command=command, analysis=analysis, plot_format=plot_format,
-                                resumed_with=["baiji-sim", *sys.argv[1:]] if resume else None)
+        summary = analyse(batch, baseline=options.baseline, select=options.select,
+                          minimize=options.minimize, stopping=stopping)
+        write_results(batch, out, summary, sources=options.sources, workers=workers,
+                      plots=options.plots, command=options.command,
+                      plot_format=options.plot_format,
+                      resumed_with=["baiji-sim", *sys.argv[1:]] if resume else None)
         if not batch.interrupted:
             finish(out)
     except ClusterError as exc:
@@ -394,25 +312,7 @@ def run(
         raise typer.Exit(130) from None
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    out_console.print(comparison_table(summary))
-    checks = face_validity_table(summary)  # None when no scenario tests an observation
-    if checks is not None:
-        out_console.print(checks)
-    out_console.print(events_table(summary))
-    for side in ("government", "insurgents"):  # the insurgents' only if they ever held the plant
-        stopped = stopped_table(summary, side)
-        if stopped is not None:
-            out_console.print(stopped)
-    if "comparisons" in analysis:
-        out_console.print(paired_table(analysis["comparisons"]))
-    if "selection" in analysis:
-        out_console.print(selection_line(analysis["selection"]), markup=False)
-    if "horizons_note" in summary:
-        out_console.print(f"note: {summary['horizons_note']}", markup=False)
-    if stopping is not None:
-        for name, entry in stopping.scenarios.items():
-            out_console.print(f"{name}: {entry['replications']} replications, "
-                              f"{entry['stopped']}", markup=False)
+    _print_summary(summary)
     finished = sum(len(r.seed) for r in batch.runs)
     per = f"{replications} per scenario" if precision is None else "sequential"
     out_console.print(f"{finished} replications ({per}, seed {seed}, "
@@ -426,6 +326,105 @@ def run(
         raise typer.Exit(130)
     if batch.failures:
         raise typer.Exit(1)
+
+
+def _check_run_options(replications: int, max_replications: int, workers: int | None,
+                       seed: int, precision: float | None, abs_precision: float | None,
+                       scheduler: str | None, dask: str | None, plot_format: str) -> None:
+    """Refuse options out of their documented bounds before anything is read or run."""
+    if dask not in (None, "local"):
+        _bad_option("--dask", "the only value is 'local'")
+    for option, value, top in (("-n", replications, MAX_REPLICATIONS),
+                               ("--max-replications", max_replications, MAX_REPLICATIONS),
+                               ("--workers", workers, MAX_WORKERS), ("--seed", seed, MAX_SEED),
+                               ("--precision", precision, math.inf),
+                               ("--abs-precision", abs_precision, math.inf)):
+        _check_bounded(option, value, top)
+    if scheduler is not None:
+        _check_scheduler(scheduler)
+    if plot_format not in ("png", "svg", "pdf"):
+        _bad_option("--plot-format", "choose png, svg or pdf")
+
+
+def _resumed(ctx: typer.Context, folder: Path, given: RunOptions, replications: int,
+             seed: int, out: Path) -> tuple[list[Scenario], int, int, RunOptions]:
+    """The batch and options kept in ``folder``; refuses options given again that
+    contradict them (or that define a batch, such as scenario files)."""
+    try:
+        stored = read_batch(folder)
+        check_writable(folder)
+    except (ResumeError, ScenarioError, FolderError) as exc:
+        _bad_option("--resume", str(exc))
+    # Folders written before the options were kept hold none: the given ones then apply.
+    kept = RunOptions.from_json(stored.options, given)
+    batch = {"replications": stored.replications, "seed": stored.seed, "out": folder}
+    given_batch = {"replications": replications, "seed": seed, "out": out}
+
+    def on_command_line(name: str) -> bool:
+        # By name: typer bundles its own copy of click, whose enum is not click's.
+        source = ctx.get_parameter_source(name)
+        return source is not None and source.name == "COMMANDLINE"
+
+    def differs(name: str) -> bool:
+        if name in batch:
+            return given_batch[name] != batch[name]
+        return getattr(given, name) != getattr(kept, name)
+
+    def shown(name: str) -> str:
+        return str(batch[name]) if name in batch else kept.shown(name)
+
+    wrong = [flag for name, flag in BATCH_ONLY.items() if on_command_line(name)] + [
+        f"{flag} (this batch: {shown(name)})" for name, flag in KEPT.items()
+        if on_command_line(name) and differs(name)]
+    if wrong:
+        _bad_option("--resume", "the batch and its options are read from the folder; "
+                    f"drop or correct: {', '.join(wrong)}")
+    if not stored.options.get("command"):
+        kept.command = given.command
+    return stored.scenarios, stored.replications, stored.seed, kept
+
+
+def _check_names(loaded: list[Scenario], files: list[Path] | None, options: RunOptions,
+                 precision_metrics: list[str]) -> None:
+    """--baseline names a scenario, the metrics exist, and no two scenarios' files collide."""
+    names = [s.name for s in loaded]
+    if options.baseline is not None and options.baseline not in names:
+        _bad_option("--baseline", f"'{options.baseline}' is not one of the scenarios: "
+                    f"{', '.join(names)}")
+    for option, metric in [("--select", options.select)] + [("--precision-metric", m)
+                                                            for m in precision_metrics]:
+        if metric not in METRICS:
+            _bad_option(option, f"'{metric}' is not a metric; choose from {', '.join(METRICS)}")
+    try:
+        file_stems(names)  # before simulating; checked again where the files are written
+    except NameCollision as exc:
+        clashing = [str(p) for p, s in zip(files or [], loaded, strict=False)
+                    if s.name in exc.names]
+        err_console.print(f"error: {', '.join(clashing) + ': ' if clashing else ''}name: {exc}",
+                          markup=False)
+        raise typer.Exit(2) from None
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    """The tables of a run's summary, as ``run`` prints them."""
+    out_console.print(comparison_table(summary))
+    checks = face_validity_table(summary)  # None when no scenario tests an observation
+    if checks is not None:
+        out_console.print(checks)
+    out_console.print(events_table(summary))
+    for side in ("government", "insurgents"):  # the insurgents' only if they ever held the plant
+        stopped = stopped_table(summary, side)
+        if stopped is not None:
+            out_console.print(stopped)
+    if "comparisons" in summary:
+        out_console.print(paired_table(summary["comparisons"]))
+    if "selection" in summary:
+        out_console.print(selection_line(summary["selection"]), markup=False)
+    if "horizons_note" in summary:
+        out_console.print(f"note: {summary['horizons_note']}", markup=False)
+    for name, entry in summary.get("stopping", {}).get("scenarios", {}).items():
+        out_console.print(f"{name}: {entry['replications']} replications, "
+                          f"{entry['stopped']}", markup=False)
 
 
 @app.command()
@@ -529,6 +528,14 @@ def explain(
         for name, row in ((spec.name, x), (other.name, y)):
             if row is not None:
                 out_console.print(f"      {name}: {'; '.join(_source_lines(row))}", markup=False)
+
+
+@contextmanager
+def _advancing(total: int, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal, and the callback that moves it on by k replications."""
+    with _progress_bar(total) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda k: progress.advance(task, k)
 
 
 def _progress_bar(total: int) -> Progress:

@@ -7,7 +7,7 @@ Layout of ``--out``::
     daily_bands.csv      per scenario, series and day: mean and 5/25/50/75/95% quantiles
     scenarios/NAME.yaml  each scenario fully resolved (after extends and --set)
     manifest.json        command line, seed, replications, version, date, status
-    traces/NAME.json     the event log of each scenario's first replication
+    traces/NAME.json     the event log of each scenario's replication 0 (kept by the runner)
     plots/*.png          see sim.output.plots (redrawn from these files by ``baiji-sim plot``)
 
 Each file is written under a temporary name and renamed into place, so a file is
@@ -32,14 +32,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import yaml
 
 from sim import __version__
-from sim.analysis.estimates import summarize
 from sim.model.metrics import METRICS
 from sim.model.recorder import DAILY
 from sim.output.results_folder import file_stems, spreadsheet_text
 from sim.runner.batch import BatchResult
+from sim.runner.chunks import TRACED
 from sim.runner.store import WriteError
 from sim.scenario.schema import Scenario
 
@@ -68,37 +69,36 @@ def _write_text(path: Path, text: str) -> None:
         fh.write(text)
 
 
-def write_results(batch: BatchResult, out: Path, *, sources: dict[str, str] | None = None,
+def write_results(batch: BatchResult, out: Path, summary: dict[str, Any], *,
+                  sources: dict[str, str] | None = None,
                   command: list[str] | None = None, workers: int | None = None,
-                  plots: bool = True, analysis: dict[str, Any] | None = None,
-                  plot_format: str = "png",
-                  resumed_with: list[str] | None = None) -> dict[str, Any]:
-    """Write every file of a results folder; returns the summary.
+                  plots: bool = True, plot_format: str = "png",
+                  resumed_with: list[str] | None = None) -> None:
+    """Write every file of a results folder: ``summary`` (from
+    :func:`sim.analysis.analyse.analyse`) as summary.json, the batch's rows, bands and
+    traces, the resolved scenarios, the manifest and, with ``plots``, the figures.
 
-    ``analysis`` (paired comparisons, selection, stopping report) joins the summary.
     ``command`` is the command that started the batch; ``resumed_with`` the one that
     finished it, if it was resumed. Raises :class:`NameCollision` (nothing written) if two
     scenarios' files would be the same, :class:`WriteError` if a file cannot be written.
     """
     stems = file_stems(r.scenario.name for r in batch.runs)
     try:
-        return _write_results(batch, out, stems, sources=sources, command=command,
-                              workers=workers, plots=plots, analysis=analysis,
-                              plot_format=plot_format, resumed_with=resumed_with)
+        _write_results(batch, out, stems, summary, sources=sources, command=command,
+                       workers=workers, plots=plots, plot_format=plot_format,
+                       resumed_with=resumed_with)
     except OSError as exc:  # a folder, a trace, a figure...
         raise WriteError(exc, exc.filename or out) from exc
 
 
-def _write_results(batch: BatchResult, out: Path, stems: dict[str, str], *,
-                   sources: dict[str, str] | None, command: list[str] | None,
-                   workers: int | None, plots: bool, analysis: dict[str, Any] | None,
-                   plot_format: str, resumed_with: list[str] | None) -> dict[str, Any]:
+def _write_results(batch: BatchResult, out: Path, stems: dict[str, str],
+                   summary: dict[str, Any], *, sources: dict[str, str] | None,
+                   command: list[str] | None, workers: int | None, plots: bool,
+                   plot_format: str, resumed_with: list[str] | None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     # A previous run's manifest must not vouch for files this one is about to replace.
     (out / "manifest.json").unlink(missing_ok=True)
     write_replications_csv(batch, out / "replications.csv")
-    summary = summarize(batch)
-    summary.update(analysis or {})
     _write_text(out / "summary.json",
                 json.dumps(json_safe(summary), indent=2, allow_nan=False) + "\n")
     write_daily_bands(batch, out / "daily_bands.csv")
@@ -134,7 +134,6 @@ def _write_results(batch: BatchResult, out: Path, stems: dict[str, str], *,
         write_plots(out, plot_format)
     manifest["status"] = status
     _write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
-    return summary
 
 
 def json_safe(value: Any) -> Any:
@@ -164,19 +163,18 @@ def _library_versions() -> dict[str, str]:
 
 def write_traces(batch: BatchResult, folder: Path, stems: dict[str, str] | None = None
                  ) -> None:
-    """The event log of each scenario's first finished replication (re-run with its seed)."""
-    from sim.model.replication import run_replication
-
+    """The event log of each scenario's replication 0, as the runner kept it (none for a
+    scenario whose replication 0 failed)."""
     stems = stems or file_stems(r.scenario.name for r in batch.runs)
     folder.mkdir(parents=True, exist_ok=True)
     for runs in batch.runs:
-        if len(runs.seed) == 0:
+        found = np.flatnonzero(runs.replication == TRACED)
+        if runs.trace is None or not len(found):
             continue
-        seed = int(runs.seed[0])
-        trace = run_replication(runs.scenario, seed, trace=True).trace or []
-        data = {"scenario": runs.scenario.name, "replication": int(runs.replication[0]),
-                "seed": seed, "start_date": runs.scenario.start_date.isoformat(),
-                "entries": [[e.time, e.kind, e.text] for e in trace]}
+        index = int(found[0])
+        data = {"scenario": runs.scenario.name, "replication": TRACED,
+                "seed": int(runs.seed[index]), "start_date": runs.scenario.start_date.isoformat(),
+                "entries": [list(e) for e in runs.trace]}
         _write_text(folder / f"{stems[runs.scenario.name]}.json", json.dumps(data))
 
 

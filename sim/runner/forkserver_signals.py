@@ -1,6 +1,6 @@
 """Imported by the fork server alone, never by baiji-sim itself: signals and start-up noise.
 
-``sim.runner.batch.local_pool`` names this module first in the fork server's preload list.
+``sim.runner.pool.local_pool`` names this module first in the fork server's preload list.
 
 - It ignores SIGTERM: a kill sent to the whole process group (a batch scheduler stopping
   a job) must stop only the parent, which then shuts its pool down. A fork server killed
@@ -19,7 +19,7 @@
   ``SemLock._rebuild`` FileNotFoundError traceback under the run's own "interrupted"
   message. That one case is dropped; every other error is printed as before.
 
-The workers it forks inherit all three (``sim.runner.batch._init_worker`` sets the signals again).
+The workers it forks inherit all three (``sim.runner.pool._init_worker`` sets the signals again).
 """
 
 from __future__ import annotations

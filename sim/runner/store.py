@@ -34,7 +34,6 @@ import weakref
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,16 +41,8 @@ from typing import Any
 import numpy as np
 
 from sim.model.metrics import METRICS
-from sim.runner.batch import (
-    BatchResult,
-    Failure,
-    ScenarioRuns,
-    _Chunk,
-    _ChunkResult,
-    chunk_sizes,
-    iter_chunk_results,
-    plan_chunks,
-)
+from sim.runner.batch import BatchResult, Collected, ScenarioRuns, run_batch
+from sim.runner.chunks import Chunk, ChunkResult, chunk_sizes
 from sim.runner.daily_bands import BandAccumulator
 from sim.scenario.loading import validate
 from sim.scenario.schema import Scenario
@@ -175,17 +166,19 @@ def check_writable(out: Path) -> None:
         raise FolderError(f"{out}: cannot write here ({exc.strerror or exc})") from None
 
 
-def _part_path(parts: Path, chunk: _Chunk | _ChunkResult) -> Path:
+def _part_path(parts: Path, chunk: Chunk | ChunkResult) -> Path:
     return parts / f"s{chunk.scenario_index:03d}-r{chunk.start:09d}.npz"
 
 
-def _save_part(parts: Path, result: _ChunkResult) -> None:
+def _save_part(parts: Path, result: ChunkResult) -> None:
     path = _part_path(parts, result)
     tmp = path.with_suffix(".tmp.npz")
-    failures = json.dumps(result.failures)
+    extra = {"trace": np.array(json.dumps(result.trace))} if result.trace is not None else {}
+    if result.daily is not None:
+        extra["daily"] = result.daily
     try:
         np.savez(tmp, ok=np.array(result.ok, dtype=np.int64), metrics=result.metrics,
-                 daily=result.daily, failures=np.array(failures))
+                 failures=np.array(json.dumps(result.failures)), **extra)
         tmp.replace(path)  # atomic: a part file is complete or absent
     except BaseException as exc:  # a full disk, Ctrl-C: no half-written file left behind
         tmp.unlink(missing_ok=True)
@@ -194,12 +187,15 @@ def _save_part(parts: Path, result: _ChunkResult) -> None:
         raise
 
 
-def _load_part(path: Path, scenario_index: int, start: int) -> _ChunkResult:
+def _load_part(path: Path, scenario_index: int, start: int) -> ChunkResult:
     # Opened here so that a damaged file is closed too (np.load leaves it open on error).
     with path.open("rb") as file, np.load(file) as data:
-        return _ChunkResult(scenario_index, start, ok=data["ok"].tolist(),
-                            metrics=data["metrics"], daily=data["daily"],
-                            failures=[tuple(f) for f in json.loads(str(data["failures"]))])
+        trace = json.loads(str(data["trace"])) if "trace" in data else None
+        return ChunkResult(scenario_index, start, ok=data["ok"].tolist(),
+                           metrics=data["metrics"],
+                           daily=data.get("daily"),
+                           failures=[tuple(f) for f in json.loads(str(data["failures"]))],
+                           trace=[tuple(e) for e in trace] if trace is not None else None)
 
 
 class _MetricsFile:
@@ -247,9 +243,10 @@ class StoredRuns(ScenarioRuns):
     only what they need."""
 
     def __init__(self, scenario: Scenario, replication: np.ndarray, seed: np.ndarray,
-                 accumulator: BandAccumulator, store: _MetricsFile, start: int = 0) -> None:
+                 accumulator: BandAccumulator | None, store: _MetricsFile, start: int = 0,
+                 trace: list[tuple[float, str, str]] | None = None) -> None:
         self._store, self._start, self._metrics = store, start, None
-        super().__init__(scenario, replication, seed, None, None, accumulator)
+        super().__init__(scenario, replication, seed, None, None, accumulator, trace)
 
     @property  # type: ignore[override]
     def metrics(self) -> np.ndarray:
@@ -318,6 +315,80 @@ def read_batch(out: Path) -> StoredBatch:
                        described[3], options if isinstance(options, dict) else {})
 
 
+class FolderSink:
+    """Streams each finished chunk to ``OUT/parts/`` (see the module docstring) and keeps
+    in memory only indices, seeds, failures, band accumulators and the trace."""
+
+    def __init__(self, out: Path, scenarios: Sequence[Scenario], replications: int,
+                 seed: int, daily: bool = True) -> None:
+        self.parts = out / PARTS
+        self.collected = Collected(scenarios, replications, seed)
+        self.accumulators = [BandAccumulator(s) if daily else None for s in scenarios]
+        self.stores = [_MetricsFile(self.parts / f"metrics-s{si:03d}.f8", replications)
+                       for si in range(len(scenarios))]
+
+    @classmethod
+    def create(cls, out: Path, scenarios: Sequence[Scenario], replications: int, seed: int,
+               sizes: list[int], *, force: bool = False, options: dict[str, Any] | None = None,
+               daily: bool = True) -> FolderSink:
+        """Claim ``out`` (:func:`claim_folder`) and describe the batch in ``parts/``."""
+        claim_folder(out, force)
+        parts = out / PARTS
+        try:
+            parts.mkdir(parents=True)
+            (parts / BATCH_FILE).write_text(
+                json.dumps(describe_batch(scenarios, replications, seed, sizes, options)),
+                encoding="utf-8")
+        except BaseException as exc:  # no batch started: leave no half-written batch.json
+            shutil.rmtree(parts, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise WriteError(exc, parts / BATCH_FILE) from exc
+            raise
+        return cls(out, scenarios, replications, seed, daily)
+
+    def restore(self, chunks: Sequence[Chunk]) -> Iterator[ChunkResult]:
+        for stale in self.parts.glob("*.tmp.npz"):  # a part being written when killed
+            stale.unlink(missing_ok=True)
+        for chunk in chunks:
+            path = _part_path(self.parts, chunk)
+            if not path.exists():
+                continue
+            try:
+                part = _load_part(path, chunk.scenario_index, chunk.start)
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+                # Parts are renamed into place once complete, so this is outside damage
+                # (a disk error, a hand edit): the chunk's seeds give the same rows again.
+                _log.warning("%s is damaged (%s); its %d replications run again", path,
+                             exc, len(chunk.seeds))
+                path.unlink(missing_ok=True)
+                continue
+            self._fold(part)
+            yield part
+
+    def keep(self, result: ChunkResult) -> None:
+        _save_part(self.parts, result)
+        self._fold(result)
+
+    def _fold(self, result: ChunkResult) -> None:
+        self.collected.note(result)
+        ok = self.collected.finished[(result.scenario_index, result.start)][0]
+        self.stores[result.scenario_index].write(result.start, ok, result.metrics)
+        accumulator = self.accumulators[result.scenario_index]
+        if accumulator is not None and result.daily is not None:
+            accumulator.add(result.daily)
+        # Dropped from the result itself: the pool's futures hold every result to the end.
+        result.daily = result.metrics = None
+
+    def batch(self, interrupted: bool) -> BatchResult:
+        c = self.collected
+        runs: list[ScenarioRuns] = []
+        for si, scenario in enumerate(c.scenarios):
+            rows = c.rows(si)
+            runs.append(StoredRuns(scenario, rows, c.seeds(rows), self.accumulators[si],
+                                   self.stores[si], trace=c.traces.get(si)))
+        return BatchResult(runs, c.seed, c.replications, c.failures(), interrupted)
+
+
 def run_to_folder(
     scenarios: Sequence[Scenario],
     replications: int,
@@ -331,94 +402,34 @@ def run_to_folder(
     force: bool = False,
     progress: Callable[[int], None] | None = None,
     options: dict[str, Any] | None = None,
+    daily: bool = True,
 ) -> BatchResult:
-    """Run a batch chunk by chunk into ``out``; see the module docstring.
+    """:func:`~sim.runner.batch.run_batch` into a :class:`FolderSink`: see the module
+    docstring.
 
     ``options`` (JSON-able) are kept with the batch (see :class:`StoredBatch`). A new
     batch (not ``resume``) first claims ``out`` (:func:`claim_folder`, with ``force``):
     :class:`FolderError` if it may not. A part that cannot be written raises
-    :class:`WriteError`; the parts written before it are kept for a resume.
+    :class:`WriteError`; the parts written before it are kept for a resume. With
+    ``resume`` the batch, its cut into chunks and its options are read from ``out``.
 
     Returns the batch as :class:`StoredRuns` (metrics read from the column files, which
     stay readable after :func:`finish`) with daily series as bands (``daily`` is None).
     On Ctrl-C the result is marked interrupted and holds what finished; the parts stay
     for a resume.
     """
-    parts = out / PARTS
     if resume:  # the same cut as the first attempt, whatever --workers is now
         stored = read_batch(out)
         scenarios, replications, seed = stored.scenarios, stored.replications, stored.seed
         sizes = stored.chunk_sizes
         check_writable(out)
-        for stale in parts.glob("*.tmp.npz"):  # a part being written when the run was killed
-            stale.unlink(missing_ok=True)
+        sink = FolderSink(out, scenarios, replications, seed, daily)
     else:
-        claim_folder(out, force)
         sizes = chunk_sizes(replications, workers, chunk_size)
-        try:
-            parts.mkdir(parents=True)
-            (parts / BATCH_FILE).write_text(
-                json.dumps(describe_batch(scenarios, replications, seed, sizes, options)),
-                encoding="utf-8")
-        except BaseException as exc:  # no batch started: leave no half-written batch.json
-            shutil.rmtree(parts, ignore_errors=True)
-            if isinstance(exc, OSError):
-                raise WriteError(exc, parts / BATCH_FILE) from exc
-            raise
-    chunks = plan_chunks(len(scenarios), replications, seed, workers, sizes=sizes)
-    accumulators = [BandAccumulator(s) for s in scenarios]
-    stores = [_MetricsFile(parts / f"metrics-s{si:03d}.f8", replications)
-              for si in range(len(scenarios))]
-    # (scenario, start) -> (offsets that finished, failures): all that is kept of a chunk
-    finished: dict[tuple[int, int], tuple[np.ndarray, list[tuple[int, int, str]]]] = {}
-
-    def keep(result: _ChunkResult) -> None:
-        ok = np.asarray(result.ok, dtype=np.int64)
-        stores[result.scenario_index].write(result.start, ok, result.metrics)
-        accumulators[result.scenario_index].add(result.daily)
-        # Dropped from the result itself: the pool's futures hold every result to the end.
-        result.daily = result.metrics = None
-        finished[(result.scenario_index, result.start)] = (ok, result.failures)
-
-    for chunk in chunks:  # what an earlier, interrupted run finished
-        path = _part_path(parts, chunk)
-        if path.exists():
-            try:
-                part = _load_part(path, chunk.scenario_index, chunk.start)
-            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-                # Parts are renamed into place once complete, so this is outside damage
-                # (a disk error, a hand edit): the chunk's seeds give the same rows again.
-                _log.warning("%s is damaged (%s); its %d replications run again", path,
-                             exc, len(chunk.seeds))
-                path.unlink(missing_ok=True)
-                continue
-            keep(part)
-            if progress:
-                progress(len(chunk.seeds))
-    todo = [c for c in chunks if (c.scenario_index, c.start) not in finished]
-    interrupted = False
-    try:
-        # closing(): an error writing a part stops the workers at once, as Ctrl-C does
-        with closing(iter_chunk_results(scenarios, todo, workers, executor)) as results:
-            for result in results:
-                _save_part(parts, result)
-                keep(result)
-                if progress:
-                    progress(len(result.ok) + len(result.failures))
-    except KeyboardInterrupt:
-        interrupted = True
-    runs, failures = [], []
-    for si, scenario in enumerate(scenarios):
-        mine = [c for c in chunks if c.scenario_index == si and (si, c.start) in finished]
-        rows = [c.start + finished[(si, c.start)][0] for c in mine]
-        seeds = [np.asarray(c.seeds, dtype=np.uint64)[finished[(si, c.start)][0]] for c in mine]
-        runs.append(StoredRuns(
-            scenario, np.concatenate(rows) if rows else np.empty(0, np.int64),
-            np.concatenate(seeds) if seeds else np.empty(0, np.uint64),
-            accumulators[si], stores[si]))
-        failures += [Failure(scenario.name, i, s, err) for c in mine
-                     for i, s, err in finished[(si, c.start)][1]]
-    return BatchResult(runs, seed, replications, failures, interrupted)
+        sink = FolderSink.create(out, scenarios, replications, seed, sizes, force=force,
+                                 options=options, daily=daily)
+    return run_batch(scenarios, replications, seed, workers, progress=progress,
+                     executor=executor, sink=sink, sizes=sizes, daily=daily)
 
 
 def finish(out: Path) -> None:
