@@ -33,8 +33,8 @@ from sim.output.results_folder import safe_name
 from sim.scenario.loading import (
     MAX_FILE_BYTES,
     ScenarioError,
-    _check_band_memory,
     apply_overrides,
+    check_band_memory,
     load_scenario,
     one_line,
     validate,
@@ -394,7 +394,7 @@ def test_every_recorded_range_stays_inside_the_bounds(path: Path) -> None:
             data = copy.deepcopy(raw)
             apply_overrides(data, [f"{param}={value!r}"], path)
             try:
-                _check_band_memory(validate(data, path), path)
+                check_band_memory(validate(data, path), path)
             except ScenarioError as exc:
                 assert "bounds" not in str(exc) and "arrivals" not in str(exc), str(exc)
                 assert "head counts" not in str(exc), str(exc)

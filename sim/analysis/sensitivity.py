@@ -57,7 +57,6 @@ YAML per point would cost more than running it).
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -74,9 +73,10 @@ from SALib.sample import sobol as sobol_sample
 from sim.analysis.estimates import BINARY_METRICS, censored
 from sim.model.metrics import EVENT_DAY_METRICS, METRICS
 from sim.runner.batch import BatchResult, run_batch
-from sim.scenario.loading import ScenarioError, apply_overrides, load_scenario, validate
+from sim.scenario.loading import load_scenario
 from sim.scenario.provenance import find_inactive, find_provenance, scenario_leaves
 from sim.scenario.schema import Scenario
+from sim.scenario.variants import Variants
 
 METHODS = ("morris", "sobol")
 RANK_BY = {"morris": "mu_star", "sobol": "ST"}
@@ -227,7 +227,7 @@ def design_scenarios(base: Scenario, path: Path, names: list[str], design: np.nd
     'BASE #i', and how many rows had a ceiling or a span's high end raised to stay valid."""
     leaves = scenario_leaves(base)
     pairs = [(lo, hi) for lo, hi in _ordered_pairs(leaves) if lo in names or hi in names]
-    raw = json.dumps(base.model_dump(mode="json"))
+    variants = Variants(base, path)
     scenarios, adjusted = [], 0
     for i, row in enumerate(design):
         values: dict[str, float | int] = {
@@ -241,16 +241,9 @@ def design_scenarios(base: Scenario, path: Path, names: list[str], design: np.nd
                 items.append(f"{hi}={_format(a)}")
                 raised = True
         adjusted += raised
-        items.append(f"name={json.dumps(f'{base.name} #{i}')}")
-        data = json.loads(raw)
-        try:
-            apply_overrides(data, items, path)
-            scenarios.append(validate(data, path))
-        except ScenarioError as exc:
-            values_set = items[:-1]
-            shown = "; ".join(values_set[:6]) + (" ..." if len(values_set) > 6 else "")
-            raise ScenarioError(exc.file, exc.field, f"{exc.message} (sensitivity design "
-                                f"point {i}: {shown})") from None
+        shown = "; ".join(items[:6]) + (" ..." if len(items) > 6 else "")
+        scenarios.append(variants.make(items, f"{base.name} #{i}",
+                                       f"sensitivity design point {i}: {shown}"))
     return scenarios, adjusted
 
 
@@ -343,7 +336,7 @@ def run_sensitivity(
     scenarios, adjusted = design_scenarios(base, path, names, design, integer)
 
     total = len(scenarios) * replications
-    batch = run_batch(scenarios, replications, seed=seed, workers=workers,
+    batch = run_batch(scenarios, replications, seed=seed, workers=workers, daily=False,
                       progress=(lambda n: progress(n, total)) if progress else None)
     if batch.interrupted:
         raise KeyboardInterrupt

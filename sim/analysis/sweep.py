@@ -4,10 +4,10 @@ A single batch answers "what happens with these values"; a sweep answers "how
 much does it matter" and "from which value on does the outcome flip", e.g. the
 missile hit rate above which the garrison holds in fewer than half of the runs.
 
-Every grid point is a scenario (the file with ``path.to.key=value`` overrides,
-named ``"base [key=value, ...]"``) and all points go to ONE :func:`run_batch`
-call: the process pool starts once, and replication ``i`` gets the same seed at
-every point (common random numbers). The differences between neighbouring
+Every grid point is a scenario (the resolved scenario with ``path.to.key=value``
+settings, named ``"base [key=value, ...]"``, :mod:`sim.scenario.variants`) and all points
+go to ONE :func:`run_batch` call: the process pool starts once, and replication ``i`` gets
+the same seed at every point (common random numbers). The differences between neighbouring
 points are then due to the parameter rather than to different random draws, so
 the curves are smooth and the threshold found between them is stable.
 
@@ -21,7 +21,6 @@ happen) are left out: their means cover different replications at each point.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -33,8 +32,10 @@ import numpy as np
 
 from sim.analysis.estimates import BINARY_METRICS, describe
 from sim.model.metrics import EVENT_DAY_METRICS, METRICS
-from sim.runner.batch import BatchResult, ScenarioRuns, run_batch
-from sim.scenario.loading import ScenarioError, load_scenario
+from sim.runner.batch import BatchResult, ScenarioRuns, Sink, run_batch
+from sim.scenario.loading import load_scenario
+from sim.scenario.schema import Scenario
+from sim.scenario.variants import Variants
 
 # Metrics reported per point: every metric that is defined in every replication.
 SWEEP_METRICS = tuple(m for m in METRICS if m not in EVENT_DAY_METRICS)
@@ -143,20 +144,41 @@ class SweepResult:
 
 
 def run_sweep(
-    path: str | Path,
+    base: Scenario | str | Path,
     params: list[tuple[str, list[float]]],
     replications: int,
     seed: int = 1,
     workers: int | None = None,
-    overrides: Sequence[str] = (),
     progress: Callable[[int], None] | None = None,
+    *,
+    overrides: Sequence[str] = (),
+    path: str | Path = "<scenario>",
+    sink: Sink | None = None,
 ) -> SweepResult:
-    """Run ``replications`` of the scenario at every point of the grid of ``params``.
+    """Run ``replications`` of the scenario ``base`` at every point of the grid of
+    ``params`` (one or two ``(path.to.key, values)`` pairs).
 
-    ``params`` is one or two ``(path.to.key, values)`` pairs; ``overrides`` apply
-    first. A value the scenario schema refuses raises :class:`ScenarioError`
-    naming the field and the sweep point.
+    ``base`` is a resolved scenario (its file ``path`` is named in errors) or a file,
+    loaded with ``overrides``. A value the scenario schema refuses raises
+    :class:`ScenarioError` naming the file, the field and the sweep point. ``sink``
+    streams the batch to disk (:class:`sim.runner.store.FolderSink`). Only the metrics
+    are kept: a sweep reads no daily series.
     """
+    if not isinstance(base, Scenario):
+        base, path = load_scenario(base, overrides), base
+    elif overrides:
+        raise ValueError("overrides apply when loading a file; pass a loaded scenario "
+                         "with its --set values already applied")
+    grid, scenarios = sweep_scenarios(base, params, path)
+    batch = run_batch(scenarios, replications, seed=seed, workers=workers, progress=progress,
+                      sink=sink, daily=False)
+    return SweepResult([p for p, _ in params], grid, batch, seed, replications)
+
+
+def sweep_scenarios(base: Scenario, params: list[tuple[str, list[float]]],
+                    path: str | Path = "<scenario>"
+                    ) -> tuple[list[tuple[float, ...]], list[Scenario]]:
+    """The grid of ``params`` and one scenario per point, named ``"BASE [key=value, ...]"``."""
     if not 1 <= len(params) <= 2:
         raise ValueError(f"a sweep takes one or two parameters (got {len(params)})")
     names = [p for p, _ in params]
@@ -172,20 +194,14 @@ def run_sweep(
         clean = [_clean(v, name) for v in values]
         _check_distinct(clean, name)
         axes.append(clean)
-    base = load_scenario(path, overrides).name
-    scenarios = []
+    variants = Variants(base, path)
     grid = list(itertools.product(*axes))
+    scenarios = []
     for values in grid:
         sets = [f"{p}={_yaml_number(v)}" for p, v in zip(names, values, strict=True)]
         label = ", ".join(f"{p}={fmt_value(v)}" for p, v in zip(names, values, strict=True))
-        name = json.dumps(f"{base} [{label}]")  # a JSON string is a quoted YAML scalar
-        try:
-            scenarios.append(load_scenario(path, [*overrides, *sets, f"name={name}"]))
-        except ScenarioError as exc:
-            raise ScenarioError(exc.file, exc.field, f"{exc.message} (sweep point {label})"
-                                ) from None
-    batch = run_batch(scenarios, replications, seed=seed, workers=workers, progress=progress)
-    return SweepResult(names, grid, batch, seed, replications)
+        scenarios.append(variants.make(sets, f"{base.name} [{label}]", f"sweep point {label}"))
+    return grid, scenarios
 
 
 def _clean(value: Any, param: str) -> float:

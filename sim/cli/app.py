@@ -599,8 +599,8 @@ def sweep(
     try:
         with _progress_bar(total) as progress:
             task = progress.add_task("sweep", total=total)
-            result = run_sweep(scenario, grid, replications, seed=seed,
-                               workers=workers or default_workers(), overrides=overrides,
+            result = run_sweep(load_scenario(scenario, overrides), grid, replications,
+                               seed=seed, workers=workers or default_workers(), path=scenario,
                                progress=lambda k: progress.advance(task, k))
         summary = write_sweep(result, out, threshold=level)
     except ScenarioError as exc:

@@ -81,11 +81,11 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     data = _resolve(path, chain=(), budget=[MAX_NODES])
     apply_overrides(data, overrides, path)
     scenario = validate(data, path)
-    _check_band_memory(scenario, path)
+    check_band_memory(scenario, path)
     return scenario
 
 
-def _check_band_memory(scenario: Scenario, path: str | Path) -> None:
+def check_band_memory(scenario: Scenario, path: str | Path) -> None:
     """A run's daily bands of head counts fit in :data:`MAX_BAND_CELLS` counters.
 
     Checked on every file loaded (validate, run, trace, explain, sweep), not by

@@ -1,0 +1,41 @@
+"""Variants of one resolved scenario: the points of a sweep or of a sensitivity design.
+
+An experiment changes a few values of a scenario at each point. Building each point from
+the resolved scenario (its JSON form, parsed once) instead of reading the YAML and its
+``extends`` chain again costs a dictionary copy and one validation per point, and every
+point is exactly the scenario the user checked with ``validate``, plus the named changes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from sim.scenario.loading import ScenarioError, apply_overrides, check_band_memory, validate
+from sim.scenario.schema import Scenario
+
+
+class Variants:
+    """Makes variants of ``base``; errors name ``path`` (the scenario's file)."""
+
+    def __init__(self, base: Scenario, path: str | Path = "<scenario>") -> None:
+        self.base, self.path = base, Path(path)
+        self._raw = json.dumps(base.model_dump(mode="json"))
+
+    def make(self, settings: Sequence[str], name: str, where: str = "") -> Scenario:
+        """``base`` with ``path.to.key=value`` ``settings`` applied, named ``name``.
+
+        A setting the schema refuses raises :class:`ScenarioError` naming the file, the
+        field and ``where`` (e.g. "sweep point x=3").
+        """
+        data = json.loads(self._raw)
+        data["name"] = name
+        try:
+            apply_overrides(data, settings, self.path)
+            scenario = validate(data, self.path)
+            check_band_memory(scenario, self.path)
+        except ScenarioError as exc:
+            suffix = f" ({where})" if where else ""
+            raise ScenarioError(exc.file, exc.field, f"{exc.message}{suffix}") from None
+        return scenario
