@@ -64,3 +64,70 @@ def test_daily_false_drops_the_series_and_keeps_every_metric(tmp_path: Path) -> 
     assert lean.runs[0].daily is None and not lean.runs[0].has_daily
     assert not streamed.runs[0].has_daily
     assert full.runs[0].has_daily
+
+
+def _stop_after(n: int):
+    calls = []
+
+    def progress(*_: int) -> None:
+        calls.append(1)
+        if len(calls) == n:
+            raise KeyboardInterrupt
+
+    return progress
+
+
+def test_a_stopped_sweep_resumes_to_the_uninterrupted_numbers(tmp_path: Path) -> None:
+    from sim.analysis.sweep import resume_sweep, run_sweep
+
+    base = load_scenario(BASELINE, ["horizon_days=40"])
+    grid = [("air_defence.improved_hit_prob", [0.0, 0.1, 0.3])]
+    whole = run_sweep(base, grid, 30, seed=6, workers=1)
+    out = tmp_path / "sweep"
+    stopped = run_sweep(base, grid, 30, seed=6, workers=1, out=out, progress=_stop_after(2),
+                        options={"threshold": "garrison_held=0.5"})
+    assert stopped.batch.interrupted
+    resumed, kept = resume_sweep(out, workers=2)
+    assert not resumed.batch.interrupted and kept["threshold"] == "garrison_held=0.5"
+    assert resumed.grid == whole.grid
+    for a, b in zip(resumed.batch.runs, whole.batch.runs, strict=True):
+        assert a.scenario.name == b.scenario.name
+        np.testing.assert_array_equal(a.metrics, b.metrics)
+
+
+def test_a_stopped_sensitivity_analysis_resumes_to_the_same_indices(tmp_path: Path) -> None:
+    from sim.analysis.sensitivity import resume_sensitivity, run_sensitivity
+
+    base = load_scenario(BASELINE, ["horizon_days=40"])
+    settings = {"trajectories": 2, "replications": 3, "seed": 2, "workers": 1}
+    whole = run_sensitivity(base, "min_supply_days", **settings)
+    out = tmp_path / "sens"
+    try:
+        run_sensitivity(base, "min_supply_days", **settings, out=out,
+                        progress=_stop_after(3))
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the analysis was not stopped")
+    assert (out / "parts" / "batch.json").exists()
+    resumed = resume_sensitivity(out, workers=2)
+    np.testing.assert_array_equal(resumed.outputs, whole.outputs)
+    assert resumed.indices == whole.indices
+
+
+def test_an_experiment_folder_keeps_its_definition_not_thousands_of_scenarios(
+        tmp_path: Path) -> None:
+    """A design's batch.json holds the base scenario and the settings, and the points'
+    names: not one resolved scenario per point (a Sobol design has thousands)."""
+    import json
+
+    from sim.analysis.sweep import run_sweep
+
+    out = tmp_path / "sweep"
+    run_sweep(load_scenario(BASELINE, ["horizon_days=20"]),
+              [("garrison.supplies_days", list(range(1, 21)))], 2, workers=1, out=out,
+              progress=_stop_after(1))
+    described = json.loads((out / "parts" / "batch.json").read_text())
+    assert described["kind"] == "sweep" and "scenarios" not in described
+    assert len(described["scenario_names"]) == 20
+    assert described["options"]["base"]["name"] == "baseline"

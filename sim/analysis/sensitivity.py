@@ -72,8 +72,9 @@ from SALib.sample import sobol as sobol_sample
 
 from sim.analysis.estimates import BINARY_METRICS, censored
 from sim.model.metrics import EVENT_DAY_METRICS, METRICS
-from sim.runner.batch import BatchResult, run_batch
-from sim.scenario.loading import load_scenario
+from sim.runner.batch import BatchResult, Sink, run_batch
+from sim.runner.store import FolderSink, read_batch
+from sim.scenario.loading import load_scenario, validate
 from sim.scenario.provenance import find_inactive, find_provenance, scenario_leaves
 from sim.scenario.schema import Scenario
 from sim.scenario.variants import Variants
@@ -269,8 +270,84 @@ def _ranked(method: str, names: list[str], si: Mapping[str, Any]) -> list[dict[s
     return sorted(rows, key=lambda r: -r[by] if not math.isnan(r[by]) else math.inf)
 
 
+@dataclass
+class Design:
+    """The points of a sensitivity analysis, before any is run."""
+
+    base: Scenario
+    method: str
+    metric: str
+    names: list[str]
+    bounds: list[tuple[float, float]]
+    x: np.ndarray  # SALib's sample (what its analysis expects)
+    design: np.ndarray  # the values run (integers rounded)
+    scenarios: list[Scenario]
+    settings: dict[str, Any]
+    adjusted: int
+    skipped: list[dict[str, str]]
+    levels: int
+    design_seed: int
+
+
+def sensitivity_design(
+    base: Scenario,
+    metric: str = "garrison_held",
+    method: str = "morris",
+    *,
+    path: str | Path = "<scenario>",
+    trajectories: int = 10,
+    sobol_n: int = 64,
+    levels: int = 4,
+    design_seed: int = 1,
+    ranges: Ranges | None = None,
+) -> Design:
+    """The design points of ``method`` over the uncertain parameters of ``base``: Morris
+    ``trajectories x (parameters + 1)`` points, Sobol ``sobol_n x (parameters + 2)`` (first
+    and total order only). Raises ValueError (bad metric, method or settings; no uncertain
+    parameters) and ScenarioError (a design point that is not a valid scenario)."""
+    if metric not in METRICS:
+        hint = difflib.get_close_matches(metric, METRICS, n=1)
+        raise ValueError(f"unknown metric '{metric}'"
+                         + (f"; did you mean '{hint[0]}'?" if hint else "")
+                         + f" Known metrics: {', '.join(METRICS)}")
+    if method not in METHODS:
+        raise ValueError(f"unknown method '{method}'; use one of: {', '.join(METHODS)}")
+    if method == "morris" and (trajectories < 2 or levels < 2 or levels % 2):
+        raise ValueError("Morris needs at least 2 trajectories and an even number of levels")
+    if method == "sobol" and (sobol_n < 2 or sobol_n & (sobol_n - 1)):
+        raise ValueError(f"sobol_n must be a power of 2 (Sobol' sequence), got {sobol_n}")
+    params = uncertain_parameters(base, ranges)
+    reasons = base.inactive_reasons
+    skipped = [{"parameter": p, "inactive": key, "reason": reasons[key]}
+               for p, key in skipped_parameters(base, ranges).items()]
+    if not params:
+        also = f" ({_skipped_line(skipped)})" if skipped else ""
+        raise ValueError(
+            f"scenario '{base.name}' has no uncertain parameters{also}: record a `range` for an "
+            "assumption in its provenance, or give --range path=lo:hi (with lo < hi)")
+    names, bounds = list(params), list(params.values())
+    problem = _problem(names, bounds)
+    if method == "morris":
+        x = morris_sample.sample(problem, trajectories, num_levels=levels, seed=design_seed)
+        settings: dict[str, Any] = {"trajectories": trajectories, "levels": levels}
+    else:
+        x = sobol_sample.sample(problem, sobol_n, calc_second_order=False, seed=design_seed)
+        settings = {"sobol_n": sobol_n, "calc_second_order": False}
+    leaves = scenario_leaves(base)
+    integer = [isinstance(leaves[n], int) for n in names]
+    design = x.copy()
+    design[:, integer] = np.round(design[:, integer])
+    scenarios, adjusted = design_scenarios(base, Path(path), names, design, integer)
+    return Design(base, method, metric, names, bounds, x, design, scenarios, settings,
+                  adjusted, skipped, levels, design_seed)
+
+
+def _problem(names: list[str], bounds: list[tuple[float, float]]) -> dict[str, Any]:
+    return {"num_vars": len(names), "names": names, "bounds": [list(b) for b in bounds]}
+
+
 def run_sensitivity(
-    path: str | Path,
+    base: Scenario | str | Path,
     metric: str = "garrison_held",
     method: str = "morris",
     *,
@@ -283,61 +360,68 @@ def run_sensitivity(
     workers: int | None = None,
     ranges: Ranges | None = None,
     overrides: Sequence[str] = (),
+    path: str | Path = "<scenario>",
     progress: Callable[[int, int], None] | None = None,
+    out: Path | None = None,
+    force: bool = False,
 ) -> SensitivityResult:
     """Screen (Morris) or decompose (Sobol) ``metric`` over the scenario's uncertain parameters.
 
-    Morris runs ``trajectories x (parameters + 1)`` design points, Sobol
-    ``sobol_n x (parameters + 2)`` (first and total order only); each point runs
-    ``replications`` replications with the batch ``seed``. ``progress`` is called
-    with (replications just finished, total model runs).
+    ``base`` is a resolved scenario (its file ``path`` is named in errors) or a file,
+    loaded with ``overrides``. The design is :func:`sensitivity_design`; each point runs
+    ``replications`` replications with the batch ``seed``. ``progress`` is called with
+    (replications just finished, total model runs). With ``out`` the batch streams to
+    ``out/parts/`` (claimed as a sensitivity analysis's folder, with ``force``) and
+    :func:`resume_sensitivity` finishes it if it is stopped.
 
     Raises ValueError (bad metric, method or settings; no uncertain parameters),
     ScenarioError (the file, or a design point that is not a valid scenario),
     RuntimeError (a replication failed) and KeyboardInterrupt (stopped: a partial
-    design has no indices).
+    design has no indices; with ``out`` its finished points are kept).
     """
-    if metric not in METRICS:
-        hint = difflib.get_close_matches(metric, METRICS, n=1)
-        raise ValueError(f"unknown metric '{metric}'"
-                         + (f"; did you mean '{hint[0]}'?" if hint else "")
-                         + f" Known metrics: {', '.join(METRICS)}")
-    if method not in METHODS:
-        raise ValueError(f"unknown method '{method}'; use one of: {', '.join(METHODS)}")
     if replications < 1:
         raise ValueError("replications must be at least 1")
-    if method == "morris" and (trajectories < 2 or levels < 2 or levels % 2):
-        raise ValueError("Morris needs at least 2 trajectories and an even number of levels")
-    if method == "sobol" and (sobol_n < 2 or sobol_n & (sobol_n - 1)):
-        raise ValueError(f"sobol_n must be a power of 2 (Sobol' sequence), got {sobol_n}")
-    path = Path(path)
-    base = load_scenario(path, overrides)
-    params = uncertain_parameters(base, ranges)
-    reasons = base.inactive_reasons
-    skipped = [{"parameter": p, "inactive": key, "reason": reasons[key]}
-               for p, key in skipped_parameters(base, ranges).items()]
-    if not params:
-        also = f" ({_skipped_line(skipped)})" if skipped else ""
-        raise ValueError(
-            f"scenario '{base.name}' has no uncertain parameters{also}: record a `range` for an "
-            "assumption in its provenance, or give --range path=lo:hi (with lo < hi)")
-    names, bounds = list(params), list(params.values())
-    problem = {"num_vars": len(names), "names": names, "bounds": [list(b) for b in bounds]}
-    if method == "morris":
-        x = morris_sample.sample(problem, trajectories, num_levels=levels, seed=design_seed)
-        settings: dict[str, Any] = {"trajectories": trajectories, "levels": levels}
-    else:
-        x = sobol_sample.sample(problem, sobol_n, calc_second_order=False, seed=design_seed)
-        settings = {"sobol_n": sobol_n, "calc_second_order": False}
-    leaves = scenario_leaves(base)
-    integer = [isinstance(leaves[n], int) for n in names]
-    design = x.copy()
-    design[:, integer] = np.round(design[:, integer])
-    scenarios, adjusted = design_scenarios(base, path, names, design, integer)
+    if not isinstance(base, Scenario):
+        base, path = load_scenario(base, overrides), base
+    elif overrides:
+        raise ValueError("overrides apply when loading a file; pass a loaded scenario "
+                         "with its --set values already applied")
+    design = sensitivity_design(base, metric, method, path=path, trajectories=trajectories,
+                                sobol_n=sobol_n, levels=levels, design_seed=design_seed,
+                                ranges=ranges)
+    sink = None
+    if out is not None:
+        definition = {"base": base.model_dump(mode="json"), "path": str(path),
+                      "metric": metric, "method": method, "trajectories": trajectories,
+                      "sobol_n": sobol_n, "levels": levels, "design_seed": design_seed,
+                      "ranges": {k: list(v) for k, v in (ranges or {}).items()}}
+        sink = FolderSink(out, design.scenarios, replications, seed, kind="sensitivity",
+                          force=force, options=definition, daily=False, keep_scenarios=False)
+    return _run_design(design, replications, seed, workers, progress, sink)
 
-    total = len(scenarios) * replications
-    batch = run_batch(scenarios, replications, seed=seed, workers=workers, daily=False,
-                      progress=(lambda n: progress(n, total)) if progress else None)
+
+def resume_sensitivity(out: Path, workers: int | None = None,
+                       progress: Callable[[int, int], None] | None = None
+                       ) -> SensitivityResult:
+    """Finish the sensitivity analysis stopped in ``out``, as it was started."""
+    stored = read_batch(out, "sensitivity")
+    d = stored.options
+    path = d["path"]
+    design = sensitivity_design(
+        validate(d["base"], path), d["metric"], d["method"], path=path,
+        trajectories=d["trajectories"], sobol_n=d["sobol_n"], levels=d["levels"],
+        design_seed=d["design_seed"], ranges={k: tuple(v) for k, v in d["ranges"].items()})
+    sink = FolderSink(out, design.scenarios, stored.replications, stored.seed,
+                      kind="sensitivity", resume=True, daily=False, keep_scenarios=False)
+    return _run_design(design, stored.replications, stored.seed, workers, progress, sink)
+
+
+def _run_design(design: Design, replications: int, seed: int, workers: int | None,
+                progress: Callable[[int, int], None] | None, sink: Sink | None
+                ) -> SensitivityResult:
+    total = len(design.scenarios) * replications
+    batch = run_batch(design.scenarios, replications, seed=seed, workers=workers, daily=False,
+                      progress=(lambda n: progress(n, total)) if progress else None, sink=sink)
     if batch.interrupted:
         raise KeyboardInterrupt
     if batch.failures:
@@ -345,31 +429,37 @@ def run_sensitivity(
         last = f.error.strip().splitlines()[-1] if f.error.strip() else "?"
         raise RuntimeError(f"{len(batch.failures)} of {total} replications failed; first: "
                            f"{f.scenario}, replication {f.replication} (seed {f.seed}): {last}")
-    y = _point_outputs(batch, metric)
+    return _indices(design, _point_outputs(batch, design.metric), replications, seed)
 
+
+def _indices(d: Design, y: np.ndarray, replications: int, seed: int) -> SensitivityResult:
+    """SALib's indices of the outputs ``y`` of the design's points, ranked."""
     note = ""
+    problem = _problem(d.names, d.bounds)
     if np.ptp(y) == 0.0:
         # Nothing moved: every index is zero (SALib's Sobol would divide by a zero variance).
-        note = f"{metric} did not change across the design: no parameter moves it"
-        zeros = np.zeros(len(names))
+        note = f"{d.metric} did not change across the design: no parameter moves it"
+        zeros = np.zeros(len(d.names))
         si: dict[str, Any] = {k: zeros for k in
                               ("mu_star", "mu_star_conf", "mu", "sigma", "S1", "S1_conf",
                                "ST", "ST_conf")}
-    elif method == "morris":
-        si = morris_analyze.analyze(problem, x, y, num_resamples=CONF_RESAMPLES,
-                                    conf_level=CONF_LEVEL, num_levels=levels, seed=design_seed)
+    elif d.method == "morris":
+        si = morris_analyze.analyze(problem, d.x, y, num_resamples=CONF_RESAMPLES,
+                                    conf_level=CONF_LEVEL, num_levels=d.levels,
+                                    seed=d.design_seed)
     else:
         with warnings.catch_warnings():
             # A bootstrap resample may draw only equal outputs; SALib warns, scores it 0.
             warnings.filterwarnings("ignore", message="Constant values encountered")
             si = sobol_analyze.analyze(problem, y, calc_second_order=False,
                                        num_resamples=CONF_RESAMPLES, conf_level=CONF_LEVEL,
-                                       seed=design_seed)
+                                       seed=d.design_seed)
     return SensitivityResult(
-        method=method, metric=metric, parameters=names, bounds=bounds, design=design,
-        outputs=y, indices=_ranked(method, names, si), model_runs=total,
-        replications=replications, seed=seed, design_seed=design_seed, scenario=base.name,
-        settings=settings, adjusted_points=adjusted, note=note, skipped=skipped)
+        method=d.method, metric=d.metric, parameters=d.names, bounds=d.bounds,
+        design=d.design, outputs=y, indices=_ranked(d.method, d.names, si),
+        model_runs=len(d.scenarios) * replications, replications=replications, seed=seed,
+        design_seed=d.design_seed, scenario=d.base.name, settings=d.settings,
+        adjusted_points=d.adjusted, note=note, skipped=d.skipped)
 
 
 # -- reporting -------------------------------------------------------------------------

@@ -33,7 +33,8 @@ import numpy as np
 from sim.analysis.estimates import BINARY_METRICS, describe
 from sim.model.metrics import EVENT_DAY_METRICS, METRICS
 from sim.runner.batch import BatchResult, ScenarioRuns, Sink, run_batch
-from sim.scenario.loading import load_scenario
+from sim.runner.store import FolderSink, read_batch
+from sim.scenario.loading import load_scenario, validate
 from sim.scenario.schema import Scenario
 from sim.scenario.variants import Variants
 
@@ -153,16 +154,21 @@ def run_sweep(
     *,
     overrides: Sequence[str] = (),
     path: str | Path = "<scenario>",
-    sink: Sink | None = None,
+    out: Path | None = None,
+    force: bool = False,
+    options: dict[str, Any] | None = None,
 ) -> SweepResult:
     """Run ``replications`` of the scenario ``base`` at every point of the grid of
     ``params`` (one or two ``(path.to.key, values)`` pairs).
 
     ``base`` is a resolved scenario (its file ``path`` is named in errors) or a file,
     loaded with ``overrides``. A value the scenario schema refuses raises
-    :class:`ScenarioError` naming the file, the field and the sweep point. ``sink``
-    streams the batch to disk (:class:`sim.runner.store.FolderSink`). Only the metrics
-    are kept: a sweep reads no daily series.
+    :class:`ScenarioError` naming the file, the field and the sweep point. Only the
+    metrics are kept: a sweep reads no daily series.
+
+    With ``out`` the batch streams to ``out/parts/`` (claimed as a sweep's folder, with
+    ``force``), and :func:`resume_sweep` finishes it if it is stopped; ``options``
+    (JSON-able) are kept with it for the command that resumes.
     """
     if not isinstance(base, Scenario):
         base, path = load_scenario(base, overrides), base
@@ -170,6 +176,34 @@ def run_sweep(
         raise ValueError("overrides apply when loading a file; pass a loaded scenario "
                          "with its --set values already applied")
     grid, scenarios = sweep_scenarios(base, params, path)
+    sink = None
+    if out is not None:
+        definition = {"base": base.model_dump(mode="json"), "path": str(path),
+                      "params": [[p, list(v)] for p, v in params], **(options or {})}
+        sink = FolderSink(out, scenarios, replications, seed, kind="sweep", force=force,
+                          options=definition, daily=False, keep_scenarios=False)
+    return _sweep(params, grid, scenarios, replications, seed, workers, progress, sink)
+
+
+def resume_sweep(out: Path, workers: int | None = None,
+                 progress: Callable[[int], None] | None = None
+                 ) -> tuple[SweepResult, dict[str, Any]]:
+    """Finish the sweep stopped in ``out``; returns it with the options it was started with."""
+    stored = read_batch(out, "sweep")
+    definition = stored.options
+    path = definition["path"]
+    params = [(p, list(v)) for p, v in definition["params"]]
+    grid, scenarios = sweep_scenarios(validate(definition["base"], path), params, path)
+    sink = FolderSink(out, scenarios, stored.replications, stored.seed, kind="sweep",
+                      resume=True, daily=False, keep_scenarios=False)
+    result = _sweep(params, grid, scenarios, stored.replications, stored.seed, workers,
+                    progress, sink)
+    return result, definition
+
+
+def _sweep(params: list[tuple[str, list[float]]], grid: list[tuple[float, ...]],
+           scenarios: list[Scenario], replications: int, seed: int, workers: int | None,
+           progress: Callable[[int], None] | None, sink: Sink | None) -> SweepResult:
     batch = run_batch(scenarios, replications, seed=seed, workers=workers, progress=progress,
                       sink=sink, daily=False)
     return SweepResult([p for p, _ in params], grid, batch, seed, replications)

@@ -297,7 +297,7 @@ def run(
             finish(out)
     except ClusterError as exc:
         _bad_option("--scheduler" if scheduler else "--dask", str(exc))
-    except FolderError as exc:  # the folder changed under the run, or cannot be written
+    except (FolderError, ResumeError) as exc:  # the folder changed under the run
         _bad_option("--out" if resume is None else "--resume", str(exc))
     except WriteError as exc:  # a part or a results file: a full disk, a read-only folder
         if precision is not None:
@@ -351,7 +351,7 @@ def _resumed(ctx: typer.Context, folder: Path, given: RunOptions, replications: 
     """The batch and options kept in ``folder``; refuses options given again that
     contradict them (or that define a batch, such as scenario files)."""
     try:
-        stored = read_batch(folder)
+        stored = read_batch(folder, "run")
         check_writable(folder)
     except (ResumeError, ScenarioError, FolderError) as exc:
         _bad_option("--resume", str(exc))
@@ -546,12 +546,15 @@ def _progress_bar(total: int) -> Progress:
 
 @app.command()
 def sweep(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    ctx: typer.Context,
+    scenario: Annotated[Path | None, typer.Argument(
+        help="Scenario YAML file (none with --resume).", show_default=False)] = None,
     param: Annotated[list[str], typer.Option(
-        help="Parameter to vary, path.to.key (once or twice).", show_default=False)],
+        help="Parameter to vary, path.to.key (once or twice).", show_default=False)
+    ] = [],  # noqa: B006 - typer reads the default, never mutates it
     values: Annotated[list[str], typer.Option(
         help="Its values: 0,0.01,0.02 or start:stop:count (once per --param).",
-        show_default=False)],
+        show_default=False)] = [],  # noqa: B006
     replications: Annotated[int, typer.Option("-n", "--replications", min=2,
                                               help="Replications per point.")] = 200,
     seed: Annotated[int, typer.Option(min=0, help="Batch seed (same at every point).")] = 1,
@@ -562,20 +565,113 @@ def sweep(
         help="metric=level: where the outcome's mean crosses the level, e.g. "
         "garrison_held=0.5.", show_default=False)] = None,
     overrides: SetOption = [],  # noqa: B006
+    resume: Annotated[Path | None, typer.Option(
+        help="Finish the interrupted sweep in this folder.", show_default=False)] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace an earlier sweep, finished or not, in --out.")] = False,
 ) -> None:
-    """Run the scenario over a grid of one or two parameters (common random numbers)."""
-    from sim.analysis.sweep import (
-        parse_values,
-        run_sweep,
-        threshold_summary,
-        threshold_text,
-    )
+    """Run the scenario over a grid of one or two parameters (common random numbers).
+
+    The points stream to --out as they finish; if the sweep is stopped, --resume OUT
+    finishes it. An earlier sweep in --out is replaced only with --force.
+    """
+    from sim.analysis.sweep import resume_sweep, run_sweep
     from sim.output.sweep_files import write_sweep
 
+    workers = workers or default_workers()
+    _check_bounded("--workers", workers, MAX_WORKERS)
+    level: tuple[str, float] | None = None
+    summary: dict[str, Any] = {}
+    signal.signal(signal.SIGTERM, _interrupt)  # a kill stops the sweep like Ctrl-C
+    try:
+        if resume is not None:
+            _resume_only(ctx, "sweep", force, ("scenario", "param", "values", "replications",
+                                                "seed", "out", "threshold", "overrides"))
+            total = _stored_total(resume, "sweep")
+            with _advancing(total, "sweep") as advance:
+                result, kept = resume_sweep(resume, workers, advance)
+            out, level = resume, _threshold(kept.get("threshold"))
+        else:
+            grid, level = _sweep_design(scenario, param, values, replications, seed, threshold)
+            total = replications * math.prod(len(v) for _, v in grid)
+            assert scenario is not None  # _sweep_design refuses a sweep without one
+            with _advancing(total, "sweep") as advance:
+                result = run_sweep(load_scenario(scenario, overrides), grid, replications,
+                                   seed=seed, workers=workers, path=scenario,
+                                   progress=advance, out=out, force=force,
+                                   options={"threshold": threshold})
+        if not result.batch.interrupted:
+            summary = write_sweep(result, out, threshold=level)
+            finish(out)
+    except ScenarioError as exc:
+        _fail(exc)
+    except (FolderError, ResumeError) as exc:
+        _bad_option("--out" if resume is None else "--resume", str(exc))
+    except WriteError as exc:
+        _write_failed(exc, f"the finished points are kept in {out}/{PARTS}/: free some "
+                      f"space, then finish with: baiji-sim sweep --resume {out}")
+    except ValueError as exc:
+        _bad_option("--threshold" if level else "--param", str(exc))
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if result.batch.interrupted:
+        done = sum(len(r.seed) for r in result.batch.runs)
+        err_console.print(f"interrupted: kept {done} of {total} replications in {out}/; "
+                          f"finish with: baiji-sim sweep --resume {out}", markup=False)
+        raise typer.Exit(130)
+    _print_sweep(result, level, summary, out)
+
+
+def _resume_only(ctx: typer.Context, command: str, force: bool, defining: tuple[str, ...]
+                 ) -> None:
+    """With --resume, the batch and its definition come from the folder: refuse both
+    --force and any option that would define another one."""
+    if force:
+        _bad_option("--force", f"--resume finishes the {command} in the folder and --force "
+                    "starts a new one over it: give one of them")
+    given = [name for name in defining if (source := ctx.get_parameter_source(name))
+             is not None and source.name == "COMMANDLINE"]
+    if given:
+        shown = ", ".join("SCENARIO" if n == "scenario" else "--set" if n == "overrides"
+                          else "-n" if n == "replications" else f"--{n.replace('_', '-')}"
+                          for n in given)
+        _bad_option("--resume", f"the {command} and its options are read from the folder; "
+                    f"drop: {shown}")
+
+
+def _stored_total(folder: Path, kind: str) -> int:
+    """Replications in the unfinished batch of ``kind`` in ``folder`` (for the progress bar)."""
+    try:
+        stored = read_batch(folder, kind)
+    except (ResumeError, ScenarioError) as exc:
+        _bad_option("--resume", str(exc))
+    return stored.replications * len(stored.scenario_names)
+
+
+def _threshold(text: str | None) -> tuple[str, float] | None:
+    """--threshold metric=level, parsed."""
+    if text is None:
+        return None
+    metric, _, level = text.partition("=")
+    try:
+        return metric.strip(), float(level)
+    except ValueError:
+        _bad_option("--threshold", "write it as metric=level, e.g. garrison_held=0.5")
+    raise AssertionError  # unreachable: _bad_option exits
+
+
+def _sweep_design(scenario: Path | None, param: list[str], values: list[str],
+                  replications: int, seed: int, threshold: str | None
+                  ) -> tuple[list[tuple[str, list[float]]], tuple[str, float] | None]:
+    """The grid of a new sweep and its threshold, checked against the documented bounds."""
+    from sim.analysis.sweep import parse_values
+
+    if scenario is None:
+        _bad_option("SCENARIO", "give a scenario file (or --resume OUT)")
     if len(param) != len(values) or not 1 <= len(param) <= 2:
         _bad_option("--param/--values", "give one or two --param, each with its --values")
     for option, value, top in (("-n", replications, MAX_REPLICATIONS),
-                               ("--workers", workers, MAX_WORKERS), ("--seed", seed, MAX_SEED)):
+                               ("--seed", seed, MAX_SEED)):
         _check_bounded(option, value, top)
     for spec in values:  # start:stop:count: the count, before numpy makes the values
         count = spec.split(":")[-1].strip() if spec.count(":") == 2 else ""
@@ -588,29 +684,18 @@ def sweep(
         grid = [(p, parse_values(v)) for p, v in zip(param, values, strict=True)]
     except ValueError as exc:
         _bad_option("--values", str(exc))
-    level = None
-    if threshold is not None:
-        metric, _, text = threshold.partition("=")
-        try:
-            level = (metric.strip(), float(text))
-        except ValueError:
-            _bad_option("--threshold", "write it as metric=level, e.g. garrison_held=0.5")
-    total = replications * math.prod(len(v) for _, v in grid)
-    try:
-        with _progress_bar(total) as progress:
-            task = progress.add_task("sweep", total=total)
-            result = run_sweep(load_scenario(scenario, overrides), grid, replications,
-                               seed=seed, workers=workers or default_workers(), path=scenario,
-                               progress=lambda k: progress.advance(task, k))
-        summary = write_sweep(result, out, threshold=level)
-    except ScenarioError as exc:
-        _fail(exc)
-    except ValueError as exc:
-        _bad_option("--threshold" if level else "--param", str(exc))
+    return grid, _threshold(threshold)
+
+
+def _print_sweep(result: Any, level: tuple[str, float] | None, summary: dict[str, Any],
+                 out: Path) -> None:
+    from sim.analysis.sweep import threshold_summary, threshold_text
+
+    param = result.params
     rows = [r for r in result.table() if r["metric"] in ("garrison_held", "operating_days",
                                                           "helicopters_lost")]
-    table = Table(title=f"Sweep of {', '.join(param)} ({replications} replications a point, "
-                  "mean [95% CI])", title_justify="left")
+    table = Table(title=f"Sweep of {', '.join(param)} ({result.replications} replications a "
+                  "point, mean [95% CI])", title_justify="left")
     for head in [*param, "metric", "mean [95% CI]"]:
         table.add_column(head)
     for r in rows:
@@ -626,7 +711,9 @@ def sweep(
 
 @app.command()
 def sensitivity(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    ctx: typer.Context,
+    scenario: Annotated[Path | None, typer.Argument(
+        help="Scenario YAML file (none with --resume).", show_default=False)] = None,
     metric: Annotated[str, typer.Option(help="The outcome to explain.")] = "garrison_held",
     method: Annotated[str, typer.Option(help="morris (screening) or sobol.")] = "morris",
     trajectories: Annotated[int, typer.Option(min=2, help="Morris trajectories.")] = 10,
@@ -643,11 +730,20 @@ def sensitivity(
     out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results/sensitivity"),
     top: Annotated[int, typer.Option(min=1, help="Rows to print.")] = 15,
     overrides: SetOption = [],  # noqa: B006
+    resume: Annotated[Path | None, typer.Option(
+        help="Finish the interrupted analysis in this folder.", show_default=False)] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace an earlier analysis, finished or not, in --out.")] = False,
 ) -> None:
-    """Rank the uncertain parameters by their effect on an outcome (SALib)."""
+    """Rank the uncertain parameters by their effect on an outcome (SALib).
+
+    The design points stream to --out as they finish; if the analysis is stopped,
+    --resume OUT finishes it. An earlier analysis in --out is replaced only with --force.
+    """
     from sim.analysis.sensitivity import (
         parse_range,
         ranked_rows,
+        resume_sensitivity,
         run_sensitivity,
         skipped_text,
     )
@@ -663,6 +759,14 @@ def sensitivity(
         explicit = dict(parse_range(r) for r in ranges)
     except ValueError as exc:
         _bad_option("--range", str(exc))
+    if resume is not None:
+        _resume_only(ctx, "sensitivity", force, (
+            "scenario", "metric", "method", "trajectories", "sobol_n", "replications", "seed",
+            "design_seed", "ranges", "out", "overrides"))
+        out = resume
+    elif scenario is None:
+        _bad_option("SCENARIO", "give a scenario file (or --resume OUT)")
+    signal.signal(signal.SIGTERM, _interrupt)  # a kill stops the analysis like Ctrl-C
     try:
         with _progress_bar(0) as progress:
             task = progress.add_task("sensitivity", total=None)
@@ -670,19 +774,35 @@ def sensitivity(
             def advance(k: int, total: int) -> None:
                 progress.update(task, total=total, advance=k)
 
-            result = run_sensitivity(
-                scenario, metric, method, trajectories=trajectories, sobol_n=sobol_n,
-                replications=replications, seed=seed, design_seed=design_seed,
-                workers=workers or default_workers(), ranges=explicit, overrides=overrides,
-                progress=advance)
+            if resume is not None:
+                result = resume_sensitivity(resume, workers or default_workers(), advance)
+            else:
+                assert scenario is not None
+                result = run_sensitivity(
+                    load_scenario(scenario, overrides), metric, method, path=scenario,
+                    trajectories=trajectories, sobol_n=sobol_n, replications=replications,
+                    seed=seed, design_seed=design_seed, workers=workers or default_workers(),
+                    ranges=explicit, progress=advance, out=out, force=force)
+        write_sensitivity(result, out)
+        finish(out)
     except ScenarioError as exc:
         _fail(exc)
+    except (FolderError, ResumeError) as exc:
+        _bad_option("--out" if resume is None else "--resume", str(exc))
+    except WriteError as exc:
+        _write_failed(exc, f"the finished points are kept in {out}/{PARTS}/: free some "
+                      f"space, then finish with: baiji-sim sensitivity --resume {out}")
     except ValueError as exc:
         _bad_option("--metric/--method/--range", str(exc))
     except RuntimeError as exc:
         err_console.print(f"error: {exc}", markup=False)
         raise typer.Exit(1) from None
-    write_sensitivity(result, out)
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted: the finished design points are kept in {out}/; "
+                          f"finish with: baiji-sim sensitivity --resume {out}", markup=False)
+        raise typer.Exit(130) from None
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     rows = ranked_rows(result)
     index_columns = [c for c in ("mu_star", "mu_star_conf", "sigma", "ST", "ST_conf", "S1")
                      if rows and c in rows[0]]

@@ -109,6 +109,11 @@ class BatchResult:
 class Sink(Protocol):
     """Where the finished chunks of a batch go."""
 
+    def plan(self, sizes: list[int]) -> list[int]:
+        """The cut into chunks to use, given the one proposed (a resumed batch keeps its
+        first cut, whatever the number of workers now)."""
+        ...
+
     def restore(self, chunks: Sequence[Chunk]) -> Iterable[ChunkResult]:
         """The chunks of ``chunks`` finished by an earlier attempt (a resumed batch)."""
         ...
@@ -167,6 +172,9 @@ class MemorySink:
         self.collected = Collected(scenarios, replications, seed, start)
         self.parts: dict[tuple[int, int], ChunkResult] = {}
 
+    def plan(self, sizes: list[int]) -> list[int]:
+        return sizes
+
     def restore(self, chunks: Sequence[Chunk]) -> Iterable[ChunkResult]:
         return ()
 
@@ -205,26 +213,24 @@ def run_batch(
     executor: Executor | None = None,
     *,
     sink: Sink | None = None,
-    sizes: Sequence[int] | None = None,
     daily: bool = True,
 ) -> BatchResult:
     """Run replications ``start .. start + replications - 1`` of each scenario into ``sink``
     (default: a :class:`MemorySink` for these arguments).
 
     ``progress`` is called with the number of replications just finished (or restored).
-    ``sizes`` fixes the cut into chunks (a resumed batch keeps its first cut; otherwise
-    :func:`~sim.runner.chunks.chunk_sizes` with ``chunk_size``). ``daily=False`` drops
+    The cut into chunks is :func:`~sim.runner.chunks.chunk_sizes` (with ``chunk_size``),
+    unless the sink keeps another (a resumed batch). ``daily=False`` drops
     the daily series in the workers. ``executor`` is any ``concurrent.futures`` executor
     (a Dask cluster's); without one, ``workers`` local processes (1: this process).
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
     workers = default_workers() if workers is None else max(1, workers)
-    if sizes is None:
-        sizes = chunk_sizes(replications, workers, chunk_size)
+    sink = sink if sink is not None else MemorySink(scenarios, replications, seed, start)
+    sizes = sink.plan(chunk_sizes(replications, workers, chunk_size))
     chunks = plan_chunks(len(scenarios), replications, seed, workers, start=start,
                          sizes=sizes)
-    sink = sink if sink is not None else MemorySink(scenarios, replications, seed, start)
     restored = set()
     for part in sink.restore(chunks):
         restored.add((part.scenario_index, part.start))

@@ -4,7 +4,7 @@ Every finished chunk of replications is written at once to its own file in
 ``OUT/parts/`` (written to a temporary name, then renamed: a file there is
 always complete), its daily series are folded into per-scenario band
 accumulators and dropped, and its metrics go to a per-scenario column file
-(``OUT/parts/metrics-sNNN.f8``, one column after the other), so the main process
+(``OUT/parts/metrics.f8``, one column after the other), so the main process
 keeps no per-replication data but indices and seeds (16 bytes each): the
 statistics read one column at a time (:meth:`StoredRuns.column`) and
 ``replications.csv`` is written from the file in blocks of rows
@@ -42,7 +42,7 @@ import numpy as np
 
 from sim.model.metrics import METRICS
 from sim.runner.batch import BatchResult, Collected, ScenarioRuns, run_batch
-from sim.runner.chunks import Chunk, ChunkResult, chunk_sizes
+from sim.runner.chunks import Chunk, ChunkResult
 from sim.runner.daily_bands import BandAccumulator
 from sim.scenario.loading import validate
 from sim.scenario.schema import Scenario
@@ -97,7 +97,7 @@ def _is_other_results(path: Path) -> bool:
     return any((path / m).is_file() for m in RESULTS_MARKERS) or not any(path.iterdir())
 
 
-def _unfinished_text(out: Path) -> str:
+def _unfinished_text(out: Path, kind: str = "run") -> str:
     """'an unfinished run (N of M replications done)', as far as batch.json tells."""
     try:
         stored = json.loads((out / PARTS / BATCH_FILE).read_text(encoding="utf-8"))
@@ -108,20 +108,37 @@ def _unfinished_text(out: Path) -> str:
         done = sum(min(size_at[int(p.stem.split("-r")[1])],
                        stored["replications"] - int(p.stem.split("-r")[1]))
                    for p in (out / PARTS).glob("s*-r*.npz") if not p.name.endswith(".tmp.npz"))
-        total = stored["replications"] * len(stored["scenarios"])
-        return f"an unfinished run ({done} of {total} replications done)"
+        points = stored.get("scenarios") or stored["scenario_names"]
+        total = stored["replications"] * len(points)
+        return f"an unfinished {kind} ({done} of {total} replications done)"
     except (OSError, ValueError, KeyError, TypeError, IndexError):
-        return "an unfinished run"
+        return f"an unfinished {kind}"
 
 
-def claim_folder(out: Path, force: bool = False) -> None:
-    """Make ``out`` the folder of a new run, or raise :class:`FolderError` saying why not.
+# What each command writes into its --out, and with --force replaces.
+OWN = {"run": RUN_ENTRIES + REPORTED, "sweep": (*KEPT, PARTS), "sensitivity": (*REPORTED, PARTS)}
+# An earlier result of each command, which a new one replaces only with --force.
+EARLIER = {"run": RUN_ENTRIES, "sweep": KEPT, "sensitivity": REPORTED}
+
+
+def _unfinished_kind(out: Path) -> str:
+    try:
+        return str(json.loads((out / PARTS / BATCH_FILE).read_text(encoding="utf-8"))
+                   .get("kind", "run"))
+    except (OSError, ValueError, AttributeError):
+        return "run"
+
+
+def claim_folder(out: Path, force: bool = False, kind: str = "run") -> None:
+    """Make ``out`` the folder of a new ``kind`` (run, sweep, sensitivity), or raise
+    :class:`FolderError` saying why not.
 
     The rules (README, "Results folders"): ``out`` must be a folder or not exist yet. A
     folder holding anything baiji-sim does not write is refused, ``force`` or not. One
-    holding an unfinished batch (``parts/``) or an earlier run's files is refused unless
-    ``force``, which removes them (and a sensitivity analysis the report would show with
-    them); other commands' results (``sweep.*``, subfolders of results) are kept.
+    holding an unfinished batch (``parts/``) or the earlier results of the same command is
+    refused unless ``force``, which removes them (a run also removes a sensitivity analysis
+    the report would show with it); an unfinished batch of another command is never
+    removed; other commands' results (subfolders of results, a sweep beside a run) are kept.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -135,16 +152,23 @@ def claim_folder(out: Path, force: bool = False) -> None:
                                                if len(foreign) > 3 else "")
             raise FolderError(f"{out} is not a baiji-sim results folder (it holds {listed}); "
                               "choose a new or empty folder")
-        if not force and (out / PARTS).exists():
-            raise FolderError(f"{out} holds {_unfinished_text(out)}: finish it with "
-                              f"'baiji-sim run --resume {out}', or start over with --force")
-        earlier = [p for p in entries if p.name in RUN_ENTRIES or _leftover(p.name)]
+        if (out / PARTS).exists():
+            other = _unfinished_kind(out)
+            finish_it = f"finish it with 'baiji-sim {other} --resume {out}'"
+            if other != kind:
+                raise FolderError(f"{out} holds {_unfinished_text(out, other)}: {finish_it}, "
+                                  "or choose another --out")
+            if not force:
+                raise FolderError(f"{out} holds {_unfinished_text(out, other)}: {finish_it}, "
+                                  "or start over with --force")
+        earlier = [p for p in entries if p.name in EARLIER[kind]
+                   or (kind == "run" and _leftover(p.name))]
         if not force and earlier:
-            raise FolderError(f"{out} holds the results of an earlier run: replace them with "
-                              "--force, or choose another --out")
+            raise FolderError(f"{out} holds the results of an earlier {kind}: replace them "
+                              "with --force, or choose another --out")
         if force:
             for p in entries:
-                if p.name in RUN_ENTRIES + REPORTED or _leftover(p.name):
+                if p.name in OWN[kind] or _leftover(p.name):
                     if p.is_dir() and not p.is_symlink():
                         shutil.rmtree(p)
                     else:
@@ -199,18 +223,33 @@ def _load_part(path: Path, scenario_index: int, start: int) -> ChunkResult:
 
 
 class _MetricsFile:
-    """Every replication's metrics of one scenario, column-major (``replications`` values of
-    the first metric, then of the second...), float64: a column is one contiguous read. The
-    file descriptor stays open, so the batch can still read it once the parts are removed."""
+    """Every replication's metrics of every scenario of a batch in one file, float64,
+    column-major per scenario (``replications`` values of the first metric, then of the
+    second...): a column is one contiguous read. One file and one descriptor, however many
+    scenarios (a sensitivity design has thousands). The descriptor stays open, so the batch
+    can still read it once the parts are removed."""
 
-    def __init__(self, path: Path, replications: int) -> None:
+    def __init__(self, path: Path, replications: int, scenarios: int = 1,
+                 scenario_index: int = 0) -> None:
         self.path, self.n, self.width = path, replications, len(METRICS)
+        self.scenario_index = scenario_index
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         self._closed = weakref.finalize(self, os.close, self._fd)
         try:
-            os.ftruncate(self._fd, self.n * self.width * 8)
+            os.ftruncate(self._fd, scenarios * self.n * self.width * 8)
         except OSError as exc:
             raise WriteError(exc, path) from exc
+
+    def of(self, scenario_index: int) -> _MetricsFile:
+        """The same file, read and written as scenario ``scenario_index``'s columns."""
+        view = object.__new__(_MetricsFile)
+        # _owner: the descriptor is closed when the file object that opened it goes.
+        view.__dict__.update(self.__dict__, scenario_index=scenario_index,
+                             _owner=self.__dict__.get("_owner", self))
+        return view
+
+    def _offset(self, j: int, row: int) -> int:
+        return ((self.scenario_index * self.width + j) * self.n + row) * 8
 
     def write(self, start: int, ok: np.ndarray, metrics: np.ndarray) -> None:
         """Rows ``start + ok`` (``ok`` sorted offsets) get ``metrics``, one row each."""
@@ -222,7 +261,7 @@ class _MetricsFile:
         try:
             for j in range(self.width):
                 os.pwrite(self._fd, np.ascontiguousarray(block[:, j]).tobytes(),
-                          (j * self.n + start) * 8)
+                          self._offset(j, start))
         except OSError as exc:
             raise WriteError(exc, self.path) from exc
 
@@ -230,7 +269,7 @@ class _MetricsFile:
         """Rows ``first .. stop - 1`` of column ``j``."""
         stop = self.n if stop is None else stop
         size = (stop - first) * 8
-        data = os.pread(self._fd, size, (j * self.n + first) * 8)
+        data = os.pread(self._fd, size, self._offset(j, first))
         if len(data) != size:
             raise OSError(f"{self.path}: short read")
         return np.frombuffer(data, dtype=np.float64)
@@ -280,71 +319,106 @@ class StoredRuns(ScenarioRuns):
 
 
 def describe_batch(scenarios: Sequence[Scenario], replications: int, seed: int,
-                   sizes: list[int], options: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"seed": seed, "replications": replications, "chunk_sizes": sizes,
-            "scenarios": [s.model_dump(mode="json") for s in scenarios],
-            "options": options or {}}
+                   sizes: list[int], options: dict[str, Any] | None = None, *,
+                   kind: str = "run", keep_scenarios: bool = True) -> dict[str, Any]:
+    """What ``parts/batch.json`` holds. A run keeps its resolved scenarios (the files may
+    change before the resume); an experiment (``keep_scenarios=False``) keeps in its
+    ``options`` the definition its points are rebuilt from, and here only their names."""
+    described: dict[str, Any] = {"kind": kind, "seed": seed, "replications": replications,
+                                 "chunk_sizes": sizes, "options": options or {}}
+    if keep_scenarios:
+        described["scenarios"] = [s.model_dump(mode="json") for s in scenarios]
+    else:
+        described["scenario_names"] = [s.name for s in scenarios]
+    return described
 
 
 @dataclass
 class StoredBatch:
     """An unfinished batch as ``OUT/parts/batch.json`` describes it."""
 
-    scenarios: list[Scenario]
+    kind: str  # the command that started it: run, sweep, sensitivity
+    scenarios: list[Scenario]  # empty for an experiment: rebuilt from its options
     replications: int
     seed: int
     chunk_sizes: list[int]
-    # What ``options`` of :func:`run_to_folder` held (the command line, its comparisons, its
-    # plots...), so that a resumed run ends as the first would have; empty in older folders.
+    # What the command kept to end as the first attempt would have (its command line, its
+    # comparisons, its plots; an experiment's definition); empty in older folders.
     options: dict[str, Any]
+    scenario_names: list[str]
 
 
-def read_batch(out: Path) -> StoredBatch:
-    """The unfinished batch in ``out``."""
+def read_batch(out: Path, kind: str | None = None) -> StoredBatch:
+    """The unfinished batch in ``out`` (of command ``kind``, if given)."""
     path = out / PARTS / BATCH_FILE
     if not path.exists():
         raise ResumeError(f"{out}: no unfinished batch here (no {PARTS}/{BATCH_FILE})")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        described = data["scenarios"], data["replications"], data["seed"], data["chunk_sizes"]
+        found = data.get("kind", "run")
+        described = data["replications"], data["seed"], data["chunk_sizes"]
+        kept = data.get("scenarios")
+        names = [s["name"] for s in kept] if kept is not None else data["scenario_names"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ResumeError(f"{out}: {PARTS}/{BATCH_FILE} is damaged ({exc!r}); the finished "
                           f"parts are still in {out / PARTS}") from exc
+    if kind is not None and found != kind:
+        raise ResumeError(f"{out} holds an unfinished {found}, not a {kind}: finish it with "
+                          f"'baiji-sim {found} --resume {out}'")
     options = data.get("options", {})
-    return StoredBatch([validate(s, path) for s in described[0]], described[1], described[2],
-                       described[3], options if isinstance(options, dict) else {})
+    scenarios = [validate(s, path) for s in kept] if kept is not None else []
+    return StoredBatch(found, scenarios, *described,
+                       options if isinstance(options, dict) else {}, names)
 
 
 class FolderSink:
     """Streams each finished chunk to ``OUT/parts/`` (see the module docstring) and keeps
-    in memory only indices, seeds, failures, band accumulators and the trace."""
+    in memory only indices, seeds, failures, band accumulators and the trace.
+
+    A new batch claims ``out`` (:func:`claim_folder`) and describes itself in
+    ``parts/batch.json`` once its cut into chunks is known (:meth:`plan`). With ``resume``
+    the cut is the stored one and ``scenarios`` must be the batch's (by name).
+    """
 
     def __init__(self, out: Path, scenarios: Sequence[Scenario], replications: int,
-                 seed: int, daily: bool = True) -> None:
-        self.parts = out / PARTS
+                 seed: int, *, kind: str = "run", options: dict[str, Any] | None = None,
+                 force: bool = False, resume: bool = False, daily: bool = True,
+                 keep_scenarios: bool = True) -> None:
+        self.out, self.parts = out, out / PARTS
+        self.kind, self.options, self.keep_scenarios = kind, options, keep_scenarios
+        self.sizes: list[int] | None = None
+        if resume:
+            stored = read_batch(out, kind)
+            if stored.scenario_names != [s.name for s in scenarios]:
+                raise ResumeError(f"{out}: the batch's points are not the ones rebuilt from "
+                                  "its definition; start it again with --force")
+            self.sizes = stored.chunk_sizes
+            replications, seed = stored.replications, stored.seed
+            check_writable(out)
+        else:
+            claim_folder(out, force, kind)
         self.collected = Collected(scenarios, replications, seed)
         self.accumulators = [BandAccumulator(s) if daily else None for s in scenarios]
-        self.stores = [_MetricsFile(self.parts / f"metrics-s{si:03d}.f8", replications)
-                       for si in range(len(scenarios))]
+        self.metrics: _MetricsFile | None = None
 
-    @classmethod
-    def create(cls, out: Path, scenarios: Sequence[Scenario], replications: int, seed: int,
-               sizes: list[int], *, force: bool = False, options: dict[str, Any] | None = None,
-               daily: bool = True) -> FolderSink:
-        """Claim ``out`` (:func:`claim_folder`) and describe the batch in ``parts/``."""
-        claim_folder(out, force)
-        parts = out / PARTS
-        try:
-            parts.mkdir(parents=True)
-            (parts / BATCH_FILE).write_text(
-                json.dumps(describe_batch(scenarios, replications, seed, sizes, options)),
-                encoding="utf-8")
-        except BaseException as exc:  # no batch started: leave no half-written batch.json
-            shutil.rmtree(parts, ignore_errors=True)
-            if isinstance(exc, OSError):
-                raise WriteError(exc, parts / BATCH_FILE) from exc
-            raise
-        return cls(out, scenarios, replications, seed, daily)
+    def plan(self, sizes: list[int]) -> list[int]:
+        """The cut into chunks: the stored one when resuming, else ``sizes``, recorded."""
+        if self.sizes is None:
+            c = self.collected
+            try:
+                self.parts.mkdir(parents=True)
+                (self.parts / BATCH_FILE).write_text(json.dumps(describe_batch(
+                    c.scenarios, c.replications, c.seed, sizes, self.options, kind=self.kind,
+                    keep_scenarios=self.keep_scenarios)), encoding="utf-8")
+            except BaseException as exc:  # no batch started: no half-written batch.json
+                shutil.rmtree(self.parts, ignore_errors=True)
+                if isinstance(exc, OSError):
+                    raise WriteError(exc, self.parts / BATCH_FILE) from exc
+                raise
+            self.sizes = list(sizes)
+        self.metrics = _MetricsFile(self.parts / "metrics.f8", self.collected.replications,
+                                    len(self.collected.scenarios))
+        return self.sizes
 
     def restore(self, chunks: Sequence[Chunk]) -> Iterator[ChunkResult]:
         for stale in self.parts.glob("*.tmp.npz"):  # a part being written when killed
@@ -370,9 +444,10 @@ class FolderSink:
         self._fold(result)
 
     def _fold(self, result: ChunkResult) -> None:
+        assert self.metrics is not None, "plan() comes first"
         self.collected.note(result)
         ok = self.collected.finished[(result.scenario_index, result.start)][0]
-        self.stores[result.scenario_index].write(result.start, ok, result.metrics)
+        self.metrics.of(result.scenario_index).write(result.start, ok, result.metrics)
         accumulator = self.accumulators[result.scenario_index]
         if accumulator is not None and result.daily is not None:
             accumulator.add(result.daily)
@@ -381,11 +456,12 @@ class FolderSink:
 
     def batch(self, interrupted: bool) -> BatchResult:
         c = self.collected
+        assert self.metrics is not None, "plan() comes first"
         runs: list[ScenarioRuns] = []
         for si, scenario in enumerate(c.scenarios):
             rows = c.rows(si)
             runs.append(StoredRuns(scenario, rows, c.seeds(rows), self.accumulators[si],
-                                   self.stores[si], trace=c.traces.get(si)))
+                                   self.metrics.of(si), trace=c.traces.get(si)))
         return BatchResult(runs, c.seed, c.replications, c.failures(), interrupted)
 
 
@@ -404,32 +480,27 @@ def run_to_folder(
     options: dict[str, Any] | None = None,
     daily: bool = True,
 ) -> BatchResult:
-    """:func:`~sim.runner.batch.run_batch` into a :class:`FolderSink`: see the module
-    docstring.
+    """A run's batch (:func:`~sim.runner.batch.run_batch` into a :class:`FolderSink`): see
+    the module docstring.
 
     ``options`` (JSON-able) are kept with the batch (see :class:`StoredBatch`). A new
     batch (not ``resume``) first claims ``out`` (:func:`claim_folder`, with ``force``):
     :class:`FolderError` if it may not. A part that cannot be written raises
     :class:`WriteError`; the parts written before it are kept for a resume. With
-    ``resume`` the batch, its cut into chunks and its options are read from ``out``.
+    ``resume`` the batch (its resolved scenarios), its cut and its options come from ``out``.
 
-    Returns the batch as :class:`StoredRuns` (metrics read from the column files, which
-    stay readable after :func:`finish`) with daily series as bands (``daily`` is None).
+    Returns the batch as :class:`StoredRuns` (metrics read from the column file, which
+    stays readable after :func:`finish`) with daily series as bands (``daily`` is None).
     On Ctrl-C the result is marked interrupted and holds what finished; the parts stay
     for a resume.
     """
-    if resume:  # the same cut as the first attempt, whatever --workers is now
-        stored = read_batch(out)
+    if resume:
+        stored = read_batch(out, "run")
         scenarios, replications, seed = stored.scenarios, stored.replications, stored.seed
-        sizes = stored.chunk_sizes
-        check_writable(out)
-        sink = FolderSink(out, scenarios, replications, seed, daily)
-    else:
-        sizes = chunk_sizes(replications, workers, chunk_size)
-        sink = FolderSink.create(out, scenarios, replications, seed, sizes, force=force,
-                                 options=options, daily=daily)
-    return run_batch(scenarios, replications, seed, workers, progress=progress,
-                     executor=executor, sink=sink, sizes=sizes, daily=daily)
+    sink = FolderSink(out, scenarios, replications, seed, options=options, force=force,
+                      resume=resume, daily=daily)
+    return run_batch(scenarios, replications, seed, workers, chunk_size, progress=progress,
+                     executor=executor, sink=sink, daily=daily)
 
 
 def finish(out: Path) -> None:
