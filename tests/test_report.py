@@ -1,4 +1,4 @@
-"""The HTML report of a results folder (sim/output/report.py).
+"""The HTML report of a results folder (sim/output/report/).
 
 The results folder is made the way a user makes one, with ``baiji-sim run`` (through
 typer's CliRunner): the baseline and a hostile scenario whose name, description and
@@ -24,6 +24,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from html.parser import HTMLParser
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from sim import rng
 from sim.cli.app import app
 from sim.output.report import CAPTIONS, write_report
+from sim.output.report.sections.caveats import limitation_bullets
 from sim.output.results_folder import ResultsFolderError, load_results
 
 REPO = Path(__file__).resolve().parent.parent
@@ -327,6 +330,31 @@ def test_parameters_that_differ_are_listed_with_their_provenance(report: str) ->
     assert categories["garrison and supplies"][5] == "0"  # every parameter has provenance
     assert "Known limitations" in page.headings["limitations"]
     assert "docs/model.md" in page.all_text()
+
+
+def test_the_known_limitations_are_those_of_docs_model_md_section_6(report: str) -> None:
+    """One list, two places: the report reads its resource, the model description shows the
+    same bullets in section 6; a limitation added to one must be added to the other."""
+    doc = (REPO / "docs" / "model.md").read_text(encoding="utf-8")
+    section = doc.split("\n## 6. ", 1)[1].split("\n## ", 1)[0]
+    in_doc = limitation_bullets(section)
+    shipped = limitation_bullets(files("sim.output.report").joinpath("limitations.md")
+                                 .read_text(encoding="utf-8"))  # as the installed package
+    assert len(in_doc) >= 10
+    assert in_doc == shipped, (
+        "docs/model.md section 6 and sim/output/report/limitations.md differ: change both")
+    listed = re.search(r'<ul id="limitations-list">(.*?)</ul>', report, re.S)
+    assert listed and listed.group(1).count("<li>") == len(in_doc)
+    items = Page(listed.group(1)).all_text()
+    for bullet in in_doc:  # as a reader sees it: no ** or backticks
+        assert bullet.replace("**", "").replace("`", "") in items, bullet
+
+
+def test_the_report_names_the_bit_generator_of_sim_rng(report: str) -> None:
+    text = Page(report).all_text()
+    assert f"numpy's {rng.BIT_GENERATOR_NAME} bit generator" in text
+    assert rng.BIT_GENERATOR is type(rng._SHARED.bitgen)
+    assert f"a {rng.STREAM_KEY_HASH} of the stream's name" in text
 
 
 def test_a_folder_without_comparisons_selection_or_plots(tmp_path: Path) -> None:
