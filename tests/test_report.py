@@ -34,9 +34,14 @@ from typer.testing import CliRunner
 
 from sim import rng
 from sim.cli.app import app
-from sim.output.report import CAPTIONS, write_report
+from sim.output.report import CAPTIONS, render_report, write_report
 from sim.output.report.sections.caveats import limitation_bullets
-from sim.output.results_folder import ResultsFolderError, load_results
+from sim.output.results_folder import (
+    MANIFEST,
+    ResultsFolderError,
+    load_results,
+    read_results_folder,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = "<script>alert(1)</script>"
@@ -463,6 +468,50 @@ def test_sensitivity_results_and_unknown_plots_are_included(results: Path,
     figure = [a for t, a in page.elements if a.get("data-file") == "sensitivity.png"]
     assert figure and str(figure[0]["alt"]).startswith("Sensitivity figure: Sensitivity analysis")
     assert "This run made no paired comparisons" in page.all_text()
+
+
+def test_each_resolved_scenario_is_validated_once(results: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import sim.output.results_folder as reader
+
+    loaded: list[Path] = []
+
+    def counting(path: Path, *args: Any, **kwargs: Any) -> Any:
+        loaded.append(Path(path))
+        return real(path, *args, **kwargs)
+
+    real = reader.load_scenario
+    monkeypatch.setattr(reader, "load_scenario", counting)
+    render_report(results)
+    assert sorted(loaded) == sorted((results / "scenarios").glob("*.yaml"))
+
+
+def test_the_reader_types_the_manifest_and_takes_horizons_from_the_summary(
+        results: Path, tmp_path: Path) -> None:
+    folder = read_results_folder(results)
+    summary = _summary(results)
+    assert folder.scenarios == list(summary["scenarios"])
+    assert folder.horizon == {n: e["horizon_days"] for n, e in summary["scenarios"].items()}
+    assert folder.manifest.found and folder.manifest.status == "complete"
+    assert folder.manifest.replications == 20 and folder.manifest.libraries["numpy"]
+    assert folder.metrics == {} and not folder.problems  # no replications read for this
+    assert {p.name for p in folder.figures} >= {"outcomes.png", "outcomes.svg"}
+    assert set(folder.resolved.scenarios) == set(summary["scenarios"])
+    # a hand-edited manifest: values of the wrong type count as absent, unknown keys are
+    # ignored; the report still says what it can
+    copy = _copy(results, tmp_path)
+    _edit_json(copy / MANIFEST, lambda m: m.update(replications="twenty", seed=True,
+                                                   libraries=[], extra=1))
+    manifest = read_results_folder(copy).manifest
+    assert manifest.replications is None and manifest.seed is None
+    assert manifest.libraries == {} and manifest.status == "complete"
+    assert "Batch seed" in Page(render_report(copy)).all_text()
+    (copy / MANIFEST).unlink()
+    folder = read_results_folder(copy)
+    assert not folder.manifest.found and folder.problems == [
+        "manifest.json is missing: the command line, seed, date and status of the run are "
+        "unknown."]
+    assert "manifest.json is missing" in Page(render_report(copy)).all_text()
 
 
 def test_a_folder_that_is_not_a_results_folder_is_refused(tmp_path: Path) -> None:
