@@ -514,6 +514,16 @@ def test_the_reader_types_the_manifest_and_takes_horizons_from_the_summary(
     assert "manifest.json is missing" in Page(render_report(copy)).all_text()
 
 
+def test_the_report_s_resources_are_installed_with_the_package() -> None:
+    """style.css and limitations.md are read with importlib.resources: a wheel must hold them."""
+    tomllib = pytest.importorskip("tomllib")
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = set(config["tool"]["setuptools"]["package-data"]["sim.output.report"])
+    shipped = {p.name for p in (REPO / "sim" / "output" / "report").iterdir()
+               if p.is_file() and p.suffix != ".py"}
+    assert declared == shipped == {"style.css", "limitations.md"}
+
+
 def test_a_folder_that_is_not_a_results_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ResultsFolderError, match=r"summary\.json"):
         write_report(tmp_path)

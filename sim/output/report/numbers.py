@@ -8,6 +8,11 @@ from typing import Any
 from sim.output.tables import percent_decimals
 
 
+def known(value: Any, default: Any) -> Any:
+    """``value``, or ``default`` where a file did not say (None)."""
+    return default if value is None else value
+
+
 def finite(x: Any) -> bool:
     """Whether ``x`` is a finite number (not a bool, None, NaN or an infinity)."""
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)

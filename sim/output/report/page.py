@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
 
 from sim import __version__
 from sim.output.report.folder import Folder, read_folder
 from sim.output.report.html import Html, el, para, table
+from sim.output.report.numbers import known
 from sim.output.report.sections.caveats import caveats
 from sim.output.report.sections.data import data
 from sim.output.report.sections.logic import logic
@@ -23,10 +23,6 @@ from sim.output.results_folder import REPORT
 def stylesheet() -> str:
     """The report's CSS (``style.css``, shipped with the package)."""
     return files("sim.output.report").joinpath("style.css").read_text(encoding="utf-8")
-
-
-def _or(value: Any, default: Any) -> Any:
-    return default if value is None else value
 
 
 def status_warnings(f: Folder) -> list[Html]:
@@ -59,7 +55,7 @@ def _interrupted(f: Folder) -> Html:
     counts = ", ".join(f"{k}: {v}" for k, v in m.finished_replications.items())
     return el("div", el("p", el("strong", "Warning: interrupted run. "),
                         f"This run did not finish (status: {m.status or 'unknown'}). "
-                        f"Only part of the requested {_or(m.replications, '?')} "
+                        f"Only part of the requested {known(m.replications, '?')} "
                         "replications per scenario were made"
                         + (f" ({counts})" if counts else "")
                         + ", so the intervals are wider than planned and scenarios "
@@ -71,7 +67,7 @@ def _interrupted(f: Folder) -> Html:
 def glance(f: Folder) -> Html:
     """The run at a glance: scenarios, baseline, replications, seed, status, date, software."""
     m = f.manifest
-    requested = _or(m.replications, f.summary.get("replications_requested"))
+    requested = known(m.replications, f.summary.get("replications_requested"))
     finished = m.finished_replications or {n: f.replications(n) for n in f.names}
     counts = sorted({v for v in finished.values() if v is not None})
     fin = (f"{counts[0]} per scenario" if len(counts) == 1 else
@@ -79,11 +75,11 @@ def glance(f: Folder) -> Html:
     items = [
         ("Scenarios", f"{len(f.names)}: " + ", ".join(f.names)),
         ("Compared with", _compared_with(f)),
-        ("Replications", f"{fin} (requested {_or(requested, '?')})"),
-        ("Batch seed", _or(m.seed, f.summary.get("seed", "?"))),
-        ("Status", _or(m.status, "unknown")),
-        ("Run on", _or(m.date, "unknown")),
-        ("Software", f"baiji-sim {_or(m.package_version, '?')}, Python {_or(m.python, '?')}"),
+        ("Replications", f"{fin} (requested {known(requested, '?')})"),
+        ("Batch seed", known(m.seed, f.summary.get("seed", "?"))),
+        ("Status", known(m.status, "unknown")),
+        ("Run on", known(m.date, "unknown")),
+        ("Software", f"baiji-sim {known(m.package_version, '?')}, Python {known(m.python, '?')}"),
     ]
     return el("dl", [[el("dt", k), el("dd", v)] for k, v in items], class_="glance")
 
@@ -114,7 +110,7 @@ def render_report(results_dir: Path) -> str:
     f = read_folder(Path(results_dir))
     title = (f"baiji-sim report: {len(f.names)} scenario{'s' if len(f.names) != 1 else ''}"
              + (f" compared with {f.base}" if f.summary.get("comparisons") and f.base else ""))
-    date = _or(f.manifest.date, "unknown date")
+    date = known(f.manifest.date, "unknown date")
     header = el("header", el("h1", title), el("p", "Monte Carlo simulation of the 2014-15 siege "
                                               "of the Baiji refinery. Results folder ",
                                               el("code", f.path.name), f", run {date}.",

@@ -52,7 +52,7 @@ def figure(label: str, stem: str, files: list[Path]) -> Html:
     alt = f"{label}: {text}"
     if ".png" in by_type and ".svg" in by_type:
         # One figure, two files: the vector drawing where the browser takes it, else the PNG.
-        image = el("picture", el("source", type="image/svg+xml",
+        image: Html | list[Html] = el("picture", el("source", type="image/svg+xml",
                                  srcset=data_uri(by_type[".svg"]),
                                  data_file=by_type[".svg"].name),
                    el("img", src=data_uri(by_type[".png"]), alt=alt,

@@ -8,6 +8,7 @@ from sim.output.report.html import Html, anchor, el, para, path_code, prose, tab
 from sim.output.report.numbers import value_text
 from sim.output.report.sections.caveats import source_cell
 from sim.output.report.sections.checklist import stress_item, stress_section
+from sim.scenario.provenance import ParameterRow
 
 BOXES = ("scenario file (YAML, validated)", "world: areas and holders, stocks, forces",
          "mechanisms: SimPy events that change the world", "recorder: metrics and daily samples",
@@ -99,6 +100,11 @@ def _diagram() -> Html:
               class_="flow", role="img", aria_label="Data flow: " + " to ".join(BOXES))
 
 
+def _unit(*rows: ParameterRow | None) -> str:
+    """The unit of a parameter, from whichever scenario has it."""
+    return next((r.unit for r in rows if r is not None), "")
+
+
 def _diffs(f: Folder) -> list[Html]:
     """For each scenario, the parameters that differ from the base's, with provenance."""
     if f.base is None:
@@ -106,7 +112,7 @@ def _diffs(f: Folder) -> list[Html]:
     out = []
     for k, (name, rows) in enumerate(f.diffs.items()):
         body = [[path_code(path), value_text(a.value) if a else "(absent)",
-                 value_text(b.value) if b else "(absent)", (b or a).unit,
+                 value_text(b.value) if b else "(absent)", _unit(a, b),
                  source_cell(b if b is not None else a)] for path, a, b in rows]
         out.append(el("h4", name, id=anchor("diff", name, k)))
         out.append(table(["parameter", f"in {f.base}", f"in {name}", "unit",

@@ -63,8 +63,8 @@ def events_table(f: Folder) -> Html | None:
     groups = [("", 2)] + [(METRIC_INFO.get(m, (m,))[0], 2) for m in events]
     rows = []
     for name in f.names:
-        horizon = next((f.metric(name, m).get("horizon") for m in events
-                        if f.metric(name, m)), None)
+        horizon = next((entry.get("horizon") for m in events
+                        if (entry := f.metric(name, m))), None)
         row = [name, number(horizon, 0)]
         for m in events:
             row += list(event_texts(f.metric(name, m)))

@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 import platform
 import shlex
-from typing import Any
 
 from sim import __version__, rng
 from sim.output.report.folder import Folder
 from sim.output.report.html import Html, el, para, table
+from sim.output.report.numbers import known
 from sim.output.report.sections.checklist import stress_item, stress_section
 from sim.output.results_folder import SCENARIOS, safe_name
 
@@ -31,10 +31,6 @@ EXECUTION = (
     "its index, the results do not depend on the number of workers.")
 
 
-def _or(value: Any, default: Any) -> Any:
-    return default if value is None else value
-
-
 # -- STRESS 4 ----------------------------------------------------------------------------
 def experimentation(f: Folder) -> Html:
     m = f.manifest
@@ -45,7 +41,7 @@ def experimentation(f: Folder) -> Html:
         start = scen.start_date.isoformat() if scen else raw.get("start_date", "–")
         horizon = scen.horizon_days if scen else raw.get("horizon_days", "–")
         done = m.finished_replications.get(name, f.replications(name))
-        rows.append([name, start, horizon, _or(m.replications, "–"), done])
+        rows.append([name, start, horizon, known(m.replications, "–"), done])
     return stress_section(4, "Experimentation", stress_item(
         "4.1", "Initialisation", para(INITIALISATION)),
         stress_item("4.2", "Run length", para(RUN_LENGTH), table(
@@ -58,10 +54,10 @@ def experimentation(f: Folder) -> Html:
 def _estimation(f: Folder) -> list[str]:
     m = f.manifest
     level = f.summary.get("confidence_level", 0.95)
-    requested = _or(m.replications, f.summary.get("replications_requested", "?"))
+    requested = known(m.replications, f.summary.get("replications_requested", "?"))
     estimation = [
         f"{requested} independent replications per scenario from batch seed "
-        f"{_or(m.seed, f.summary.get('seed', '?'))}; replication i gets a seed derived from "
+        f"{known(m.seed, f.summary.get('seed', '?'))}; replication i gets a seed derived from "
         "the batch seed and i alone.",
         "Common random numbers: replication i of every scenario uses the same seed, and every "
         "source of randomness has its own stream, so scenarios are compared on the same luck.",
@@ -103,8 +99,8 @@ def _software(f: Folder) -> list[tuple[str, str]]:
         return f"{name} {_version(name)} (installed where this report was written)"
 
     return [
-        ("Language", f"Python {_or(f.manifest.python, '?')} (recorded by the run)"),
-        ("Model", f"baiji-sim {_or(f.manifest.package_version, '?')} (recorded by the run)"),
+        ("Language", f"Python {known(f.manifest.python, '?')} (recorded by the run)"),
+        ("Model", f"baiji-sim {known(f.manifest.package_version, '?')} (recorded by the run)"),
         ("Simulation library", library("simpy")
          + (" (recorded by the run)" if "simpy" in recorded else "")),
         ("Numerics", f"{library('numpy')}, {library('scipy')}"
@@ -127,7 +123,7 @@ def _sampling() -> str:
 
 
 def implementation(f: Folder) -> Html:
-    spec = [("Worker processes", _or(f.manifest.workers, "?")),
+    spec = [("Worker processes", known(f.manifest.workers, "?")),
             ("Machine of the run", f.manifest.machine or "not recorded by the run"),
             ("Report written on", f"{platform.system()} {platform.release()}, "
                                   f"{os.cpu_count()} CPUs, Python "
@@ -149,7 +145,7 @@ def _rerun(f: Folder) -> str:
     # replications.csv come scenario by scenario in the order given.
     kept = [shlex.quote(str(f.path / SCENARIOS / f"{safe_name(n)}.yaml")) for n in f.names]
     rerun = (f"baiji-sim run {' '.join(kept)} "
-             f"-n {_or(m.replications, 'N')} --seed {_or(m.seed, 'S')}")
+             f"-n {known(m.replications, 'N')} --seed {known(m.seed, 'S')}")
     if (f.summary.get("comparisons") or {}).get("baseline"):
         rerun += f" --baseline {shlex.quote(str(f.summary['comparisons']['baseline']))}"
     return rerun
@@ -163,12 +159,12 @@ def code_access(f: Folder) -> Html:
     files = m.scenario_files
     return stress_section(6, "Code access", stress_item(
         "6.1", "Computer model sharing statement", para(
-            f"baiji-sim {_or(m.package_version, __version__)} is open source under the MIT "
+            f"baiji-sim {known(m.package_version, __version__)} is open source under the MIT "
             "licence; the scenario files, fact sheets (`seeds/`), the model description "
             "(`docs/model.md`) and the verification record (`docs/verification.md`) ship "
             "with it."),
         el("p", "This run was made with:"), el("pre", el("code", command_text), id="command"),
-        el("p", f"Batch seed {_or(m.seed, '?')}: the same command with the same seed gives the "
+        el("p", f"Batch seed {known(m.seed, '?')}: the same command with the same seed gives the "
                 "same replications.csv, whatever the number of workers. The resolved "
                 "scenarios (after extends and --set) are kept in the results folder, so the "
                 "run can be repeated without the original files:"),
