@@ -37,6 +37,12 @@ MAX_BLOCK = 1024
 EXACT_SLOT = 1 << 32  # added to crc32(name): the key of the stream's draws by numpy's algorithms
 INVERSION_MAX_MEAN = 30.0  # binomial and Poisson means above this go to numpy's algorithms
 
+# What a stream is, by name, for whoever describes it (the report's STRESS 5.2): the numpy
+# bit generator every stream draws from, and how a stream's name becomes its key word.
+BIT_GENERATOR = np.random.Philox
+BIT_GENERATOR_NAME = BIT_GENERATOR.__name__
+STREAM_KEY_HASH = "CRC-32"  # zlib.crc32 of the name's UTF-8 bytes (stream_key)
+
 _KEYS: dict[str, int] = {}
 
 
@@ -55,7 +61,7 @@ class _SharedPhilox:
     """
 
     def __init__(self) -> None:
-        self.bitgen = np.random.Philox(key=0)
+        self.bitgen = BIT_GENERATOR(key=0)
         self.generator = np.random.Generator(self.bitgen)
         self.lock = threading.Lock()
         # The state of a fresh Philox(key=...) moved on by some counter steps, nothing
@@ -63,7 +69,7 @@ class _SharedPhilox:
         # the state setter reads them item by item, three times faster from a list.
         self._counter = [0, 0, 0, 0]
         self._key = [0, 0]
-        self._start = {"bit_generator": "Philox",
+        self._start = {"bit_generator": BIT_GENERATOR_NAME,
                        "state": {"counter": self._counter, "key": self._key},
                        "buffer": [0, 0, 0, 0], "buffer_pos": 4,
                        "has_uint32": 0, "uinteger": 0}

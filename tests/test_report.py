@@ -1,4 +1,4 @@
-"""The HTML report of a results folder (sim/output/report.py).
+"""The HTML report of a results folder (sim/output/report/).
 
 The results folder is made the way a user makes one, with ``baiji-sim run`` (through
 typer's CliRunner): the baseline and a hostile scenario whose name, description and
@@ -24,6 +24,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from html.parser import HTMLParser
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,16 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from sim import rng
 from sim.cli.app import app
-from sim.output.report import CAPTIONS, write_report
-from sim.output.results_folder import ResultsFolderError, load_results
+from sim.output.report import CAPTIONS, render_report, write_report
+from sim.output.report.sections.caveats import limitation_bullets
+from sim.output.results_folder import (
+    MANIFEST,
+    ResultsFolderError,
+    load_results,
+    read_results_folder,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = "<script>alert(1)</script>"
@@ -241,12 +249,18 @@ def test_paired_comparisons_and_the_selection_are_reported(report: str,
     assert rows[0] == [f"{EVIL} minus baseline"]
     compared = [r for r in rows if len(r) == 6]
     assert len(compared) == len(summary["comparisons"]["comparisons"])
-    for _, metric, difference, p_holm, real, reduction in compared:
+    for row, entry in zip(compared, summary["comparisons"]["comparisons"], strict=True):
+        _, metric, difference, p_holm, real, reduction = row
+        assert metric == entry["metric"]
         assert metric in summary["scenarios"]["baseline"]["metrics"]
         assert MEAN_CI.match(difference), difference
-        assert p_holm == "< 0.0001" or re.match(r"^\d", p_holm), p_holm
-        assert real in ("yes", "no")
+        # Holm's p-value as summary.json holds it: three significant digits, or a bound
+        p = entry["p_holm"]
+        assert p_holm == ("–" if p is None else "< 0.0001" if p < 1e-4 else f"{p:.3g}"), (
+            p_holm, p)
+        assert real == ("yes" if entry["significant"] else "no")
         assert reduction == "–" or reduction.endswith("×") or reduction.startswith("∞")
+    assert any(r[3] != "–" for r in compared)  # the check above saw numbers, not only gaps
     troops = summary["comparisons"]["comparisons"][0]
     assert compared[0][1] == troops["metric"]
     text = " ".join(page.headings.values()) + page.all_text()
@@ -329,6 +343,31 @@ def test_parameters_that_differ_are_listed_with_their_provenance(report: str) ->
     assert "docs/model.md" in page.all_text()
 
 
+def test_the_known_limitations_are_those_of_docs_model_md_section_6(report: str) -> None:
+    """One list, two places: the report reads its resource, the model description shows the
+    same bullets in section 6; a limitation added to one must be added to the other."""
+    doc = (REPO / "docs" / "model.md").read_text(encoding="utf-8")
+    section = doc.split("\n## 6. ", 1)[1].split("\n## ", 1)[0]
+    in_doc = limitation_bullets(section)
+    shipped = limitation_bullets(files("sim.output.report").joinpath("limitations.md")
+                                 .read_text(encoding="utf-8"))  # as the installed package
+    assert len(in_doc) >= 10
+    assert in_doc == shipped, (
+        "docs/model.md section 6 and sim/output/report/limitations.md differ: change both")
+    listed = re.search(r'<ul id="limitations-list">(.*?)</ul>', report, re.S)
+    assert listed and listed.group(1).count("<li>") == len(in_doc)
+    items = Page(listed.group(1)).all_text()
+    for bullet in in_doc:  # as a reader sees it: no ** or backticks
+        assert bullet.replace("**", "").replace("`", "") in items, bullet
+
+
+def test_the_report_names_the_bit_generator_of_sim_rng(report: str) -> None:
+    text = Page(report).all_text()
+    assert f"numpy's {rng.BIT_GENERATOR_NAME} bit generator" in text
+    assert rng.BIT_GENERATOR is type(rng._SHARED.bitgen)
+    assert f"a {rng.STREAM_KEY_HASH} of the stream's name" in text
+
+
 def test_a_folder_without_comparisons_selection_or_plots(tmp_path: Path) -> None:
     out = tmp_path / "single"
     _run([str(REPO / "scenarios" / "baseline.yaml"), "-n", "10", "--workers", "1",
@@ -338,13 +377,27 @@ def test_a_folder_without_comparisons_selection_or_plots(tmp_path: Path) -> None
     page = Page(target.read_text(encoding="utf-8"))
     text = page.all_text()
     assert "This run made no paired comparisons" in text
-    assert "no paired comparison (run with --baseline)" in text
+    assert "One scenario was run: there is nothing to compare" in text
     assert "No subset selection in this run" in text
     assert "holds no plots" in text
     assert "table-paired" not in page.tables and "table-selection" not in page.tables
     assert [r[0] for r in page.tables["table-outcomes"]] == ["baseline"]
     assert all(f"stress-{n}" in page.headings for n in STRESS)
     assert not [a for t, a in page.elements if a.get("class") == "warning"]
+
+
+def test_without_a_reference_no_scenario_is_tagged_as_one(tmp_path: Path) -> None:
+    """Issue 15: the alphabetically first file was the 'base of the comparison'."""
+    out = tmp_path / "two"
+    _run([str(REPO / "scenarios" / "us-airdrops.yaml"),
+          str(REPO / "scenarios" / "flights-halted.yaml"), "-n", "5", "--workers", "1",
+          "--no-plots", "--out", str(out)])
+    page = Page(write_report(out).read_text(encoding="utf-8"))
+    text = page.all_text()
+    assert "no reference scenario (none is named baseline" in text
+    assert "There is no reference scenario" in text
+    assert "base of the comparison" not in text
+    assert not [t for t in page.tables if t.startswith("table-diff")]
 
 
 def test_an_interrupted_run_carries_a_visible_warning(results: Path, tmp_path: Path) -> None:
@@ -429,6 +482,60 @@ def test_sensitivity_results_and_unknown_plots_are_included(results: Path,
     figure = [a for t, a in page.elements if a.get("data-file") == "sensitivity.png"]
     assert figure and str(figure[0]["alt"]).startswith("Sensitivity figure: Sensitivity analysis")
     assert "This run made no paired comparisons" in page.all_text()
+
+
+def test_each_resolved_scenario_is_validated_once(results: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import sim.output.results_folder as reader
+
+    loaded: list[Path] = []
+
+    def counting(path: Path, *args: Any, **kwargs: Any) -> Any:
+        loaded.append(Path(path))
+        return real(path, *args, **kwargs)
+
+    real = reader.load_scenario
+    monkeypatch.setattr(reader, "load_scenario", counting)
+    render_report(results)
+    assert sorted(loaded) == sorted((results / "scenarios").glob("*.yaml"))
+
+
+def test_the_reader_types_the_manifest_and_takes_horizons_from_the_summary(
+        results: Path, tmp_path: Path) -> None:
+    folder = read_results_folder(results)
+    summary = _summary(results)
+    assert folder.scenarios == list(summary["scenarios"])
+    assert folder.horizon == {n: e["horizon_days"] for n, e in summary["scenarios"].items()}
+    assert folder.manifest.found and folder.manifest.status == "complete"
+    assert folder.manifest.replications == 20 and folder.manifest.libraries["numpy"]
+    assert folder.metrics == {} and not folder.problems  # no replications read for this
+    assert {p.name for p in folder.figures} >= {"outcomes.png", "outcomes.svg"}
+    assert set(folder.resolved.scenarios) == set(summary["scenarios"])
+    # a hand-edited manifest: values of the wrong type count as absent, unknown keys are
+    # ignored; the report still says what it can
+    copy = _copy(results, tmp_path)
+    _edit_json(copy / MANIFEST, lambda m: m.update(replications="twenty", seed=True,
+                                                   libraries=[], extra=1))
+    manifest = read_results_folder(copy).manifest
+    assert manifest.replications is None and manifest.seed is None
+    assert manifest.libraries == {} and manifest.status == "complete"
+    assert "Batch seed" in Page(render_report(copy)).all_text()
+    (copy / MANIFEST).unlink()
+    folder = read_results_folder(copy)
+    assert not folder.manifest.found and folder.problems == [
+        "manifest.json is missing: the command line, seed, date and status of the run are "
+        "unknown."]
+    assert "manifest.json is missing" in Page(render_report(copy)).all_text()
+
+
+def test_the_report_s_resources_are_installed_with_the_package() -> None:
+    """style.css and limitations.md are read with importlib.resources: a wheel must hold them."""
+    tomllib = pytest.importorskip("tomllib")
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = set(config["tool"]["setuptools"]["package-data"]["sim.output.report"])
+    shipped = {p.name for p in (REPO / "sim" / "output" / "report").iterdir()
+               if p.is_file() and p.suffix != ".py"}
+    assert declared == shipped == {"style.css", "limitations.md"}
 
 
 def test_a_folder_that_is_not_a_results_folder_is_refused(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from sim.analysis.stopped import REASONS, STOP_METRICS, stopped_refinery
 from sim.output.plots import what_stopped
-from sim.output.results_folder import ResultsData
+from sim.output.results_folder import ResultsFolder
 from sim.output.tables import stopped_table
 
 HORIZON = 200
@@ -74,10 +74,10 @@ def test_the_terminal_table_gives_a_share_with_its_interval_per_reason() -> None
         assert label.split()[0] in text
 
 
-def _data(summary: dict) -> ResultsData:
+def _data(summary: dict) -> ResultsFolder:
     names = list(summary["scenarios"])
-    return ResultsData(folder=Path("."), scenarios=names, horizon=dict.fromkeys(names, HORIZON),
-                       metrics={}, bands={}, summary=summary, manifest={})
+    return ResultsFolder(folder=Path("."), scenarios=names, summary=summary,
+                         horizon=dict.fromkeys(names, HORIZON))
 
 
 def test_the_figure_stacks_one_bar_per_scenario_with_plain_words() -> None:

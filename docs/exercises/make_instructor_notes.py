@@ -208,12 +208,15 @@ def load_csv(folder: str, name: str) -> list[dict[str, str]]:
 
 
 class Run:
-    """summary.json and replications.csv of one ``baiji-sim run`` results folder."""
+    """One ``baiji-sim run`` results folder, read through sim.output.results_folder (the reader
+    the report and ``baiji-sim plot`` use): summary.json and every replication's metrics."""
 
     def __init__(self, folder: str) -> None:
+        from sim.output.results_folder import load_results
+
         self.folder = folder
-        self.summary = load_json(folder, "summary.json")
-        self.rows = load_csv(folder, "replications.csv")
+        self.data = load_results(REPO / folder)
+        self.summary = self.data.summary
 
     def m(self, scenario: str, metric: str) -> dict[str, Any]:
         return self.summary["scenarios"][scenario]["metrics"][metric]
@@ -222,14 +225,31 @@ class Run:
         return float(self.m(scenario, metric)["mean"])
 
     def column(self, scenario: str, metric: str) -> list[float]:
-        return [math.nan if r[metric] == "" else float(r[metric])
-                for r in self.rows if r["scenario"] == scenario]
+        """The metric of every replication, in order; NaN where replications.csv is empty."""
+        return [float(x) for x in self.data.metrics[scenario][metric]]
 
     def paired(self, scenario: str, metric: str) -> dict[str, Any]:
         for row in self.summary["comparisons"]["comparisons"]:
             if row["scenario"] == scenario and row["metric"] == metric:
                 return row
         raise KeyError(f"{self.folder}: no comparison of {scenario} on {metric}")
+
+    def starts(self, other: Run) -> bool:
+        """Whether this run's replications are the first ones of ``other`` (every metric of
+        every scenario the same, a missing value where the other has one)."""
+        import numpy as np
+
+        mine, theirs = self.data.metrics, other.data.metrics
+        return all(name in theirs and all(
+            np.array_equal(values, theirs[name][metric][:len(values)], equal_nan=True)
+            for metric, values in columns.items()) for name, columns in mine.items())
+
+
+def run_summary(folder: str) -> dict[str, Any]:
+    """summary.json of a ``baiji-sim run`` results folder (the other files need not be there)."""
+    from sim.output.results_folder import read_results_folder
+
+    return read_results_folder(REPO / folder).summary
 
 
 class Sweep:
@@ -1045,9 +1065,10 @@ def ex06(ex: Exercise, n: Notes) -> None:
               ["siege lifted (a retake counts)", event_share(run.m(s, "siege_lifted_day"))],
               ["refinery damage at the end (mean)", est(run.m(s, "refinery_damage_final"), 2)],
           ]))
-    produced = [r for r in run.rows if r["scenario"] == s and float(r["refinery_ran"]) == 1]
-    via_retake = sum(r["plant_retaken_day"] != "" for r in produced)
-    never_fell = sum(r["garrison_fall_day"] == "" for r in produced)
+    produced = [k for k, ran in enumerate(run.column(s, "refinery_ran")) if ran == 1]
+    retaken, fell = run.column(s, "plant_retaken_day"), run.column(s, "garrison_fall_day")
+    via_retake = sum(not math.isnan(retaken[k]) for k in produced)
+    never_fell = sum(math.isnan(fell[k]) for k in produced)
     n.add(f"`garrison holds` counts a garrison in the plant at the horizon, the first one or a new "
           f"one put in by a retake, so it exceeds 100% minus `garrison falls`. From "
           f"`replications.csv`: of the {len(produced)} replications that produce, {via_retake} "
@@ -1102,7 +1123,7 @@ def ex06(ex: Exercise, n: Notes) -> None:
           "retake comes late, the recommissioning after so long idle takes months), so sabotage "
           "moves the chance of production little; the damage it leaves is the next year's "
           "repair work.", "")
-    camp = load_json("results/ex06-campaign", "summary.json")
+    camp = run_summary("results/ex06-campaign")
     fv = camp["face_validity"]["scenarios"]["campaign-2014-15"]
 
     def fv_share(o: dict[str, Any]) -> str:
@@ -1246,14 +1267,14 @@ def ex07(ex: Exercise, n: Notes) -> None:
           f"2,000-replication estimate. Width ratio {ws / wb:.1f} (square-root rule: "
           f"sqrt(2000/20) = 10; Wilson intervals are not exactly proportional at n = 20).", "")
     cmp_run = find(ex, "cmp ")
-    same_first = small.rows == big.rows[:len(small.rows)]
+    same_first = small.starts(big)
     n.add(f"**Q4.** `cmp` exit code {cmp_run.returncode} "
           f"({'identical files' if cmp_run.returncode == 0 else 'files differ'}). The first 20 "
           f"rows of the 2,000-replication file are "
           f"{'identical to' if same_first else 'DIFFERENT from'} the 20-replication file.", "")
     p = hb["mean"]
     need = 1.96 ** 2 * p * (1 - p) / 0.025 ** 2
-    prec = load_json("results/ex07-precision", "summary.json")["stopping"]
+    prec = run_summary("results/ex07-precision")["stopping"]
     stop = prec["scenarios"][s]
     n.add(f"**Q5.** By hand with p = {p:.2f}: n = 1.96^2 x p (1 - p) / 0.025^2 = {need:.0f}. "
           f"`--precision` ran {stop['replications']} replications ({stop['stopped']}; half-width "

@@ -38,7 +38,17 @@ import yaml
 from sim import __version__
 from sim.model.metrics import METRICS
 from sim.model.recorder import DAILY
-from sim.output.results_folder import file_stems, spreadsheet_text
+from sim.output.results_folder import (
+    BAND_STATS,
+    DAILY_BANDS,
+    MANIFEST,
+    REPLICATIONS,
+    SCENARIOS,
+    SUMMARY,
+    TRACES,
+    file_stems,
+    spreadsheet_text,
+)
 from sim.runner.batch import BatchResult
 from sim.runner.chunks import TRACED
 from sim.runner.store import WriteError
@@ -97,12 +107,12 @@ def _write_results(batch: BatchResult, out: Path, stems: dict[str, str],
                    plot_format: str, resumed_with: list[str] | None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     # A previous run's manifest must not vouch for files this one is about to replace.
-    (out / "manifest.json").unlink(missing_ok=True)
-    write_replications_csv(batch, out / "replications.csv")
-    _write_text(out / "summary.json",
+    (out / MANIFEST).unlink(missing_ok=True)
+    write_replications_csv(batch, out / REPLICATIONS)
+    _write_text(out / SUMMARY,
                 json.dumps(json_safe(summary), indent=2, allow_nan=False) + "\n")
-    write_daily_bands(batch, out / "daily_bands.csv")
-    scen_dir = out / "scenarios"
+    write_daily_bands(batch, out / DAILY_BANDS)
+    scen_dir = out / SCENARIOS
     scen_dir.mkdir(exist_ok=True)
     for runs in batch.runs:
         _write_text(scen_dir / f"{stems[runs.scenario.name]}.yaml",
@@ -126,14 +136,14 @@ def _write_results(batch: BatchResult, out: Path, stems: dict[str, str],
     # traces or plots leaves "writing results", which the report flags as unfinished.
     status = manifest["status"]
     manifest["status"] = "writing results"
-    _write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
-    write_traces(batch, out / "traces", stems)
+    _write_text(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    write_traces(batch, out / TRACES, stems)
     if plots:
         from sim.output.plots import write_plots  # matplotlib only when plots are wanted
 
         write_plots(out, plot_format)
     manifest["status"] = status
-    _write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    _write_text(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
 
 
 def json_safe(value: Any) -> Any:
@@ -197,12 +207,12 @@ def write_replications_csv(batch: BatchResult, path: Path) -> None:
 def write_daily_bands(batch: BatchResult, path: Path) -> None:
     with atomic_open(path) as fh:
         writer = csv.writer(fh)
-        writer.writerow(("scenario", "series", "day", "mean", "p5", "p25", "p50", "p75", "p95"))
+        writer.writerow(("scenario", "series", "day", *BAND_STATS))
         for runs in batch.runs:
             scenario = spreadsheet_text(runs.scenario.name)
             for name in DAILY:
                 bands = runs.bands(name)
-                cols = [bands[k] for k in ("mean", "p5", "p25", "p50", "p75", "p95")]
+                cols = [bands[k] for k in BAND_STATS]
                 for day in range(runs.scenario.horizon_days):
                     writer.writerow([scenario, spreadsheet_text(name), day,
                                      *(_cell(float(c[day])) for c in cols)])

@@ -1,8 +1,16 @@
-"""Reading a results folder back: what plots and the report are drawn from.
+"""A results folder: its file names, and the one reader of what a run wrote.
 
-Plots are made from the files a run wrote (replications.csv, daily_bands.csv,
-summary.json, traces/, scenarios/), never from the in-memory batch, so that
-``baiji-sim plot RESULTS_DIR`` redraws them exactly without re-running.
+``baiji-sim run`` writes a folder (sim/output/results.py, with the names below); the figures
+(``baiji-sim plot``), the HTML report and the instructor-notes generator read it back through
+:func:`read_results_folder` (what describes the run: summary, manifest, resolved scenarios,
+figures, sensitivity) and :func:`load_results` (the same, plus every replication's metrics,
+the daily bands and the traces), never from the in-memory batch, so a folder can be redrawn
+and reported on exactly without re-running.
+
+A folder that is not a results folder, or whose summary cannot be read, raises
+:class:`ResultsFolderError` with one line that says why; a missing or damaged manifest,
+scenario file or sensitivity file is recorded in :attr:`ResultsFolder.problems` instead, so
+that a report can still be written and say what is missing.
 """
 
 from __future__ import annotations
@@ -13,7 +21,8 @@ import re
 import unicodedata
 from array import array
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,29 +30,128 @@ import numpy as np
 import yaml
 
 from sim.model.metrics import METRICS
+from sim.scenario.loading import ScenarioError, load_scenario
+from sim.scenario.schema import Scenario
+
+# -- the files of a results folder (written by sim/output/results.py) ---------------------
+SUMMARY = "summary.json"  # per scenario and metric: estimates; comparisons, selection...
+MANIFEST = "manifest.json"  # command line, seed, replications, versions, date, status
+REPLICATIONS = "replications.csv"  # one row per replication
+DAILY_BANDS = "daily_bands.csv"  # per scenario, series and day: mean and quantiles
+SCENARIOS = "scenarios"  # folder: SCENARIOS/STEM.yaml, each scenario fully resolved
+TRACES = "traces"  # folder: TRACES/STEM.json, the first replication's event log
+PLOTS = "plots"  # folder of figures
+SENSITIVITY = "sensitivity.json"  # written by ``baiji-sim sensitivity --out`` beside a run
+SENSITIVITY_FIGURE = "sensitivity.png"
+REPORT = "report.html"
+BAND_STATS = ("mean", "p5", "p25", "p50", "p75", "p95")  # the columns of DAILY_BANDS
+DATA_FILES = (SUMMARY, REPLICATIONS, DAILY_BANDS, MANIFEST)  # what the figures need
 
 
 class ResultsFolderError(Exception):
     """A folder that does not hold the results of a run."""
 
 
+@dataclass(frozen=True)
+class Manifest:
+    """manifest.json: how the run was made. Every field is None (or empty) when the file
+    did not say; ``found`` is False when there was no readable manifest at all (or it
+    was empty)."""
+
+    command: list[str] | str | None = None
+    resumed_with: list[str] | None = None
+    seed: int | None = None
+    replications: int | None = None
+    workers: int | None = None
+    status: str | None = None
+    finished_replications: dict[str, int] = field(default_factory=dict)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    scenario_files: dict[str, str] = field(default_factory=dict)
+    package_version: str | None = None
+    python: str | None = None
+    libraries: dict[str, str] = field(default_factory=dict)
+    date: str | None = None
+    machine: str | None = None  # not written by this version; kept if a folder has it
+    found: bool = True
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Manifest:
+        """The manifest in ``data``; unknown keys are ignored, and a value of the wrong
+        type (a hand-edited file) counts as absent."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            value = data.get(f.name)
+            if f.name == "machine":
+                value = value or data.get("platform")
+            if value is not None and _fits(value, str(f.type)):
+                values[f.name] = value
+        return cls(**values, found=bool(data))
+
+
+def _fits(value: Any, annotation: str) -> bool:
+    """Whether ``value`` is of a type the annotation ("dict[str, int]", "int | None") allows
+    (the outer type only); a bool is not taken for an int."""
+    kinds = {"list": list, "dict": dict, "str": str, "int": int, "bool": bool}
+    outer = [member.split("[")[0] for member in annotation.split(" | ")]
+    allowed = tuple(kinds[k] for k in outer if k in kinds)
+    if isinstance(value, bool) and bool not in allowed:
+        return False
+    return isinstance(value, allowed)
+
+
 @dataclass
-class ResultsData:
-    """Everything the figures need, read from one results folder."""
+class ResolvedScenarios:
+    """The files of ``scenarios/``, each validated once by this version of baiji-sim."""
+
+    scenarios: dict[str, Scenario] = field(default_factory=dict)  # by scenario name
+    raw: dict[str, dict[str, Any]] = field(default_factory=dict)  # files it could not validate
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ResultsFolder:
+    """What one results folder holds. :func:`read_results_folder` fills the description of
+    the run; :func:`load_results` also the per-replication data the figures are drawn from
+    (``metrics``, ``bands``, ``traces``). The resolved scenarios are read (and validated)
+    once, when first asked for."""
 
     folder: Path
-    scenarios: list[str]  # in the order of the run
-    horizon: dict[str, int]
-    metrics: dict[str, dict[str, np.ndarray]]  # scenario -> metric -> values
-    bands: dict[str, dict[str, dict[str, np.ndarray]]]  # scenario -> series -> stat -> by day
-    summary: dict[str, Any]
-    manifest: dict[str, Any]
+    scenarios: list[str]  # the scenario names, in the order of the run
+    summary: dict[str, Any] = field(default_factory=dict)
+    manifest: Manifest = field(default_factory=Manifest)
+    horizon: dict[str, int] = field(default_factory=dict)
+    metrics: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # scenario -> metric
+    bands: dict[str, dict[str, dict[str, np.ndarray]]] = field(
+        default_factory=dict)  # scenario -> series -> stat -> by day
     traces: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sensitivity: dict[str, Any] | None = None
+    problems: list[str] = field(default_factory=list)  # missing or unreadable files, in words
 
     @property
     def replications(self) -> int:
         return max((len(next(iter(m.values()))) for m in self.metrics.values() if m),
                    default=0)
+
+    @cached_property
+    def resolved(self) -> ResolvedScenarios:
+        return read_scenarios(self.folder / SCENARIOS)
+
+    @property
+    def figures(self) -> list[Path]:
+        """The files of ``plots/``, sorted by name."""
+        folder = self.folder / PLOTS
+        return sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
+
+    def entry(self, name: str) -> dict[str, Any]:
+        """The summary of scenario ``name`` (replications, horizon_days, metrics)."""
+        return (self.summary.get("scenarios") or {}).get(name) or {}
+
+    def metric(self, name: str, metric: str) -> dict[str, Any] | None:
+        """The summary of ``metric`` in scenario ``name``, or None."""
+        return (self.entry(name).get("metrics") or {}).get(metric)
+
+
+ResultsData = ResultsFolder  # the name the figures' code knows it by
 
 
 def safe_name(name: str) -> str:
@@ -118,26 +226,111 @@ def show_bidi_controls(text: str) -> str:
     return BIDI_CONTROLS.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
 
 
-def load_results(folder: Path) -> ResultsData:
-    """Read a results folder written by ``baiji-sim run``."""
-    folder = Path(folder)
-    needed = ["summary.json", "replications.csv", "daily_bands.csv", "manifest.json"]
-    missing = [n for n in needed if not (folder / n).exists()]
-    if missing:
-        raise ResultsFolderError(f"{folder}: not a results folder (missing {', '.join(missing)})")
-    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    names = list(summary["scenarios"])
+def _read_json(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    return data
+
+
+def _read_summary(folder: Path) -> dict[str, Any]:
+    if not (folder / SUMMARY).is_file():
+        raise ResultsFolderError(f"{folder}: not a results folder (missing {SUMMARY})")
+    try:
+        return _read_json(folder / SUMMARY)
+    except (ValueError, OSError) as exc:
+        raise ResultsFolderError(f"{folder / SUMMARY}: unreadable ({exc})") from None
+
+
+def _read_manifest(folder: Path, problems: list[str]) -> Manifest:
+    try:
+        return Manifest.from_json(_read_json(folder / MANIFEST))
+    except FileNotFoundError:
+        problems.append(f"{MANIFEST} is missing: the command line, seed, date and status of "
+                        "the run are unknown.")
+    except (ValueError, OSError) as exc:
+        problems.append(f"{MANIFEST} is unreadable ({exc}).")
+    return Manifest(found=False)
+
+
+def _read_sensitivity(folder: Path, problems: list[str]) -> dict[str, Any] | None:
+    if not (folder / SENSITIVITY).is_file():
+        return None
+    try:
+        return _read_json(folder / SENSITIVITY)
+    except (ValueError, OSError) as exc:
+        problems.append(f"{SENSITIVITY} is unreadable ({exc}).")
+        return None
+
+
+def read_scenarios(folder: Path) -> ResolvedScenarios:
+    """Every ``*.yaml`` of ``folder`` validated once; a file this version cannot validate
+    is kept as plain YAML (its description and dates can still be shown) with a problem."""
+    out = ResolvedScenarios()
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            scenario = load_scenario(path)
+        except (ScenarioError, OSError, ValueError, yaml.YAMLError) as exc:
+            try:
+                raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except (OSError, yaml.YAMLError):
+                raw = {}
+            raw = raw if isinstance(raw, dict) else {}
+            out.raw[str(raw.get("name") or path.stem)] = raw
+            out.problems.append(f"{SCENARIOS}/{path.name} could not be read by this version of "
+                                f"baiji-sim ({str(exc).splitlines()[0]}); its parameters "
+                                "are left out of the comparison of inputs.")
+            continue
+        out.scenarios[scenario.name] = scenario
+    return out
+
+
+def _horizons(folder: Path, summary: dict[str, Any], names: list[str]) -> dict[str, int]:
+    """Each scenario's horizon as summary.json gives it (a folder written before it did:
+    from the resolved scenario file)."""
     horizon = {}
     for name in names:
-        path = folder / "scenarios" / f"{safe_name(name)}.yaml"
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
-        horizon[name] = int(data.get("horizon_days", 0))
+        days = ((summary.get("scenarios") or {}).get(name) or {}).get("horizon_days")
+        if not isinstance(days, int):
+            path = folder / SCENARIOS / f"{safe_name(name)}.yaml"
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+            days = (data or {}).get("horizon_days", 0)
+        horizon[name] = int(days)
+    return horizon
+
+
+def read_results_folder(folder: Path) -> ResultsFolder:
+    """The description of the run in ``folder``: only summary.json is required."""
+    folder = Path(folder)
+    summary = _read_summary(folder)
+    problems: list[str] = []
+    manifest = _read_manifest(folder, problems)
+    names = list(summary.get("scenarios") or {})
+    return ResultsFolder(folder=folder, scenarios=names, summary=summary, manifest=manifest,
+                         horizon=_horizons(folder, summary, names),
+                         sensitivity=_read_sensitivity(folder, problems), problems=problems)
+
+
+def load_results(folder: Path) -> ResultsFolder:
+    """Everything a run wrote, with every replication's metrics, the daily bands and the
+    traces: what the figures are drawn from."""
+    folder = Path(folder)
+    missing = [n for n in DATA_FILES if not (folder / n).exists()]
+    if missing:
+        raise ResultsFolderError(f"{folder}: not a results folder (missing {', '.join(missing)})")
+    data = read_results_folder(folder)
+    data.metrics = _read_metrics(folder / REPLICATIONS, data.scenarios)
+    data.bands = _read_bands(folder / DAILY_BANDS, data.scenarios)
+    data.traces = _read_traces(folder / TRACES, data.scenarios)
+    return data
+
+
+def _read_metrics(path: Path, names: list[str]) -> dict[str, dict[str, np.ndarray]]:
     # array('d') keeps 8 bytes a value while reading (a list of floats holds 32): a
     # results folder may hold 100,000 replications.
     metrics: dict[str, dict[str, array[float]]] = {
         n: {m: array("d") for m in METRICS} for n in names}
-    with (folder / "replications.csv").open(encoding="utf-8", newline="") as fh:
+    with path.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             target = metrics.get(from_spreadsheet(row["scenario"]))
             if target is None:
@@ -145,23 +338,26 @@ def load_results(folder: Path) -> ResultsData:
             for m in METRICS:
                 cell = row.get(m, "")
                 target[m].append(float(cell) if cell != "" else np.nan)
+    return {n: {m: np.frombuffer(v, dtype=float) if len(v) else np.empty(0)
+                for m, v in d.items()} for n, d in metrics.items()}
+
+
+def _read_bands(path: Path, names: list[str]) -> dict[str, dict[str, dict[str, np.ndarray]]]:
     bands: dict[str, dict[str, dict[str, list[float]]]] = {n: {} for n in names}
-    with (folder / "daily_bands.csv").open(encoding="utf-8", newline="") as fh:
+    with path.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             per = bands.setdefault(from_spreadsheet(row["scenario"]), {}).setdefault(
                 from_spreadsheet(row["series"]), {})
-            for stat in ("mean", "p5", "p25", "p50", "p75", "p95"):
+            for stat in BAND_STATS:
                 per.setdefault(stat, []).append(float(row[stat]) if row[stat] != "" else np.nan)
+    return {n: {s: {k: np.array(v) for k, v in d.items()} for s, d in b.items()}
+            for n, b in bands.items()}
+
+
+def _read_traces(folder: Path, names: list[str]) -> dict[str, dict[str, Any]]:
     traces = {}
     for name in names:
-        path = folder / "traces" / f"{safe_name(name)}.json"
+        path = folder / f"{safe_name(name)}.json"
         if path.exists():
             traces[name] = json.loads(path.read_text(encoding="utf-8"))
-    return ResultsData(
-        folder=folder, scenarios=names, horizon=horizon,
-        metrics={n: {m: np.frombuffer(v, dtype=float) if len(v) else np.empty(0)
-                     for m, v in d.items()}
-                 for n, d in metrics.items()},
-        bands={n: {s: {k: np.array(v) for k, v in d.items()} for s, d in b.items()}
-               for n, b in bands.items()},
-        summary=summary, manifest=manifest, traces=traces)
+    return traces

@@ -20,7 +20,7 @@ from sim.analysis.sensitivity import (
     sensitivity_summary,
 )
 from sim.output.plots import OKABE_ITO
-from sim.output.results_folder import spreadsheet_text
+from sim.output.results_folder import SENSITIVITY, SENSITIVITY_FIGURE, spreadsheet_text
 
 
 def sensitivity_figure(result: SensitivityResult, top: int = 20) -> Figure:
@@ -71,8 +71,8 @@ def write_sensitivity(result: SensitivityResult, out: Path) -> dict[str, Path]:
     """Write sensitivity.csv (ranked table), .json and .png into ``out``; returns the paths."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"csv": out / "sensitivity.csv", "json": out / "sensitivity.json",
-             "png": out / "sensitivity.png"}
+    paths = {"csv": out / "sensitivity.csv", "json": out / SENSITIVITY,
+             "png": out / SENSITIVITY_FIGURE}  # the names the report reads
     rows = ranked_rows(result)
     with paths["csv"].open("w", newline="", encoding="utf-8") as fh:
         columns = ["rank", "parameter", "low", "high",

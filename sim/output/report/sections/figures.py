@@ -1,0 +1,86 @@
+"""The figures of a results folder (``plots/``), each embedded as a ``data:`` URI with its
+caption, so the report stays one file."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from sim.output.report.folder import Folder
+from sim.output.report.html import Html, anchor, el, para
+
+CAPTIONS = {
+    "outcomes": "Outcome distributions. For each scenario, every replication (dots), the "
+                "quartiles (boxes) and the mean with its 95% confidence interval (diamond).",
+    "garrison_survival": "Garrison survival: the share of replications in which the garrison "
+                         "still holds, day by day (Kaplan-Meier estimate with its 95% band).",
+    "survival_curves": "Time to the three key events (the garrison falls, the siege is lifted, "
+                       "the refinery first runs): Kaplan-Meier curves with 95% bands. A curve "
+                       "that stays near 1 means the event rarely happens before the horizon.",
+    "daily_bands": "Government share of the plant and the garrison's stock, day by day: "
+                   "median over the replications and the band holding 90% of them (5-95%).",
+    "fan_charts": "Every daily series (plant control, stock, garrison and besieger strength, "
+                  "refinery state): median and 5-95% band over the replications.",
+    "helicopter_losses": "Helicopters lost per replication (left) and the share of "
+                         "replications in which flights have been halted by each day (right).",
+    "timeline": "One replication followed event by event; crosses mark losses. An "
+                "illustration of how a run unfolds, not a typical or average run.",
+    "forest": "Paired differences against the baseline scenario, each with its 95% CI; "
+              "hollow markers are not significant after Holm's correction.",
+    "sensitivity": "Sensitivity analysis: the uncertain parameters ranked by their effect on "
+                   "the chosen outcome.",
+    "what_stopped": "What stopped the refinery: for each scenario, the mean share of the "
+                    "horizon's days the government operated it or was stopped for each "
+                    "reason (the segments add up to the whole horizon).",
+}
+FIGURE_ORDER = ("outcomes", "garrison_survival", "survival_curves", "daily_bands",
+                "fan_charts", "helicopter_losses", "what_stopped", "forest", "timeline")
+IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
+
+
+def data_uri(path: Path) -> str:
+    """The file at ``path`` as a ``data:`` URI (an image type the report embeds)."""
+    mime = IMAGE_TYPES[path.suffix.lower()]
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def figure(label: str, stem: str, files: list[Path]) -> Html:
+    """One figure from the files of one plot (a PNG, an SVG, or both of the same drawing)."""
+    text = CAPTIONS.get(stem) or files[0].name
+    by_type = {p.suffix.lower(): p for p in files}
+    names = " and ".join(p.name for p in files)
+    alt = f"{label}: {text}"
+    if ".png" in by_type and ".svg" in by_type:
+        # One figure, two files: the vector drawing where the browser takes it, else the PNG.
+        image: Html | list[Html] = el("picture", el("source", type="image/svg+xml",
+                                 srcset=data_uri(by_type[".svg"]),
+                                 data_file=by_type[".svg"].name),
+                   el("img", src=data_uri(by_type[".png"]), alt=alt,
+                      data_file=by_type[".png"].name))
+    else:
+        image = [el("img", src=data_uri(p), alt=alt, data_file=p.name) for p in files]
+    return el("figure", image, el("figcaption", el("strong", f"{label}. "), text,
+                                  " ", el("span", f"({names})", class_="file")),
+              id=anchor("figure", stem, 0))
+
+
+def figures(f: Folder) -> Html:
+    title = el("h3", "Figures", id="figures")
+    files = f.results.figures
+    images = [p for p in files if p.suffix.lower() in IMAGE_TYPES]
+    other = [p for p in files if p.suffix.lower() not in IMAGE_TYPES]
+    if not images:
+        return el("div", title, para("This results folder holds no plots (it was run with "
+                                     "`--no-plots`); `baiji-sim plot RESULTS_DIR` draws them "
+                                     "from the files without re-running."))
+    groups: dict[str, list[Path]] = {}
+    for p in images:
+        groups.setdefault(p.stem, []).append(p)
+    order = [s for s in FIGURE_ORDER if s in groups] + sorted(
+        s for s in groups if s not in FIGURE_ORDER)
+    figures = [figure(f"Figure {k}", stem, groups[stem]) for k, stem in enumerate(order, 1)]
+    note = para(f"Also in plots/ (not embedded): {', '.join(p.name for p in other)}.") \
+        if other else None
+    return el("div", title, para("Every figure of the results folder (`plots/`), drawn from its "
+                                 "files; colours are the Okabe-Ito palette, which stays "
+                                 "distinguishable with colour-blindness."), figures, note)
