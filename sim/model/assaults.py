@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from sim.model.engagement import fight
 from sim.model.timer import Timer
 from sim.model.world import GOV, INS, World
@@ -93,19 +95,9 @@ class Assaults:
         attackers = int(w.besiegers * self.bes.assault_share)
         if attackers <= 0:
             return
-        w.fighting_today = True
         fitness = w.effective_defenders() / w.troops if w.troops else 0.0
-        won, att_loss, def_loss = fight(self.outcomes, attackers, w.troops, fitness,
-                                        self.eng.defender_advantage, self.eng.decisiveness,
-                                        self.eng.casualty_rate)
-        w.besiegers -= att_loss
-        w.troops -= def_loss
+        won = self._battle(self.outcomes, attackers, w.troops, fitness, by_insurgents=True)
         rec = w.recorder
-        if rec.trace is not None:
-            rec.note(w.env.now, "assault",
-                     f"assault by {attackers} {'succeeds' if won else 'repelled'}; "
-                     f"losses: {att_loss} insurgents, {def_loss} troops")
-        self.fighting_damage()
         if won:
             sector = w.outermost_sector(GOV)
             if sector is not None:
@@ -126,19 +118,9 @@ class Assaults:
         strength = w.effective_defenders()
         if facing > 0 and strength < self.eng.counterattack_min_ratio * facing:
             return
-        w.fighting_today = True
-        attackers = int(strength)
-        won, att_loss, def_loss = fight(self.counter_outcomes, attackers, facing, 1.0,
-                                        self.eng.defender_advantage, self.eng.decisiveness,
-                                        self.eng.casualty_rate)
-        w.troops -= att_loss
-        w.besiegers -= def_loss
+        won = self._battle(self.counter_outcomes, int(strength), facing, 1.0,
+                           by_insurgents=False)
         rec = w.recorder
-        if rec.trace is not None:
-            rec.note(w.env.now, "assault",
-                     f"counter-attack by {attackers} {'succeeds' if won else 'fails'}; "
-                     f"losses: {att_loss} troops, {def_loss} insurgents")
-        self.fighting_damage()
         if won:
             if rec.trace is not None:
                 rec.note(w.env.now, "control", f"sector {w.area_names[sector]} retaken")
@@ -146,6 +128,30 @@ class Assaults:
             w.set_holder(sector, GOV)
         if w.troops <= 0:
             w.garrison_falls("destroyed in a counter-attack")
+
+    def _battle(self, outcomes: np.random.Generator, attackers: int, defenders: int,
+                fitness: float, by_insurgents: bool) -> bool:
+        """One fight (:func:`~sim.model.engagement.fight`) of an assault or a counter-attack:
+        both sides' losses, the event log, and the damage a fight may do to the plant.
+        Returns whether the attackers won."""
+        w = self.world
+        w.fighting_today = True
+        won, att_loss, def_loss = fight(outcomes, attackers, defenders, fitness,
+                                        self.eng.defender_advantage, self.eng.decisiveness,
+                                        self.eng.casualty_rate)
+        insurgent_loss, troop_loss = (att_loss, def_loss) if by_insurgents else (def_loss,
+                                                                                att_loss)
+        w.besiegers -= insurgent_loss
+        w.troops -= troop_loss
+        if w.recorder.trace is not None:
+            what = (f"assault by {attackers} {'succeeds' if won else 'repelled'}"
+                    if by_insurgents else
+                    f"counter-attack by {attackers} {'succeeds' if won else 'fails'}")
+            first = (f"{insurgent_loss} insurgents, {troop_loss} troops" if by_insurgents
+                     else f"{troop_loss} troops, {insurgent_loss} insurgents")
+            w.recorder.note(w.env.now, "assault", f"{what}; losses: {first}")
+        self.fighting_damage()
+        return won
 
     def clash(self) -> None:
         """A minor clash at the perimeter: a few losses on each side."""
