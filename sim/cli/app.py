@@ -582,15 +582,15 @@ def sweep(
     _check_bounded("--workers", workers, MAX_WORKERS)
     level: tuple[str, float] | None = None
     summary: dict[str, Any] = {}
-    signal.signal(signal.SIGTERM, _interrupt)  # a kill stops the sweep like Ctrl-C
-    try:
+    out = resume or out
+    with _experiment_errors("sweep", out, resume):
         if resume is not None:
             _resume_only(ctx, "sweep", force, ("scenario", "param", "values", "replications",
                                                 "seed", "out", "threshold", "overrides"))
             total = _stored_total(resume, "sweep")
             with _advancing(total, "sweep") as advance:
                 result, kept = resume_sweep(resume, workers, advance)
-            out, level = resume, _threshold(kept.get("threshold"))
+            level = _threshold(kept.get("threshold"))
         else:
             grid, level = _sweep_design(scenario, param, values, replications, seed, threshold)
             total = replications * math.prod(len(v) for _, v in grid)
@@ -600,26 +600,48 @@ def sweep(
                                    seed=seed, workers=workers, path=scenario,
                                    progress=advance, out=out, force=force,
                                    options={"threshold": threshold})
-        if not result.batch.interrupted:
-            summary = write_sweep(result, out, threshold=level)
-            finish(out)
-    except ScenarioError as exc:
-        _fail(exc)
-    except (FolderError, ResumeError) as exc:
-        _bad_option("--out" if resume is None else "--resume", str(exc))
-    except WriteError as exc:
-        _write_failed(exc, f"the finished points are kept in {out}/{PARTS}/: free some "
-                      f"space, then finish with: baiji-sim sweep --resume {out}")
-    except ValueError as exc:
-        _bad_option("--threshold" if level else "--param", str(exc))
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        try:
+            if not result.batch.interrupted:
+                summary = write_sweep(result, out, threshold=level)
+                finish(out)
+        except ValueError as exc:
+            _bad_option("--threshold", str(exc))
     if result.batch.interrupted:
         done = sum(len(r.seed) for r in result.batch.runs)
         err_console.print(f"interrupted: kept {done} of {total} replications in {out}/; "
                           f"finish with: baiji-sim sweep --resume {out}", markup=False)
         raise typer.Exit(130)
     _print_sweep(result, level, summary, out)
+
+
+@contextmanager
+def _experiment_errors(command: str, out: Path, resume: Path | None) -> Iterator[None]:
+    """What a sweep or a sensitivity analysis ends with when it cannot finish: one line and
+    the documented exit code; a stop (Ctrl-C, a kill) keeps its finished points."""
+    signal.signal(signal.SIGTERM, _interrupt)  # a kill stops it like Ctrl-C
+    try:
+        yield
+    except typer.Exit:  # already said (click's Exit is a RuntimeError)
+        raise
+    except ScenarioError as exc:
+        _fail(exc)
+    except (FolderError, ResumeError) as exc:
+        _bad_option("--out" if resume is None else "--resume", str(exc))
+    except WriteError as exc:
+        _write_failed(exc, f"the finished points are kept in {out}/{PARTS}/: free some "
+                      f"space, then finish with: baiji-sim {command} --resume {out}")
+    except ValueError as exc:
+        _bad_option("--param/--values" if command == "sweep" else "--metric/--method/--range",
+                    str(exc))
+    except RuntimeError as exc:  # replications failed
+        err_console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted: the finished points are kept in {out}/; "
+                          f"finish with: baiji-sim {command} --resume {out}", markup=False)
+        raise typer.Exit(130) from None
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _resume_only(ctx: typer.Context, command: str, force: bool, defining: tuple[str, ...]
@@ -766,47 +788,28 @@ def sensitivity(
         out = resume
     elif scenario is None:
         _bad_option("SCENARIO", "give a scenario file (or --resume OUT)")
-    signal.signal(signal.SIGTERM, _interrupt)  # a kill stops the analysis like Ctrl-C
-    try:
-        with _progress_bar(0) as progress:
-            task = progress.add_task("sensitivity", total=None)
+    with _experiment_errors("sensitivity", out, resume), _progress_bar(0) as progress:
+        task = progress.add_task("sensitivity", total=None)
 
-            def advance(k: int, total: int) -> None:
-                progress.update(task, total=total, advance=k)
+        def advance(k: int, total: int) -> None:
+            progress.update(task, total=total, advance=k)
 
-            if resume is not None:
-                result = resume_sensitivity(resume, workers or default_workers(), advance)
-            else:
-                assert scenario is not None
-                result = run_sensitivity(
-                    load_scenario(scenario, overrides), metric, method, path=scenario,
-                    trajectories=trajectories, sobol_n=sobol_n, replications=replications,
-                    seed=seed, design_seed=design_seed, workers=workers or default_workers(),
-                    ranges=explicit, progress=advance, out=out, force=force)
+        if resume is not None:
+            result = resume_sensitivity(resume, workers or default_workers(), advance)
+        else:
+            assert scenario is not None
+            result = run_sensitivity(
+                load_scenario(scenario, overrides), metric, method, path=scenario,
+                trajectories=trajectories, sobol_n=sobol_n, replications=replications,
+                seed=seed, design_seed=design_seed, workers=workers or default_workers(),
+                ranges=explicit, progress=advance, out=out, force=force)
         write_sensitivity(result, out)
         finish(out)
-    except ScenarioError as exc:
-        _fail(exc)
-    except (FolderError, ResumeError) as exc:
-        _bad_option("--out" if resume is None else "--resume", str(exc))
-    except WriteError as exc:
-        _write_failed(exc, f"the finished points are kept in {out}/{PARTS}/: free some "
-                      f"space, then finish with: baiji-sim sensitivity --resume {out}")
-    except ValueError as exc:
-        _bad_option("--metric/--method/--range", str(exc))
-    except RuntimeError as exc:
-        err_console.print(f"error: {exc}", markup=False)
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        err_console.print(f"interrupted: the finished design points are kept in {out}/; "
-                          f"finish with: baiji-sim sensitivity --resume {out}", markup=False)
-        raise typer.Exit(130) from None
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     rows = ranked_rows(result)
     index_columns = [c for c in ("mu_star", "mu_star_conf", "sigma", "ST", "ST_conf", "S1")
                      if rows and c in rows[0]]
-    table = Table(title=f"What drives {metric} ({method}, {result.model_runs} model runs = "
+    table = Table(title=f"What drives {result.metric} ({result.method}, {result.model_runs} "
+                  "model runs = "
                   f"{result.points} points x {result.replications} replications)",
                   title_justify="left")
     for head in ["rank", "parameter", "range", *index_columns]:
