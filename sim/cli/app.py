@@ -266,9 +266,7 @@ def run(
     workers = workers or default_workers()
     total = (max_replications if precision else replications) * len(loaded)
     stopping = None
-    # A kill (SIGTERM) stops the batch like Ctrl-C: what finished is kept.
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
+    with _run_errors(out, resume, precision is not None, scheduler):
         with engine(scheduler, dask == "local", workers) as executor, \
                 _advancing(total, "run") as advance:
             if precision:
@@ -295,23 +293,6 @@ def run(
                       resumed_with=["baiji-sim", *sys.argv[1:]] if resume else None)
         if not batch.interrupted:
             finish(out)
-    except ClusterError as exc:
-        _bad_option("--scheduler" if scheduler else "--dask", str(exc))
-    except (FolderError, ResumeError) as exc:  # the folder changed under the run
-        _bad_option("--out" if resume is None else "--resume", str(exc))
-    except WriteError as exc:  # a part or a results file: a full disk, a read-only folder
-        if precision is not None:
-            kept = "nothing was kept: free some space and run the same command again"
-        else:
-            kept = (f"the finished replications are kept in {out}/{PARTS}/: free some space, "
-                    f"then finish with: baiji-sim run --resume {out}")
-        _write_failed(exc, kept)
-    except KeyboardInterrupt:  # after the batch, while the results were being written
-        err_console.print(f"interrupted while writing the results in {out}/: "
-                          f"{_how_to_finish(out, precision is not None)}", markup=False)
-        raise typer.Exit(130) from None
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _print_summary(summary)
     finished = sum(len(r.seed) for r in batch.runs)
     per = f"{replications} per scenario" if precision is None else "sequential"
@@ -326,6 +307,33 @@ def run(
         raise typer.Exit(130)
     if batch.failures:
         raise typer.Exit(1)
+
+
+@contextmanager
+def _run_errors(out: Path, resume: Path | None, sequential: bool, scheduler: str | None
+                ) -> Iterator[None]:
+    """What a run ends with when it cannot finish: one line and the documented exit code.
+    A kill (SIGTERM) stops the batch like Ctrl-C: what finished is kept."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    except ClusterError as exc:
+        _bad_option("--scheduler" if scheduler else "--dask", str(exc))
+    except (FolderError, ResumeError) as exc:  # the folder changed under the run
+        _bad_option("--out" if resume is None else "--resume", str(exc))
+    except WriteError as exc:  # a part or a results file: a full disk, a read-only folder
+        if sequential:
+            kept = "nothing was kept: free some space and run the same command again"
+        else:
+            kept = (f"the finished replications are kept in {out}/{PARTS}/: free some space, "
+                    f"then finish with: baiji-sim run --resume {out}")
+        _write_failed(exc, kept)
+    except KeyboardInterrupt:  # after the batch, while the results were being written
+        err_console.print(f"interrupted while writing the results in {out}/: "
+                          f"{_how_to_finish(out, sequential)}", markup=False)
+        raise typer.Exit(130) from None
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _check_run_options(replications: int, max_replications: int, workers: int | None,
