@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from sim.scenario.loading import ScenarioError, deep_merge, load_scenario, load_scenarios
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Provenance, Scenario
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.yaml"
@@ -228,7 +228,12 @@ def test_child_changing_one_value_inherits_everything_else(tmp_path: Path, base_
     child = write(tmp_path / "child.yaml", {"extends": "base.yaml", "garrison": {"troops": 450}})
     parent, scenario = load_scenario(base_file), load_scenario(child)
     assert scenario.garrison.troops == 450
-    assert scenario.model_copy(update={"garrison": parent.garrison}) == parent
+    # The parent's source described the parent's value: the child's has none of its own.
+    assert scenario.provenance == {**parent.provenance,
+                                   "garrison.troops": Provenance(set_in=str(child))}
+    same = scenario.model_copy(update={"garrison": parent.garrison,
+                                       "provenance": parent.provenance})
+    assert same == parent
     assert scenario != parent
 
 

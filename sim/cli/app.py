@@ -456,8 +456,8 @@ def trace(
 
 def _source_lines(row: ParameterRow) -> list[str]:
     off = [f"inactive: {row.inactive}"] if row.inactive else []
-    if row.kind == "missing":
-        return ["NO PROVENANCE", *off]
+    if row.kind == "missing":  # no key covers it, or it was set without a source
+        return [row.source or "NO PROVENANCE", *off]
     if row.kind == "fact":
         return [f"fact {row.cited}", *off]
     lines = [f"assumption: {row.source}" + (
@@ -465,6 +465,11 @@ def _source_lines(row: ParameterRow) -> list[str]:
     if row.basis:
         lines.append(f"basis {row.cited}")
     return lines + off
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 parameter``, ``3 parameters``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _value_text(row: ParameterRow | None) -> str:
@@ -519,8 +524,9 @@ def explain(
             {"path": p, "a": x.to_dict() if x else None, "b": y.to_dict() if y else None}
             for p, x, y in changes], "inactive": {"a": off_a, "b": off_b}})
         return
-    out_console.print(f"{len(changes)} parameters differ between {spec.name} and {other.name}",
-                      markup=False)
+    out_console.print(f"{_count(len(changes), 'parameter')} "
+                      f"differ{'s' if len(changes) == 1 else ''} between {spec.name} and "
+                      f"{other.name}", markup=False)
     for name, mine, theirs in ((spec.name, off_a, off_b), (other.name, off_b, off_a)):
         for key in [k for k in mine if k not in theirs]:
             out_console.print(f"  inactive only in {name}: {key}: {mine[key]}", markup=False)
@@ -744,15 +750,30 @@ def report(
     out_console.print(str(path), markup=False)
 
 
+MAX_WARNINGS = 20  # per scenario: explain shows them all
+
+
 @app.command()
 def validate(scenarios: ScenarioFiles) -> None:
-    """Check scenario files without running them."""
+    """Check scenario files without running them.
+
+    Warns (on stderr; the exit code stays 0) about each value set without a source.
+    """
     for path in scenarios:
         try:
             spec = load_scenario(path)
         except ScenarioError as exc:
             _fail(exc)
         out_console.print(f"ok  {path}  ({spec.name})", markup=False)
+        unsourced = [(k, e.set_in) for k, e in spec.provenance.items() if e.set_in is not None]
+        for key, where in unsourced[:MAX_WARNINGS]:
+            err_console.print(f"warning: {one_line(str(where))}: {one_line(key)}: set without a "
+                              "source; add a provenance entry for it (a fact or an "
+                              "assumption)", markup=False)
+        if len(unsourced) > MAX_WARNINGS:
+            err_console.print(f"warning: {path}: {len(unsourced) - MAX_WARNINGS} more values "
+                              f"set without a source: see baiji-sim explain {path}",
+                              markup=False)
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ otherwise expand to billions); a key may appear once in a mapping; a chain of
 
 from __future__ import annotations
 
+import copy
 import difflib
 import os
 import stat
@@ -29,8 +30,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.scenario.provenance import prefixes, scenario_leaves
-from sim.scenario.schema import Scenario
+from sim.scenario.provenance import leaf_paths, prefixes, scenario_leaves
+from sim.scenario.schema import COMMAND_LINE, Provenance, Scenario
 
 MAX_FILE_BYTES = 1 << 20  # 1 MiB: the largest shipped scenario is 23 KB
 MAX_NESTING = 64  # levels of YAML nesting (shipped files: 5)
@@ -76,13 +77,81 @@ class ScenarioError(Exception):
 
 
 def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
-    """Load, merge, override and validate one scenario file."""
+    """Load, merge, override and validate one scenario file.
+
+    A value set in a file (or by ``--set``) that no provenance entry of that file, or of
+    one loaded after it, covers gets a ``set_in`` entry (:func:`mark_unsourced`): the
+    parent's source described the parent's value, not this one.
+    """
     path = Path(path)
-    data = _resolve(path, chain=(), budget=[MAX_NODES])
-    apply_overrides(data, overrides, path)
+    trail: list[_Layer] = []
+    data = _resolve(path, chain=(), budget=[MAX_NODES], trail=trail)
+    if overrides:
+        apply_overrides(data, overrides, path)
+        _add_layer(trail, COMMAND_LINE, data, ())  # --set cannot give a source
     scenario = validate(data, path)
     _check_band_memory(scenario, path)
-    return scenario
+    return mark_unsourced(scenario, trail)
+
+
+# One step of a load: who set values (a file, or COMMAND_LINE), the leaves of the merged data
+# after it, and the provenance keys it gave.
+_Layer = tuple[str, dict[str, Any], list[str]]
+
+
+def _add_layer(trail: list[_Layer], label: str, merged: dict[str, Any],
+               keys: Iterable[Any]) -> None:
+    # A copy of each list: --set changes one in place.
+    leaves = {k: copy.deepcopy(v) if isinstance(v, list) else v
+              for k, v in leaf_paths(merged).items()}
+    trail.append((label, leaves, [str(k) for k in keys if k is not None]))
+
+
+def stale_sources(trail: Sequence[_Layer]) -> dict[str, tuple[str, str | None]]:
+    """Parameter path -> (who set its value, the key that describes it, None if none), for
+    every value that the longest key of the merged table does not describe.
+
+    A value's source is the longest key, given by the file that set the value or a later
+    one, that covers it: an entry of an earlier file described the value that file set.
+    """
+    origin: dict[str, int] = {}
+    before: dict[str, Any] = {}
+    given: dict[str, int] = {}  # provenance key -> the last layer that gave it
+    for i, (_, leaves, keys) in enumerate(trail):
+        for path, value in leaves.items():
+            if path not in before or before[path] != value:
+                origin[path] = i
+        before = leaves
+        given.update(dict.fromkeys(keys, i))
+    out: dict[str, tuple[str, str | None]] = {}
+    for path, i in origin.items():
+        if path not in before:
+            continue
+        # The keys that cover a path are the path cut at a dot, longest first.
+        cuts = [path] + [path[:k] for k in range(len(path) - 1, 0, -1) if path[k] == "."]
+        longest = next((k for k in cuts if k in given), None)
+        valid = next((k for k in cuts if given.get(k, -1) >= i), None)
+        if valid != longest or valid is None:
+            out[path] = (trail[i][0], valid)
+    return out
+
+
+def mark_unsourced(scenario: Scenario, trail: Sequence[_Layer]) -> Scenario:
+    """``scenario`` with an entry of its own for each value :func:`stale_sources` finds:
+    ``set_in`` if nothing describes it, else a copy of the entry that does (without its
+    ``range``: sensitivity analysis reads a range only from a parameter's own key)."""
+    leaves = scenario_leaves(scenario)
+    table = dict(scenario.provenance)
+    for path, (where, key) in stale_sources(trail).items():
+        if path not in leaves:
+            continue
+        if key is None or key not in table:
+            table[path] = Provenance(set_in=where)
+        else:
+            table[path] = table[key].model_copy(update={"range": None})
+    if table == scenario.provenance:
+        return scenario
+    return scenario.model_copy(update={"provenance": table})
 
 
 def _check_band_memory(scenario: Scenario, path: str | Path) -> None:
@@ -378,9 +447,10 @@ def _read_yaml(path: Path, budget: list[int],
 
 
 def _resolve(path: Path, chain: tuple[Path, ...], budget: list[int],
-             parent_of: tuple[Path, str] | None = None, top: Path | None = None
-             ) -> dict[str, Any]:
-    """Read a file and, recursively, the parents it extends (``top``: the file loaded)."""
+             parent_of: tuple[Path, str] | None = None, top: Path | None = None,
+             trail: list[_Layer] | None = None) -> dict[str, Any]:
+    """Read a file and, recursively, the parents it extends (``top``: the file loaded).
+    Each file, parents first, adds a layer to ``trail`` (what it set and sourced)."""
     try:
         key = path.resolve()
     except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a name too long
@@ -395,6 +465,10 @@ def _resolve(path: Path, chain: tuple[Path, ...], budget: list[int],
     data = _read_yaml(path, budget, parent_of)
     parent_ref = data.pop("extends", None)
     if parent_ref is None:
+        if trail is not None:
+            provenance = data.get("provenance")
+            _add_layer(trail, str(path), {k: v for k, v in data.items() if k != "provenance"},
+                       provenance if isinstance(provenance, dict) else ())
         return data
     if not isinstance(parent_ref, str) or not parent_ref.strip():
         raise ScenarioError(path, "extends", "must be a path to another scenario file")
@@ -408,10 +482,13 @@ def _resolve(path: Path, chain: tuple[Path, ...], budget: list[int],
                             f"extending one another (stopped at {path}); a scenario needs a "
                             "few")
     parent = _resolve(path.parent / parent_ref, (*chain, key), budget, (path, parent_ref),
-                      top or path)
+                      top or path, trail)
     # A provenance entry describes one value: the child's replaces the parent's whole.
     child_provenance = data.pop("provenance", None)
     merged = deep_merge(parent, data)
+    if trail is not None:
+        _add_layer(trail, str(path), {k: v for k, v in merged.items() if k != "provenance"},
+                   child_provenance if isinstance(child_provenance, dict) else ())
     if isinstance(child_provenance, dict) and isinstance(merged.get("provenance"), dict):
         merged["provenance"] = {**merged["provenance"], **child_provenance}
     elif child_provenance is not None:
