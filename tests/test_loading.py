@@ -540,3 +540,31 @@ def test_inactive_is_not_a_parameter() -> None:
 
     scenario = load_scenario(BASELINE, ['inactive={airstrikes: "no foreign air support"}'])
     assert not any(p.startswith("inactive") for p in scenario_leaves(scenario))
+
+
+# --- did you mean (issue 15) ------------------------------------------------------------------
+
+
+def test_a_missing_parent_names_where_it_was_looked_for_and_the_shipped_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    child = write(tmp_path / "mine.yaml", "extends: baseline.yaml\nname: mine\n")
+    monkeypatch.chdir(REPO)
+    err = load_error(child)
+    assert err.field == "extends"
+    assert f"looked for {tmp_path / 'baseline.yaml'}" in err.message
+    suggested = err.message.rsplit("did you mean '", 1)[1].rstrip("'?")
+    assert (tmp_path / suggested).resolve() == BASELINE.resolve()
+
+
+def test_a_misspelled_item_in_set_gets_a_did_you_mean() -> None:
+    err = load_error(BASELINE, ["supply_operators.govrnment helicopters.aircraft=3"])
+    assert "did you mean 'government helicopters'?" in err.message
+    assert "did you mean" not in load_error(BASELINE, ["supply_operators.xx.aircraft=3"]).message
+
+
+def test_a_misspelled_key_is_reported_once_not_also_as_missing(tmp_path: Path) -> None:
+    child = write(tmp_path / "c.yaml", f"extends: {BASELINE}\nname: c\n"
+                  "besiegers:\n  offensive: {strat_day: 100}\n")
+    err = load_error(child)
+    assert err.field == "besiegers.offensive.strat_day"
+    assert "missing" not in err.message

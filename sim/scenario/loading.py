@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import difflib
 import os
+import re
 import stat
 import types
 import typing
@@ -200,7 +201,7 @@ def validate(data: dict[str, Any], path: str | Path = "<scenario>") -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise _to_scenario_error(exc, path) from None
+        raise _to_scenario_error(exc, path, data) from None
     if scenario.inactive:
         _check_inactive(scenario, path)
     return scenario
@@ -381,7 +382,7 @@ def _read_text(path: Path, parent_of: tuple[Path, str] | None) -> str:
         # Non-blocking, so that a named pipe cannot hang the open; checked on the open file.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except (FileNotFoundError, NotADirectoryError):
-        refuse("no such file", "does not exist")
+        refuse("no such file", f"does not exist: {_looked_for(path, parent_of)}")
     except IsADirectoryError:
         refuse("is a directory, not a scenario file", "is a directory, not a scenario file")
     except OSError as exc:
@@ -413,6 +414,23 @@ def _read_text(path: Path, parent_of: tuple[Path, str] | None) -> str:
         raise ScenarioError(path, f"line {line}, column {column}",
                             f"not UTF-8 text (byte 0x{raw[exc.start]:02x}): a scenario is a "
                             "YAML file saved as UTF-8") from None
+
+
+def _looked_for(path: Path, parent_of: tuple[Path, str] | None) -> str:
+    """Where a missing parent was looked for and, if a file of that name is in the working
+    directory's scenarios/ folder, the path that names it from the child's folder."""
+    where = f"looked for {shown(os.path.abspath(path), 300)} (a path relative to the folder "
+    where += "of the file that extends it)"
+    if parent_of is None:
+        return where
+    try:
+        near = Path.cwd() / "scenarios" / path.name
+        if near.is_file() and near.resolve() != path.resolve():
+            relative = os.path.relpath(near, os.path.abspath(parent_of[0].parent))
+            where += f"; did you mean '{shown(relative, 300)}'?"
+    except (OSError, ValueError, RuntimeError):
+        pass
+    return where
 
 
 def _read_yaml(path: Path, budget: list[int],
@@ -561,9 +579,10 @@ def _apply_override(data: dict[str, Any], item: str, path: Path) -> None:
             idx = _list_index(node, key)
             if idx is None:
                 names = [str(i.get("name")) for i in node if isinstance(i, dict)]
+                hint = _did_you_mean(key, names)
                 raise ScenarioError(
-                    path, where, f"no item '{shown(key)}' here; use an index or one of: "
-                    f"{shown(names, 500)}")
+                    path, where, f"no item '{shown(key)}' here{hint + ' Use' if hint else '; use'}"
+                    f" an index or one of: {shown(names, 500)}")
             if last:
                 node[idx] = value
             else:
@@ -595,23 +614,40 @@ _BOUND_ERRORS = {"less_than_equal", "less_than", "greater_than_equal", "greater_
                  "too_long", "string_too_long"}
 
 
-def _to_scenario_error(exc: ValidationError, path: str | Path) -> ScenarioError:
+def _to_scenario_error(exc: ValidationError, path: str | Path,
+                       data: Any = None) -> ScenarioError:
+    errors = exc.errors()
+    # A misspelled key is reported once, as an unknown key with a "did you mean", not also
+    # as the required field it was meant to be.
+    typos = {(tuple(e["loc"][:-1]), str(e["loc"][-1])) for e in errors
+             if e["type"] == "extra_forbidden" and e["loc"]}
     lines = []
-    first_field = ""
-    for err in exc.errors():
-        loc = err.get("loc", ())
+    new_items: set[tuple[Any, ...]] = set()
+    for err in errors:
+        loc = tuple(err.get("loc", ()))
         field = _format_loc(loc)
         if err["type"] == "extra_forbidden":
             allowed = _allowed_keys(loc[:-1])
             hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-            msg = "unknown key"
-            if hint:
-                msg += f"; did you mean '{hint[0]}'?"
-            msg += f" Allowed here: {', '.join(allowed)}"
+            msg = "unknown key" + (f"; did you mean '{hint[0]}'?" if hint else "")
+            if allowed:
+                msg += f"{'' if hint else '.'} Allowed here: {', '.join(allowed)}"
+        elif err["type"] == "missing" and loc and difflib.get_close_matches(
+                str(loc[-1]), [k for at, k in typos if at == loc[:-1]], n=1):
+            continue  # the unknown key's error says it
+        elif err["type"] == "missing" and (renamed := _new_item_hint(data, loc)) is not None:
+            if loc[:-1] in new_items:
+                continue
+            new_items.add(loc[:-1])
+            field = _format_loc((*loc[:-1], "name"))
+            msg = renamed
         else:
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "missing":
                 msg = "required field is missing"
+            elif err["type"] == "literal_error":
+                msg += _did_you_mean(err.get("input"), re.findall(
+                    r"'([^']*)'", str((err.get("ctx") or {}).get("expected", ""))))
             elif err["type"] == "finite_number":
                 msg = "must be a finite number (.inf and .nan are not allowed)"
             elif err["type"] in _BOUND_ERRORS:
@@ -619,14 +655,43 @@ def _to_scenario_error(exc: ValidationError, path: str | Path) -> ScenarioError:
             elif not field and ": " in msg:
                 # Cross-reference checks run on the whole scenario and put the field first.
                 field, msg = msg.split(": ", 1)
-        if not first_field:
-            first_field = field
         lines.append((field, msg))
     field, msg = lines[0]
     if len(lines) > 1:
         more = "; ".join(f"{f or 'scenario'}: {m}" for f, m in lines[1:4])
         msg += f" (also: {more}{' ...' if len(lines) > 4 else ''})"
     return ScenarioError(path, field, msg)
+
+
+def _did_you_mean(value: Any, allowed: Sequence[str]) -> str:
+    """``"; did you mean 'x'?"`` if ``value`` is a text close to one of ``allowed``."""
+    if not isinstance(value, str) or not allowed:
+        return ""
+    hint = difflib.get_close_matches(value, list(allowed), n=1)
+    return f"; did you mean '{shown(hint[0])}'?" if hint else ""
+
+
+def _new_item_hint(data: Any, loc: tuple[Any, ...]) -> str | None:
+    """For a required field missing from an item of a named list (areas, links, supply
+    operators) whose name is close to another item's: the name is probably misspelled, and
+    the item, which merged with none of the parent's, is a new one."""
+    if len(loc) < 3 or not isinstance(loc[-2], int):
+        return None
+    items: Any = data
+    for part in loc[:-2]:
+        try:
+            items = items[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    if not _named_list(items) or not 0 <= loc[-2] < len(items):
+        return None
+    name = items[loc[-2]]["name"]
+    others = [i["name"] for k, i in enumerate(items) if k != loc[-2]]
+    hint = _did_you_mean(name, others)
+    if not hint:
+        return None
+    return (f"no item is named '{shown(name)}', so it is a new one and needs "
+            f"'{loc[-1]}'{hint}")
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
@@ -639,14 +704,19 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     """Field names of the model found by walking ``loc`` down from :class:`Scenario`."""
     model: Any = Scenario
+    keyed = False  # the part is a key of a dict[str, Model] (provenance), not a field
     for part in loc:
         if isinstance(part, int):
+            continue
+        if keyed:
+            keyed = False
             continue
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return []
         field = model.model_fields.get(str(part))
         if field is None:
             return []
+        keyed = typing.get_origin(field.annotation) is dict
         model = _inner_model(field.annotation)
     if isinstance(model, type) and issubclass(model, BaseModel):
         return list(model.model_fields)

@@ -15,6 +15,7 @@ docs/model.md, section 4.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -413,7 +414,9 @@ class Scenario(Strict):
 
         def check(ref: str, where: str, allowed: tuple[str, ...] | None = None) -> None:
             if ref not in kinds:
-                raise ValueError(f"{where}: unknown area '{ref}'; known areas: {', '.join(names)}")
+                near = difflib.get_close_matches(ref, names, n=1)
+                known = f"; did you mean '{near[0]}'? Known" if near else "; known"
+                raise ValueError(f"{where}: unknown area '{ref}'{known} areas: {', '.join(names)}")
             if allowed and kinds[ref] not in allowed:
                 raise ValueError(
                     f"{where}: area '{ref}' is a {kinds[ref]}; expected {' or '.join(allowed)}"
