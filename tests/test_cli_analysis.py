@@ -44,7 +44,8 @@ def test_run_with_a_baseline_reports_paired_differences(tmp_path: Path) -> None:
                "--baseline", "baseline", "--no-plots", "--out", tmp_path)
     assert r.exit_code == 0, r.output
     assert "Paired differences against baseline" in r.stdout
-    assert "Best for operating_days" in r.stdout
+    # Neither scenario runs the plant in autumn 2014: the selection separates nothing.
+    assert "No scenario stands out on operating_days: all 2 score 0." in r.stdout
     summary = json.loads((tmp_path / "summary.json").read_text())
     rows = summary["comparisons"]["comparisons"]
     assert {row["scenario"] for row in rows} == {"flights-halted"}
@@ -124,3 +125,12 @@ def test_explain_shows_declared_inactive_parameters_and_bad_keys_exit_2(tmp_path
     lines = [line for line in r.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "inactive.airstrike: 'airstrike' is not" in lines[0]
     assert "Traceback" not in r.output
+
+
+def test_a_misspelled_metric_gets_a_did_you_mean(tmp_path: Path) -> None:
+    for option, typo, meant in (("--select", "operating_day", "operating_days"),
+                                ("--precision-metric", "garison_held", "garrison_held")):
+        r = invoke("run", S / "baseline.yaml", "-n", 5, option, typo, "--out", tmp_path / "o")
+        assert r.exit_code == 2
+        assert f"error: {option}: '{typo}' is not a metric; did you mean '{meant}'?" in r.stderr
+        assert not (tmp_path / "o").exists()

@@ -12,6 +12,7 @@ scenario name must not reverse the rest of a terminal line.
 
 from __future__ import annotations
 
+import difflib
 import math
 import signal
 import sys
@@ -154,6 +155,14 @@ def _bad_option(option: str, message: str) -> None:
         text = text[:1975] + f"...({len(text):,} characters)"
     err_console.print(f"error: {text}", markup=False)
     raise typer.Exit(2)
+
+
+def _check_metric(option: str, name: str) -> None:
+    """``name`` is a metric, or exit 2 with a "did you mean" and the metrics to choose from."""
+    if name not in METRICS:
+        hint = difflib.get_close_matches(name, list(METRICS), n=1)
+        choose = f"; did you mean '{hint[0]}'? Choose" if hint else "; choose"
+        _bad_option(option, f"'{name}' is not a metric{choose} from {', '.join(METRICS)}")
 
 
 def _write_failed(exc: Exception, kept: str) -> None:
@@ -315,8 +324,7 @@ def run(
             _bad_option(option, f"'{value}' is not one of the scenarios: {', '.join(names)}")
     for option, metric in [("--select", select)] + [("--precision-metric", m)
                                                     for m in precision_metric]:
-        if metric not in METRICS:
-            _bad_option(option, f"'{metric}' is not a metric; choose from {', '.join(METRICS)}")
+        _check_metric(option, metric)
     try:
         file_stems(names)  # before simulating; checked again where the files are written
     except NameCollision as exc:
