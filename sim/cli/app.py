@@ -18,48 +18,22 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from typer.core import TyperGroup
 
-from sim.model.metrics import METRICS
-from sim.model.replication import run_replication
-from sim.output.results_folder import NameCollision, file_stems, show_bidi_controls
-from sim.output.tables import (
-    ci,
-    comparison_table,
-    events_table,
-    face_validity_table,
-    paired_table,
-    selection_line,
-    stopped_table,
-)
-from sim.runner.batch import default_workers
-from sim.runner.cluster import ClusterError, engine
-from sim.runner.store import (
-    PARTS,
-    FolderError,
-    ResumeError,
-    WriteError,
-    check_writable,
-    claim_folder,
-    finish,
-    read_batch,
-    run_to_folder,
-)
-from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios, one_line
-from sim.scenario.provenance import (
-    ParameterRow,
-    diff_rows,
-    explain_rows,
-    find_seeds_dir,
-    load_facts,
-)
+import sim
+
+# The model, numpy, pydantic and rich's tables are imported by the commands that use them:
+# `--help` and `--version` pay only for typer (tests/test_cli.py times them).
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from sim.scenario.loading import ScenarioError
+    from sim.scenario.provenance import ParameterRow
 
 # Bounds of the options (docs/model.md, section 4): far above any real use, low enough that a
 # mistyped value is refused at once instead of filling the memory with a plan of the batch.
@@ -86,6 +60,8 @@ class _OneLineErrors(TyperGroup):
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except _ClickException as exc:
+            from sim.scenario.loading import one_line
+
             message = one_line(" ".join(exc.format_message().split()))
             if message:  # none when the help was shown for a command given no arguments
                 ctx = getattr(exc, "ctx", None)
@@ -104,6 +80,19 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 EXIT_WRITE = 74  # EX_IOERR (sysexits.h): a file of the results could not be written
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"baiji-sim {sim.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """Monte Carlo simulation of the 2014-15 siege of the Baiji refinery."""
+
+
 class _ShownControls:
     """``sys.stdout`` or ``sys.stderr`` (whichever is current when written to, as the
     consoles' default is) with bidirectional controls written out (``<U+202E>``)."""
@@ -112,6 +101,8 @@ class _ShownControls:
         self._name = name
 
     def write(self, text: str) -> int:
+        from sim.output.results_folder import show_bidi_controls
+
         return getattr(sys, self._name).write(show_bidi_controls(text))
 
     def __getattr__(self, attr: str) -> Any:
@@ -150,6 +141,8 @@ def _how_to_finish(out: Path, sequential: bool) -> str:
 
 
 def _bad_option(option: str, message: str) -> None:
+    from sim.scenario.loading import one_line
+
     text = one_line(f"{option}: {message}")
     if len(text) > 2000:
         text = text[:1975] + f"...({len(text):,} characters)"
@@ -159,6 +152,8 @@ def _bad_option(option: str, message: str) -> None:
 
 def _check_metric(option: str, name: str) -> None:
     """``name`` is a metric, or exit 2 with a "did you mean" and the metrics to choose from."""
+    from sim.model.metrics import METRICS
+
     if name not in METRICS:
         hint = difflib.get_close_matches(name, list(METRICS), n=1)
         choose = f"; did you mean '{hint[0]}'? Choose" if hint else "; choose"
@@ -254,6 +249,32 @@ def run(
     owns its folder: --out must be new, empty, or hold an earlier run (replaced
     only with --force).
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sim.output.results_folder import NameCollision, file_stems
+    from sim.output.tables import (
+        comparison_table,
+        events_table,
+        face_validity_table,
+        paired_table,
+        selection_line,
+        stopped_table,
+    )
+    from sim.runner.batch import default_workers
+    from sim.runner.cluster import ClusterError, engine
+    from sim.runner.store import (
+        PARTS,
+        FolderError,
+        ResumeError,
+        WriteError,
+        check_writable,
+        claim_folder,
+        finish,
+        read_batch,
+        run_to_folder,
+    )
+    from sim.scenario.loading import ScenarioError, load_scenarios
+
     if dask not in (None, "local"):
         _bad_option("--dask", "the only value is 'local'")
     for option, value, top in (("-n", replications, MAX_REPLICATIONS),
@@ -444,6 +465,9 @@ def trace(
     overrides: SetOption = [],  # noqa: B006
 ) -> None:
     """Print one replication as a dated event log."""
+    from sim.model.replication import run_replication
+    from sim.scenario.loading import ScenarioError, load_scenario
+
     _check_bounded("--seed", seed, MAX_SEED)
     try:
         spec = load_scenario(scenario, overrides)
@@ -499,6 +523,9 @@ def explain(
     overrides: SetOption = [],  # noqa: B006
 ) -> None:
     """Show every resolved parameter with its value, unit and provenance."""
+    from sim.scenario.loading import ScenarioError, load_scenario
+    from sim.scenario.provenance import diff_rows, explain_rows, find_seeds_dir, load_facts
+
     try:
         spec = load_scenario(scenario, overrides)
         other = load_scenario(diff, overrides) if diff is not None else None
@@ -546,6 +573,8 @@ def explain(
 
 
 def _progress_bar(total: int) -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), console=err_console, transient=True,
                     disable=not err_console.is_terminal)
@@ -571,6 +600,8 @@ def sweep(
     overrides: SetOption = [],  # noqa: B006
 ) -> None:
     """Run the scenario over a grid of one or two parameters (common random numbers)."""
+    from rich.table import Table
+
     from sim.analysis.sweep import (
         parse_values,
         run_sweep,
@@ -578,6 +609,9 @@ def sweep(
         threshold_text,
     )
     from sim.output.sweep_files import write_sweep
+    from sim.output.tables import ci
+    from sim.runner.batch import default_workers
+    from sim.scenario.loading import ScenarioError
 
     if len(param) != len(values) or not 1 <= len(param) <= 2:
         _bad_option("--param/--values", "give one or two --param, each with its --values")
@@ -652,6 +686,8 @@ def sensitivity(
     overrides: SetOption = [],  # noqa: B006
 ) -> None:
     """Rank the uncertain parameters by their effect on an outcome (SALib)."""
+    from rich.table import Table
+
     from sim.analysis.sensitivity import (
         parse_range,
         ranked_rows,
@@ -659,6 +695,8 @@ def sensitivity(
         skipped_text,
     )
     from sim.output.sensitivity_files import write_sensitivity
+    from sim.runner.batch import default_workers
+    from sim.scenario.loading import ScenarioError
 
     for option, value, top in (("-n", replications, MAX_REPLICATIONS),
                                ("--trajectories", trajectories, MAX_DESIGN),
@@ -719,6 +757,7 @@ def plot(
     """Redraw every figure of a results folder, without re-running."""
     from sim.output.plots import FORMATS, write_plots
     from sim.output.results_folder import ResultsFolderError
+    from sim.runner.store import WriteError
 
     if fmt not in FORMATS:
         _bad_option("--format", f"choose {', '.join(FORMATS)}")
@@ -745,6 +784,7 @@ def report(
     """Write one self-contained HTML report of a results folder (images embedded)."""
     from sim.output.report import write_report
     from sim.output.results_folder import ResultsFolderError
+    from sim.runner.store import WriteError
 
     if out is not None and out.is_dir():
         _bad_option("--out", f"{out} is a folder: give the path of the HTML file")
@@ -767,6 +807,8 @@ def validate(scenarios: ScenarioFiles) -> None:
 
     Warns (on stderr; the exit code stays 0) about each value set without a source.
     """
+    from sim.scenario.loading import ScenarioError, load_scenario, one_line
+
     for path in scenarios:
         try:
             spec = load_scenario(path)
