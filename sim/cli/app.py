@@ -150,14 +150,19 @@ def _bad_option(option: str, message: str) -> None:
     raise typer.Exit(2)
 
 
-def _check_metric(option: str, name: str) -> None:
-    """``name`` is a metric, or exit 2 with a "did you mean" and the metrics to choose from."""
+def _check_metric(option: str, name: str, allowed: Sequence[str] | None = None,
+                  what: str = "a metric") -> None:
+    """``name`` is one of ``allowed`` (default: every metric), or exit 2 with a "did you
+    mean" and the names to choose from."""
     from sim.model.metrics import METRICS
 
-    if name not in METRICS:
-        hint = difflib.get_close_matches(name, list(METRICS), n=1)
-        choose = f"; did you mean '{hint[0]}'? Choose" if hint else "; choose"
-        _bad_option(option, f"'{name}' is not a metric{choose} from {', '.join(METRICS)}")
+    allowed = list(METRICS if allowed is None else allowed)
+    if name not in allowed:
+        hint = [] if name in METRICS else difflib.get_close_matches(name, allowed, n=1)
+        choose = (f"; did you mean '{hint[0]}'? Choose" if hint else
+                  " (a metric this command does not report); choose" if name in METRICS else
+                  "; choose")
+        _bad_option(option, f"'{name}' is not {what}{choose} from {', '.join(allowed)}")
 
 
 def _write_failed(exc: Exception, kept: str) -> None:
@@ -580,6 +585,9 @@ def _progress_bar(total: int) -> Progress:
                     disable=not err_console.is_terminal)
 
 
+SWEEP_SHOWN = ("operating_days", "garrison_held", "helicopters_lost")  # sweep's default --metric
+
+
 @app.command()
 def sweep(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
@@ -598,11 +606,15 @@ def sweep(
         help="metric=level: where the outcome's mean crosses the level, e.g. "
         "garrison_held=0.5.", show_default=False)] = None,
     overrides: SetOption = [],  # noqa: B006
+    metrics: Annotated[list[str] | None, typer.Option(
+        "--metric", help="Outcome to print (repeatable); sweep.csv has them all.",
+        show_default=", ".join(SWEEP_SHOWN))] = None,
 ) -> None:
     """Run the scenario over a grid of one or two parameters (common random numbers)."""
     from rich.table import Table
 
     from sim.analysis.sweep import (
+        SWEEP_METRICS,
         parse_values,
         run_sweep,
         threshold_summary,
@@ -636,6 +648,10 @@ def sweep(
             level = (metric.strip(), float(text))
         except ValueError:
             _bad_option("--threshold", "write it as metric=level, e.g. garrison_held=0.5")
+        _check_metric("--threshold", level[0], SWEEP_METRICS, "a sweep metric")
+    chosen = list(dict.fromkeys(metrics or SWEEP_SHOWN))
+    for name in chosen:
+        _check_metric("--metric", name, SWEEP_METRICS, "a sweep metric")
     total = replications * math.prod(len(v) for _, v in grid)
     try:
         with _progress_bar(total) as progress:
@@ -648,8 +664,10 @@ def sweep(
         _fail(exc)
     except ValueError as exc:
         _bad_option("--threshold" if level else "--param", str(exc))
-    rows = [r for r in result.table() if r["metric"] in ("garrison_held", "operating_days",
-                                                          "helicopters_lost")]
+    by_point: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
+    for r in result.table():
+        by_point.setdefault(tuple(r[p] for p in param), {})[r["metric"]] = r
+    rows = [point[name] for point in by_point.values() for name in chosen]
     table = Table(title=f"Sweep of {', '.join(param)} ({replications} replications a point, "
                   "mean [95% CI])", title_justify="left")
     for head in [*param, "metric", "mean [95% CI]"]:
