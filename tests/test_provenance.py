@@ -118,6 +118,7 @@ def test_the_resolved_copy_keeps_the_rule(mine: Path, tmp_path: Path) -> None:
     again = load_scenario(copy)
     assert again == scenario
     assert rows(copy)[f"{HELI}.aircraft"].source == f"set in {mine}, no source given"
+    assert "set_in" not in resolved_yaml(load_scenario(BASELINE))  # sourced entries unchanged
 
 
 def test_a_changed_value_loses_its_parents_sensitivity_range(mine: Path) -> None:

@@ -3,7 +3,9 @@
 A scenario's ``provenance`` maps dotted parameter paths (list items by name,
 e.g. ``supply_operators.government helicopters.payload_t``) to a fact id from
 ``seeds/`` or an assumption. A key also covers everything below it; the longest
-matching key wins. :func:`explain_rows` joins a resolved scenario with its
+matching key wins, among the keys of the file that set the value and of the files loaded
+after it (the loader writes a ``set_in`` entry for a value set without a source:
+sim/scenario/loading.py). :func:`explain_rows` joins a resolved scenario with its
 provenance and the fact sheets, for ``baiji-sim explain`` and the generated
 parameter table in ``docs/model.md``. A scenario's ``inactive`` table names
 path prefixes (a whole mechanism, or one item) that cannot act in it: the same

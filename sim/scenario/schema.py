@@ -18,7 +18,15 @@ import datetime as dt
 import difflib
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 # Upper bounds (docs/model.md, section 4): generously above anything plausible, low enough
 # that one replication runs in seconds and a run's memory stays bounded.
@@ -342,6 +350,15 @@ class Provenance(Strict):
     basis: Text | None = None
     range: list[Annotated[float, IsNumber]] | None = None
     set_in: Text | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unset_in(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """``set_in`` is left out of a dump when unset: resolved copies of sourced entries
+        stay as they were."""
+        data = handler(self)
+        if self.set_in is None:
+            data.pop("set_in", None)
+        return data
 
     @property
     def unsourced_text(self) -> str | None:
