@@ -201,3 +201,18 @@ def test_every_row_of_explain_json_is_plain_data(mine: Path) -> None:
     assert rows_[f"{HELI}.aircraft"]["kind"] == "missing"
     assert rows_[f"{HELI}.aircraft"]["source"] == f"set in {mine}, no source given"
     assert yaml.safe_dump(rows_)  # nothing that YAML or JSON cannot hold
+
+
+def test_validate_caps_its_warnings_and_explain_lists_them_all(tmp_path: Path) -> None:
+    data = yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
+    data.pop("provenance")
+    bare = write(tmp_path / "bare.yaml", yaml.safe_dump(data, sort_keys=False))
+    r = runner.invoke(app, ["validate", str(bare)])
+    assert r.exit_code == 0
+    lines = r.stderr.splitlines()
+    assert len(lines) == 21, r.stderr
+    more = len(load_scenario(bare).provenance) - 20
+    assert lines[-1] == (f"warning: {bare}: {more} more values set without a source: see "
+                         f"baiji-sim explain {bare}")
+    r = runner.invoke(app, ["explain", str(bare)])
+    assert r.stdout.count(f"set in {bare}, no source given") == more + 20

@@ -28,7 +28,8 @@ from typer.core import TyperGroup
 import sim
 
 # The model, numpy, pydantic and rich's tables are imported by the commands that use them:
-# `--help` and `--version` pay only for typer (tests/test_cli.py times them).
+# `--help` and `--version` pay only for typer and rich (tests/test_cli.py checks the modules
+# they load; benchmarks/bench_startup.py times them).
 if TYPE_CHECKING:
     from rich.progress import Progress
 
