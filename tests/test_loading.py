@@ -568,3 +568,13 @@ def test_a_misspelled_key_is_reported_once_not_also_as_missing(tmp_path: Path) -
     err = load_error(child)
     assert err.field == "besiegers.offensive.strat_day"
     assert "missing" not in err.message
+
+
+def test_a_misspelled_parent_gets_the_close_name_in_its_folder(
+        tmp_path: Path, base_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    child = write(tmp_path / "kids" / "child.yaml", "extends: ../basee.yaml\nname: child\n")
+    err = load_error(child)
+    assert err.message.endswith("did you mean '../base.yaml'?"), err.message
+    far = write(tmp_path / "kids" / "far.yaml", "extends: ../elsewhere.yaml\nname: far\n")
+    assert "did you mean" not in load_error(far).message

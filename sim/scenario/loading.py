@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import itertools
 import os
 import re
 import stat
@@ -39,6 +40,7 @@ MAX_NESTING = 64  # levels of YAML nesting (shipped files: 5)
 MAX_NODES = 50_000  # YAML values of a file and its parents, aliases expanded (baseline: 1,288)
 MAX_EXTENDS = 32  # files in a chain of extends (shipped: 3)
 MAX_PATH_CHARS = 1024  # characters of an `extends` path
+MAX_LISTED = 1000  # files of a folder looked at for a misspelled parent's name
 MAX_MESSAGE = 2000  # characters of an error message (values quoted in it are cut shorter)
 # A daily series of head counts keeps, in a run's daily bands, one 4-byte counter per day for
 # every possible head count (sim/runner/daily_bands.py): 2^27 of them is 512 MiB a scenario.
@@ -417,14 +419,21 @@ def _read_text(path: Path, parent_of: tuple[Path, str] | None) -> str:
 
 
 def _looked_for(path: Path, parent_of: tuple[Path, str] | None) -> str:
-    """Where a missing parent was looked for and, if a file of that name is in the working
-    directory's scenarios/ folder, the path that names it from the child's folder."""
+    """Where a missing parent was looked for, and a likely meant file: one of a close name
+    in that folder (a typo), or one of that name in the working directory's scenarios/
+    folder (a file moved out of it), named as the child must name it."""
     where = f"looked for {shown(os.path.abspath(path), 300)} (a path relative to the folder "
     where += "of the file that extends it)"
     if parent_of is None:
         return where
     try:
         near = Path.cwd() / "scenarios" / path.name
+        folder = Path(os.path.abspath(path)).parent
+        if not near.is_file() and folder.is_dir():
+            stems = {Path(e.name).stem: e.name for e in itertools.islice(
+                os.scandir(folder), MAX_LISTED) if e.name.endswith((".yaml", ".yml"))}
+            close = difflib.get_close_matches(path.stem, list(stems), n=1, cutoff=0.8)
+            near = folder / stems[close[0]] if close else near
         if near.is_file() and near.resolve() != path.resolve():
             relative = os.path.relpath(near, os.path.abspath(parent_of[0].parent))
             where += f"; did you mean '{shown(relative, 300)}'?"
