@@ -29,18 +29,19 @@ PROBE = """
 import resource, sys, time
 from pathlib import Path
 import sim.cli.app as cli
+import sim.runner.store as store  # run imports run_to_folder from here when it starts
 
 def peak_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 marks = {}
-simulate = cli.run_to_folder
+simulate = store.run_to_folder
 def timed(*args, **kwargs):
     batch = simulate(*args, **kwargs)
     marks["simulated"] = peak_mib()
     marks["t_simulated"] = time.perf_counter()
     return batch
-cli.run_to_folder = timed
+store.run_to_folder = timed
 
 n, workers, out, scenario = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 start = time.perf_counter()

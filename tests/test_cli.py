@@ -384,6 +384,29 @@ def test_python_m_sim_help() -> None:
     assert "Traceback" not in proc.stderr
 
 
+def test_version_prints_the_package_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"baiji-sim {sim.__version__}\n"
+
+
+# Imported by the commands that need them, never by --help or --version (issue 15: --help took
+# about 2 s; benchmarks/bench_startup.py times it).
+HEAVY = ("numpy", "pydantic", "scipy", "matplotlib", "SALib", "yaml", "simpy", "pandas",
+         "dask", "sim.scenario", "sim.model", "sim.runner", "sim.analysis", "sim.output")
+
+
+@pytest.mark.parametrize("option", ["--help", "--version"])
+def test_help_and_version_import_no_model_and_no_numerics(option: str) -> None:
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "sim", option],
+                          capture_output=True, text=True, cwd=REPO, timeout=60, check=True)
+    loaded = {line.split("|")[-1].strip() for line in proc.stderr.splitlines()
+              if line.startswith("import time:")}
+    heavy = sorted(m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY))
+    assert not heavy, f"{option} imports {heavy}"
+    assert proc.stdout.strip()
+
+
 def test_ctrl_c_while_the_command_line_is_still_importing_exits_130_quietly(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import types

@@ -44,7 +44,8 @@ def test_run_with_a_baseline_reports_paired_differences(tmp_path: Path) -> None:
                "--baseline", "baseline", "--no-plots", "--out", tmp_path)
     assert r.exit_code == 0, r.output
     assert "Paired differences against baseline" in r.stdout
-    assert "Best for operating_days" in r.stdout
+    # Neither scenario runs the plant in autumn 2014: the selection separates nothing.
+    assert "No scenario stands out on operating_days: all 2 score 0." in r.stdout
     summary = json.loads((tmp_path / "summary.json").read_text())
     rows = summary["comparisons"]["comparisons"]
     assert {row["scenario"] for row in rows} == {"flights-halted"}
@@ -124,3 +125,45 @@ def test_explain_shows_declared_inactive_parameters_and_bad_keys_exit_2(tmp_path
     lines = [line for line in r.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "inactive.airstrike: 'airstrike' is not" in lines[0]
     assert "Traceback" not in r.output
+
+
+def test_a_misspelled_metric_gets_a_did_you_mean(tmp_path: Path) -> None:
+    for option, typo, meant in (("--select", "operating_day", "operating_days"),
+                                ("--precision-metric", "garison_held", "garrison_held")):
+        r = invoke("run", S / "baseline.yaml", "-n", 5, option, typo, "--out", tmp_path / "o")
+        assert r.exit_code == 2
+        assert f"error: {option}: '{typo}' is not a metric; did you mean '{meant}'?" in r.stderr
+        assert not (tmp_path / "o").exists()
+
+
+def _printed_metrics(stdout: str) -> list[str]:
+    """The metric column of the sweep's table, row by row."""
+    return [cells[2].strip() for line in stdout.splitlines()
+            if len(cells := line.split("│")) > 3 and cells[2].strip() != "metric"]
+
+
+def test_sweep_prints_the_chosen_metrics(tmp_path: Path) -> None:
+    sweep = ["sweep", S / "baseline.yaml", "--param", "garrison.troops", "--values", "200,300",
+             "-n", 2, "--workers", 1]
+    r = invoke(*sweep, "--out", tmp_path / "default")
+    assert r.exit_code == 0, r.output
+    assert _printed_metrics(r.stdout) == ["operating_days", "garrison_held",
+                                          "helicopters_lost"] * 2
+    r = invoke(*sweep, "--out", tmp_path / "chosen", "--metric", "supplies_delivered_t",
+               "--metric", "garrison_held")
+    assert r.exit_code == 0, r.output
+    assert _printed_metrics(r.stdout) == ["supplies_delivered_t", "garrison_held"] * 2
+
+
+def test_sweep_refuses_a_misspelled_metric_before_simulating(tmp_path: Path) -> None:
+    sweep = ["sweep", S / "baseline.yaml", "--param", "garrison.troops", "--values", "200,300",
+             "-n", 2, "--out", tmp_path / "o"]
+    r = invoke(*sweep, "--metric", "garison_held")
+    assert r.exit_code == 2
+    assert "--metric: 'garison_held' is not a sweep metric; did you mean 'garrison_held'?" in (
+        r.stderr)
+    r = invoke(*sweep, "--threshold", "operating_dayz=3")
+    assert r.exit_code == 2 and "did you mean 'operating_days'?" in r.stderr
+    r = invoke(*sweep, "--metric", "garrison_fall_day")
+    assert r.exit_code == 2 and "a metric this command does not report" in r.stderr
+    assert not (tmp_path / "o").exists()

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from sim.scenario.loading import ScenarioError, deep_merge, load_scenario, load_scenarios
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Provenance, Scenario
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.yaml"
@@ -228,7 +228,12 @@ def test_child_changing_one_value_inherits_everything_else(tmp_path: Path, base_
     child = write(tmp_path / "child.yaml", {"extends": "base.yaml", "garrison": {"troops": 450}})
     parent, scenario = load_scenario(base_file), load_scenario(child)
     assert scenario.garrison.troops == 450
-    assert scenario.model_copy(update={"garrison": parent.garrison}) == parent
+    # The parent's source described the parent's value: the child's has none of its own.
+    assert scenario.provenance == {**parent.provenance,
+                                   "garrison.troops": Provenance(set_in=str(child))}
+    same = scenario.model_copy(update={"garrison": parent.garrison,
+                                       "provenance": parent.provenance})
+    assert same == parent
     assert scenario != parent
 
 
@@ -535,3 +540,41 @@ def test_inactive_is_not_a_parameter() -> None:
 
     scenario = load_scenario(BASELINE, ['inactive={airstrikes: "no foreign air support"}'])
     assert not any(p.startswith("inactive") for p in scenario_leaves(scenario))
+
+
+# --- did you mean (issue 15) ------------------------------------------------------------------
+
+
+def test_a_missing_parent_names_where_it_was_looked_for_and_the_shipped_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    child = write(tmp_path / "mine.yaml", "extends: baseline.yaml\nname: mine\n")
+    monkeypatch.chdir(REPO)
+    err = load_error(child)
+    assert err.field == "extends"
+    assert f"looked for {tmp_path / 'baseline.yaml'}" in err.message
+    suggested = err.message.rsplit("did you mean '", 1)[1].rstrip("'?")
+    assert (tmp_path / suggested).resolve() == BASELINE.resolve()
+
+
+def test_a_misspelled_item_in_set_gets_a_did_you_mean() -> None:
+    err = load_error(BASELINE, ["supply_operators.govrnment helicopters.aircraft=3"])
+    assert "did you mean 'government helicopters'?" in err.message
+    assert "did you mean" not in load_error(BASELINE, ["supply_operators.xx.aircraft=3"]).message
+
+
+def test_a_misspelled_key_is_reported_once_not_also_as_missing(tmp_path: Path) -> None:
+    child = write(tmp_path / "c.yaml", f"extends: {BASELINE}\nname: c\n"
+                  "besiegers:\n  offensive: {strat_day: 100}\n")
+    err = load_error(child)
+    assert err.field == "besiegers.offensive.strat_day"
+    assert "missing" not in err.message
+
+
+def test_a_misspelled_parent_gets_the_close_name_in_its_folder(
+        tmp_path: Path, base_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    child = write(tmp_path / "kids" / "child.yaml", "extends: ../basee.yaml\nname: child\n")
+    err = load_error(child)
+    assert err.message.endswith("did you mean '../base.yaml'?"), err.message
+    far = write(tmp_path / "kids" / "far.yaml", "extends: ../elsewhere.yaml\nname: far\n")
+    assert "did you mean" not in load_error(far).message

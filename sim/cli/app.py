@@ -12,56 +12,32 @@ scenario name must not reverse the rest of a terminal line.
 
 from __future__ import annotations
 
+import difflib
 import math
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from typer.core import TyperGroup
 
+import sim
 from sim.cli.run_options import BATCH_ONLY, KEPT, RunOptions
-from sim.model.metrics import METRICS
-from sim.model.replication import run_replication
-from sim.output.results_folder import NameCollision, file_stems, show_bidi_controls
-from sim.output.tables import (
-    ci,
-    comparison_table,
-    events_table,
-    face_validity_table,
-    paired_table,
-    selection_line,
-    stopped_table,
-)
-from sim.runner.cluster import ClusterError, engine
-from sim.runner.pool import default_workers
-from sim.runner.store import (
-    PARTS,
-    FolderError,
-    ResumeError,
-    WriteError,
-    check_writable,
-    claim_folder,
-    finish,
-    read_batch,
-    run_to_folder,
-)
-from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios, one_line
-from sim.scenario.provenance import (
-    ParameterRow,
-    diff_rows,
-    explain_rows,
-    find_seeds_dir,
-    load_facts,
-)
-from sim.scenario.schema import Scenario
+
+# The model, numpy, pydantic and rich's tables are imported by the commands that use them:
+# `--help` and `--version` pay only for typer and rich (tests/test_cli.py checks the modules
+# they load; benchmarks/bench_startup.py times them).
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from sim.scenario.loading import ScenarioError
+    from sim.scenario.provenance import ParameterRow
+    from sim.scenario.schema import Scenario
 
 # Bounds of the options (docs/model.md, section 4): far above any real use, low enough that a
 # mistyped value is refused at once instead of filling the memory with a plan of the batch.
@@ -88,6 +64,8 @@ class _OneLineErrors(TyperGroup):
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except _ClickException as exc:
+            from sim.scenario.loading import one_line
+
             message = one_line(" ".join(exc.format_message().split()))
             if message:  # none when the help was shown for a command given no arguments
                 ctx = getattr(exc, "ctx", None)
@@ -106,6 +84,19 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 EXIT_WRITE = 74  # EX_IOERR (sysexits.h): a file of the results could not be written
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"baiji-sim {sim.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """Monte Carlo simulation of the 2014-15 siege of the Baiji refinery."""
+
+
 class _ShownControls:
     """``sys.stdout`` or ``sys.stderr`` (whichever is current when written to, as the
     consoles' default is) with bidirectional controls written out (``<U+202E>``)."""
@@ -114,6 +105,8 @@ class _ShownControls:
         self._name = name
 
     def write(self, text: str) -> int:
+        from sim.output.results_folder import show_bidi_controls
+
         return getattr(sys, self._name).write(show_bidi_controls(text))
 
     def __getattr__(self, attr: str) -> Any:
@@ -152,11 +145,28 @@ def _how_to_finish(out: Path, sequential: bool) -> str:
 
 
 def _bad_option(option: str, message: str) -> None:
+    from sim.scenario.loading import one_line
+
     text = one_line(f"{option}: {message}")
     if len(text) > 2000:
         text = text[:1975] + f"...({len(text):,} characters)"
     err_console.print(f"error: {text}", markup=False)
     raise typer.Exit(2)
+
+
+def _check_metric(option: str, name: str, allowed: Sequence[str] | None = None,
+                  what: str = "a metric") -> None:
+    """``name`` is one of ``allowed`` (default: every metric), or exit 2 with a "did you
+    mean" and the names to choose from."""
+    from sim.model.metrics import METRICS
+
+    allowed = list(METRICS if allowed is None else allowed)
+    if name not in allowed:
+        hint = [] if name in METRICS else difflib.get_close_matches(name, allowed, n=1)
+        choose = (f"; did you mean '{hint[0]}'? Choose" if hint else
+                  " (a metric this command does not report); choose" if name in METRICS else
+                  "; choose")
+        _bad_option(option, f"'{name}' is not {what}{choose} from {', '.join(allowed)}")
 
 
 def _write_failed(exc: Exception, kept: str) -> None:
@@ -238,6 +248,11 @@ def run(
     owns its folder: --out must be new, empty, or hold an earlier run (replaced
     only with --force).
     """
+    from sim.runner.cluster import engine
+    from sim.runner.pool import default_workers
+    from sim.runner.store import FolderError, claim_folder, finish, run_to_folder
+    from sim.scenario.loading import ScenarioError, load_scenarios
+
     _check_run_options(replications, max_replications, workers, seed, precision,
                        abs_precision, scheduler, dask, plot_format)
     options = RunOptions(baseline, select, minimize, plots, plot_format,
@@ -314,6 +329,9 @@ def _run_errors(out: Path, resume: Path | None, sequential: bool, scheduler: str
                 ) -> Iterator[None]:
     """What a run ends with when it cannot finish: one line and the documented exit code.
     A kill (SIGTERM) stops the batch like Ctrl-C: what finished is kept."""
+    from sim.runner.cluster import ClusterError
+    from sim.runner.store import PARTS, FolderError, ResumeError, WriteError
+
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         yield
@@ -358,6 +376,9 @@ def _resumed(ctx: typer.Context, folder: Path, given: RunOptions, replications: 
              seed: int, out: Path) -> tuple[list[Scenario], int, int, RunOptions]:
     """The batch and options kept in ``folder``; refuses options given again that
     contradict them (or that define a batch, such as scenario files)."""
+    from sim.runner.store import FolderError, ResumeError, check_writable, read_batch
+    from sim.scenario.loading import ScenarioError
+
     try:
         stored = read_batch(folder, "run")
         check_writable(folder)
@@ -395,14 +416,15 @@ def _resumed(ctx: typer.Context, folder: Path, given: RunOptions, replications: 
 def _check_names(loaded: list[Scenario], files: list[Path] | None, options: RunOptions,
                  precision_metrics: list[str]) -> None:
     """--baseline names a scenario, the metrics exist, and no two scenarios' files collide."""
+    from sim.output.results_folder import NameCollision, file_stems
+
     names = [s.name for s in loaded]
     if options.baseline is not None and options.baseline not in names:
         _bad_option("--baseline", f"'{options.baseline}' is not one of the scenarios: "
                     f"{', '.join(names)}")
     for option, metric in [("--select", options.select)] + [("--precision-metric", m)
                                                             for m in precision_metrics]:
-        if metric not in METRICS:
-            _bad_option(option, f"'{metric}' is not a metric; choose from {', '.join(METRICS)}")
+        _check_metric(option, metric)
     try:
         file_stems(names)  # before simulating; checked again where the files are written
     except NameCollision as exc:
@@ -415,6 +437,15 @@ def _check_names(loaded: list[Scenario], files: list[Path] | None, options: RunO
 
 def _print_summary(summary: dict[str, Any]) -> None:
     """The tables of a run's summary, as ``run`` prints them."""
+    from sim.output.tables import (
+        comparison_table,
+        events_table,
+        face_validity_table,
+        paired_table,
+        selection_line,
+        stopped_table,
+    )
+
     out_console.print(comparison_table(summary))
     checks = face_validity_table(summary)  # None when no scenario tests an observation
     if checks is not None:
@@ -443,6 +474,9 @@ def trace(
     overrides: SetOption = [],  # noqa: B006
 ) -> None:
     """Print one replication as a dated event log."""
+    from sim.model.replication import run_replication
+    from sim.scenario.loading import ScenarioError, load_scenario
+
     _check_bounded("--seed", seed, MAX_SEED)
     try:
         spec = load_scenario(scenario, overrides)
@@ -463,8 +497,8 @@ def trace(
 
 def _source_lines(row: ParameterRow) -> list[str]:
     off = [f"inactive: {row.inactive}"] if row.inactive else []
-    if row.kind == "missing":
-        return ["NO PROVENANCE", *off]
+    if row.kind == "missing":  # no key covers it, or it was set without a source
+        return [row.source or "NO PROVENANCE", *off]
     if row.kind == "fact":
         return [f"fact {row.cited}", *off]
     lines = [f"assumption: {row.source}" + (
@@ -472,6 +506,11 @@ def _source_lines(row: ParameterRow) -> list[str]:
     if row.basis:
         lines.append(f"basis {row.cited}")
     return lines + off
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 parameter``, ``3 parameters``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _value_text(row: ParameterRow | None) -> str:
@@ -493,6 +532,9 @@ def explain(
     overrides: SetOption = [],  # noqa: B006
 ) -> None:
     """Show every resolved parameter with its value, unit and provenance."""
+    from sim.scenario.loading import ScenarioError, load_scenario
+    from sim.scenario.provenance import diff_rows, explain_rows, find_seeds_dir, load_facts
+
     try:
         spec = load_scenario(scenario, overrides)
         other = load_scenario(diff, overrides) if diff is not None else None
@@ -526,8 +568,9 @@ def explain(
             {"path": p, "a": x.to_dict() if x else None, "b": y.to_dict() if y else None}
             for p, x, y in changes], "inactive": {"a": off_a, "b": off_b}})
         return
-    out_console.print(f"{len(changes)} parameters differ between {spec.name} and {other.name}",
-                      markup=False)
+    out_console.print(f"{_count(len(changes), 'parameter')} "
+                      f"differ{'s' if len(changes) == 1 else ''} between {spec.name} and "
+                      f"{other.name}", markup=False)
     for name, mine, theirs in ((spec.name, off_a, off_b), (other.name, off_b, off_a)):
         for key in [k for k in mine if k not in theirs]:
             out_console.print(f"  inactive only in {name}: {key}: {mine[key]}", markup=False)
@@ -547,9 +590,14 @@ def _advancing(total: int, label: str) -> Iterator[Callable[[int], None]]:
 
 
 def _progress_bar(total: int) -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), console=err_console, transient=True,
                     disable=not err_console.is_terminal)
+
+
+SWEEP_SHOWN = ("operating_days", "garrison_held", "helicopters_lost")  # sweep's default --metric
 
 
 @app.command()
@@ -577,17 +625,26 @@ def sweep(
         help="Finish the interrupted sweep in this folder.", show_default=False)] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Replace an earlier sweep, finished or not, in --out.")] = False,
+    metrics: Annotated[list[str] | None, typer.Option(
+        "--metric", help="Outcome to print (repeatable); sweep.csv has them all.",
+        show_default=", ".join(SWEEP_SHOWN))] = None,
 ) -> None:
     """Run the scenario over a grid of one or two parameters (common random numbers).
 
     The points stream to --out as they finish; if the sweep is stopped, --resume OUT
     finishes it. An earlier sweep in --out is replaced only with --force.
     """
-    from sim.analysis.sweep import resume_sweep, run_sweep
+    from sim.analysis.sweep import SWEEP_METRICS, resume_sweep, run_sweep
     from sim.output.sweep_files import write_sweep
+    from sim.runner.pool import default_workers
+    from sim.runner.store import finish
+    from sim.scenario.loading import load_scenario
 
     workers = workers or default_workers()
     _check_bounded("--workers", workers, MAX_WORKERS)
+    chosen = list(dict.fromkeys(metrics or SWEEP_SHOWN))
+    for name in chosen:
+        _check_metric("--metric", name, SWEEP_METRICS, "a sweep metric")
     level: tuple[str, float] | None = None
     summary: dict[str, Any] = {}
     out = resume or out
@@ -619,13 +676,16 @@ def sweep(
         err_console.print(f"interrupted: kept {done} of {total} replications in {out}/; "
                           f"finish with: baiji-sim sweep --resume {out}", markup=False)
         raise typer.Exit(130)
-    _print_sweep(result, level, summary, out)
+    _print_sweep(result, chosen, level, summary, out)
 
 
 @contextmanager
 def _experiment_errors(command: str, out: Path, resume: Path | None) -> Iterator[None]:
     """What a sweep or a sensitivity analysis ends with when it cannot finish: one line and
     the documented exit code; a stop (Ctrl-C, a kill) keeps its finished points."""
+    from sim.runner.store import PARTS, FolderError, ResumeError, WriteError
+    from sim.scenario.loading import ScenarioError
+
     signal.signal(signal.SIGTERM, _interrupt)  # a kill stops it like Ctrl-C
     try:
         yield
@@ -671,6 +731,9 @@ def _resume_only(ctx: typer.Context, command: str, force: bool, defining: tuple[
 
 def _stored_total(folder: Path, kind: str) -> int:
     """Replications in the unfinished batch of ``kind`` in ``folder`` (for the progress bar)."""
+    from sim.runner.store import ResumeError, read_batch
+    from sim.scenario.loading import ScenarioError
+
     try:
         stored = read_batch(folder, kind)
     except (ResumeError, ScenarioError) as exc:
@@ -680,14 +743,17 @@ def _stored_total(folder: Path, kind: str) -> int:
 
 def _threshold(text: str | None) -> tuple[str, float] | None:
     """--threshold metric=level, parsed."""
+    from sim.analysis.sweep import SWEEP_METRICS
+
     if text is None:
         return None
     metric, _, level = text.partition("=")
     try:
-        return metric.strip(), float(level)
+        parsed = metric.strip(), float(level)
     except ValueError:
         _bad_option("--threshold", "write it as metric=level, e.g. garrison_held=0.5")
-    raise AssertionError  # unreachable: _bad_option exits
+    _check_metric("--threshold", parsed[0], SWEEP_METRICS, "a sweep metric")
+    return parsed
 
 
 def _sweep_design(scenario: Path | None, param: list[str], values: list[str],
@@ -717,13 +783,18 @@ def _sweep_design(scenario: Path | None, param: list[str], values: list[str],
     return grid, _threshold(threshold)
 
 
-def _print_sweep(result: Any, level: tuple[str, float] | None, summary: dict[str, Any],
-                 out: Path) -> None:
+def _print_sweep(result: Any, chosen: list[str], level: tuple[str, float] | None,
+                 summary: dict[str, Any], out: Path) -> None:
+    from rich.table import Table
+
     from sim.analysis.sweep import threshold_summary, threshold_text
+    from sim.output.tables import ci
 
     param = result.params
-    rows = [r for r in result.table() if r["metric"] in ("garrison_held", "operating_days",
-                                                          "helicopters_lost")]
+    by_point: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
+    for r in result.table():
+        by_point.setdefault(tuple(r[p] for p in param), {})[r["metric"]] = r
+    rows = [point[name] for point in by_point.values() for name in chosen]
     table = Table(title=f"Sweep of {', '.join(param)} ({result.replications} replications a "
                   "point, mean [95% CI])", title_justify="left")
     for head in [*param, "metric", "mean [95% CI]"]:
@@ -770,6 +841,8 @@ def sensitivity(
     The design points stream to --out as they finish; if the analysis is stopped,
     --resume OUT finishes it. An earlier analysis in --out is replaced only with --force.
     """
+    from rich.table import Table
+
     from sim.analysis.sensitivity import (
         parse_range,
         ranked_rows,
@@ -778,6 +851,9 @@ def sensitivity(
         skipped_text,
     )
     from sim.output.sensitivity_files import write_sensitivity
+    from sim.runner.pool import default_workers
+    from sim.runner.store import finish
+    from sim.scenario.loading import load_scenario
 
     for option, value, top in (("-n", replications, MAX_REPLICATIONS),
                                ("--trajectories", trajectories, MAX_DESIGN),
@@ -843,6 +919,7 @@ def plot(
     """Redraw every figure of a results folder, without re-running."""
     from sim.output.plots import FORMATS, write_plots
     from sim.output.results_folder import ResultsFolderError
+    from sim.runner.store import WriteError
 
     if fmt not in FORMATS:
         _bad_option("--format", f"choose {', '.join(FORMATS)}")
@@ -869,6 +946,7 @@ def report(
     """Write one self-contained HTML report of a results folder (images embedded)."""
     from sim.output.report import write_report
     from sim.output.results_folder import ResultsFolderError
+    from sim.runner.store import WriteError
 
     if out is not None and out.is_dir():
         _bad_option("--out", f"{out} is a folder: give the path of the HTML file")
@@ -882,15 +960,32 @@ def report(
     out_console.print(str(path), markup=False)
 
 
+MAX_WARNINGS = 20  # per scenario: explain shows them all
+
+
 @app.command()
 def validate(scenarios: ScenarioFiles) -> None:
-    """Check scenario files without running them."""
+    """Check scenario files without running them.
+
+    Warns (on stderr; the exit code stays 0) about each value set without a source.
+    """
+    from sim.scenario.loading import ScenarioError, load_scenario, one_line
+
     for path in scenarios:
         try:
             spec = load_scenario(path)
         except ScenarioError as exc:
             _fail(exc)
         out_console.print(f"ok  {path}  ({spec.name})", markup=False)
+        unsourced = [(k, e.set_in) for k, e in spec.provenance.items() if e.set_in is not None]
+        for key, where in unsourced[:MAX_WARNINGS]:
+            err_console.print(f"warning: {one_line(str(where))}: {one_line(key)}: set without a "
+                              "source; add a provenance entry for it (a fact or an "
+                              "assumption)", markup=False)
+        if len(unsourced) > MAX_WARNINGS:
+            err_console.print(f"warning: {path}: {len(unsourced) - MAX_WARNINGS} more values "
+                              f"set without a source: see baiji-sim explain {path}",
+                              markup=False)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich.table import Table
@@ -105,17 +106,42 @@ def paired_table(comparisons: dict[str, Any]) -> Table:
         else:
             text = f"{mean:+.2f} [{lo:+.2f}, {hi:+.2f}]"
         table.add_row(row["scenario"], row["metric"], text,
-                      f"{row['p_holm']:.3g}", "yes" if row["significant"] else "no",
+                      p_text(row["p_holm"]), "yes" if row["significant"] else "no",
                       "-" if vr is None else ("identical" if vr == float("inf") else
                                               f"{vr:.1f}x"))
     return table
 
 
+P_FLOOR = 1e-10  # below it a p-value's digits are numerical noise, not information
+
+
+def p_text(p: Any) -> str:
+    """A p-value with 2-3 significant digits; ``< 1e-10`` below :data:`P_FLOOR` (a printed
+    ``0`` or ``9.66e-139`` claims a precision the normal approximation does not have)."""
+    if not isinstance(p, int | float) or not math.isfinite(p):
+        return "-"
+    if p < P_FLOOR:
+        return "< 1e-10"
+    return f"{p:.3g}" if p >= 1e-3 else f"{p:.2g}"
+
+
 def selection_line(selection: dict[str, Any]) -> str:
+    """The subset that contains the best scenario, when it leaves some out; otherwise one
+    line saying that no scenario stands out (a subset of all of them says nothing)."""
+    metric = selection["metric"]
     if "note" in selection:
-        return f"Best for {selection['metric']}: {selection['note']}"
-    return (f"Best for {selection['metric']} ({selection['goal']}), "
-            f"{selection['confidence']:.0%} confidence: {', '.join(selection['subset'])} "
+        return f"Best for {metric}: {selection['note']}"
+    means = {k: v for k, v in (selection.get("means") or {}).items() if v is not None}
+    subset = selection["subset"]
+    if len(means) > 1 and set(subset) >= set(means):
+        low, high = min(means.values()), max(means.values())
+        if high - low <= 1e-12 * max(1.0, abs(high)):
+            return f"No scenario stands out on {metric}: all {len(means)} score {low:.3g}."
+        return (f"No scenario stands out on {metric}: all {len(means)} stay in the "
+                f"{selection['confidence']:.0%} subset (means {low:.3g} to {high:.3g}); "
+                "more replications may separate them.")
+    return (f"Best for {metric} ({selection['goal']}), "
+            f"{selection['confidence']:.0%} confidence: {', '.join(subset)} "
             f"(subset selection, {selection['procedure']})")
 
 

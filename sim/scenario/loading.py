@@ -17,8 +17,11 @@ otherwise expand to billions); a key may appear once in a mapping; a chain of
 
 from __future__ import annotations
 
+import copy
 import difflib
+import itertools
 import os
+import re
 import stat
 import types
 import typing
@@ -29,14 +32,15 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.scenario.provenance import prefixes, scenario_leaves
-from sim.scenario.schema import Scenario
+from sim.scenario.provenance import leaf_paths, prefixes, scenario_leaves
+from sim.scenario.schema import COMMAND_LINE, Provenance, Scenario
 
 MAX_FILE_BYTES = 1 << 20  # 1 MiB: the largest shipped scenario is 23 KB
 MAX_NESTING = 64  # levels of YAML nesting (shipped files: 5)
 MAX_NODES = 50_000  # YAML values of a file and its parents, aliases expanded (baseline: 1,288)
 MAX_EXTENDS = 32  # files in a chain of extends (shipped: 3)
 MAX_PATH_CHARS = 1024  # characters of an `extends` path
+MAX_LISTED = 1000  # files of a folder looked at for a misspelled parent's name
 MAX_MESSAGE = 2000  # characters of an error message (values quoted in it are cut shorter)
 # A daily series of head counts keeps, in a run's daily bands, one 4-byte counter per day for
 # every possible head count (sim/runner/daily_bands.py): 2^27 of them is 512 MiB a scenario.
@@ -76,13 +80,81 @@ class ScenarioError(Exception):
 
 
 def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
-    """Load, merge, override and validate one scenario file."""
+    """Load, merge, override and validate one scenario file.
+
+    A value set in a file (or by ``--set``) that no provenance entry of that file, or of
+    one loaded after it, covers gets a ``set_in`` entry (:func:`mark_unsourced`): the
+    parent's source described the parent's value, not this one.
+    """
     path = Path(path)
-    data = _resolve(path, chain=(), budget=[MAX_NODES])
-    apply_overrides(data, overrides, path)
+    trail: list[_Layer] = []
+    data = _resolve(path, chain=(), budget=[MAX_NODES], trail=trail)
+    if overrides:
+        apply_overrides(data, overrides, path)
+        _add_layer(trail, COMMAND_LINE, data, ())  # --set cannot give a source
     scenario = validate(data, path)
     check_band_memory(scenario, path)
-    return scenario
+    return mark_unsourced(scenario, trail)
+
+
+# One step of a load: who set values (a file, or COMMAND_LINE), the leaves of the merged data
+# after it, and the provenance keys it gave.
+_Layer = tuple[str, dict[str, Any], list[str]]
+
+
+def _add_layer(trail: list[_Layer], label: str, merged: dict[str, Any],
+               keys: Iterable[Any]) -> None:
+    # A copy of each list: --set changes one in place.
+    leaves = {k: copy.deepcopy(v) if isinstance(v, list) else v
+              for k, v in leaf_paths(merged).items()}
+    trail.append((label, leaves, [str(k) for k in keys if k is not None]))
+
+
+def stale_sources(trail: Sequence[_Layer]) -> dict[str, tuple[str, str | None]]:
+    """Parameter path -> (who set its value, the key that describes it, None if none), for
+    every value that the longest key of the merged table does not describe.
+
+    A value's source is the longest key, given by the file that set the value or a later
+    one, that covers it: an entry of an earlier file described the value that file set.
+    """
+    origin: dict[str, int] = {}
+    before: dict[str, Any] = {}
+    given: dict[str, int] = {}  # provenance key -> the last layer that gave it
+    for i, (_, leaves, keys) in enumerate(trail):
+        for path, value in leaves.items():
+            if path not in before or before[path] != value:
+                origin[path] = i
+        before = leaves
+        given.update(dict.fromkeys(keys, i))
+    out: dict[str, tuple[str, str | None]] = {}
+    for path, i in origin.items():
+        if path not in before:
+            continue
+        # The keys that cover a path are the path cut at a dot, longest first.
+        cuts = [path] + [path[:k] for k in range(len(path) - 1, 0, -1) if path[k] == "."]
+        longest = next((k for k in cuts if k in given), None)
+        valid = next((k for k in cuts if given.get(k, -1) >= i), None)
+        if valid != longest or valid is None:
+            out[path] = (trail[i][0], valid)
+    return out
+
+
+def mark_unsourced(scenario: Scenario, trail: Sequence[_Layer]) -> Scenario:
+    """``scenario`` with an entry of its own for each value :func:`stale_sources` finds:
+    ``set_in`` if nothing describes it, else a copy of the entry that does (without its
+    ``range``: sensitivity analysis reads a range only from a parameter's own key)."""
+    leaves = scenario_leaves(scenario)
+    table = dict(scenario.provenance)
+    for path, (where, key) in stale_sources(trail).items():
+        if path not in leaves:
+            continue
+        if key is None or key not in table:
+            table[path] = Provenance(set_in=where)
+        else:
+            table[path] = table[key].model_copy(update={"range": None})
+    if table == scenario.provenance:
+        return scenario
+    return scenario.model_copy(update={"provenance": table})
 
 
 def check_band_memory(scenario: Scenario, path: str | Path) -> None:
@@ -131,7 +203,7 @@ def validate(data: dict[str, Any], path: str | Path = "<scenario>") -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise _to_scenario_error(exc, path) from None
+        raise _to_scenario_error(exc, path, data) from None
     if scenario.inactive:
         _check_inactive(scenario, path)
     return scenario
@@ -312,7 +384,7 @@ def _read_text(path: Path, parent_of: tuple[Path, str] | None) -> str:
         # Non-blocking, so that a named pipe cannot hang the open; checked on the open file.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except (FileNotFoundError, NotADirectoryError):
-        refuse("no such file", "does not exist")
+        refuse("no such file", f"does not exist: {_looked_for(path, parent_of)}")
     except IsADirectoryError:
         refuse("is a directory, not a scenario file", "is a directory, not a scenario file")
     except OSError as exc:
@@ -344,6 +416,30 @@ def _read_text(path: Path, parent_of: tuple[Path, str] | None) -> str:
         raise ScenarioError(path, f"line {line}, column {column}",
                             f"not UTF-8 text (byte 0x{raw[exc.start]:02x}): a scenario is a "
                             "YAML file saved as UTF-8") from None
+
+
+def _looked_for(path: Path, parent_of: tuple[Path, str] | None) -> str:
+    """Where a missing parent was looked for, and a likely meant file: one of a close name
+    in that folder (a typo), or one of that name in the working directory's scenarios/
+    folder (a file moved out of it), named as the child must name it."""
+    where = f"looked for {shown(os.path.abspath(path), 300)} (a path relative to the folder "
+    where += "of the file that extends it)"
+    if parent_of is None:
+        return where
+    try:
+        near = Path.cwd() / "scenarios" / path.name
+        folder = Path(os.path.abspath(path)).parent
+        if not near.is_file() and folder.is_dir():
+            stems = {Path(e.name).stem: e.name for e in itertools.islice(
+                os.scandir(folder), MAX_LISTED) if e.name.endswith((".yaml", ".yml"))}
+            close = difflib.get_close_matches(path.stem, list(stems), n=1, cutoff=0.8)
+            near = folder / stems[close[0]] if close else near
+        if near.is_file() and near.resolve() != path.resolve():
+            relative = os.path.relpath(near, os.path.abspath(parent_of[0].parent))
+            where += f"; did you mean '{shown(relative, 300)}'?"
+    except (OSError, ValueError, RuntimeError):
+        pass
+    return where
 
 
 def _read_yaml(path: Path, budget: list[int],
@@ -378,9 +474,10 @@ def _read_yaml(path: Path, budget: list[int],
 
 
 def _resolve(path: Path, chain: tuple[Path, ...], budget: list[int],
-             parent_of: tuple[Path, str] | None = None, top: Path | None = None
-             ) -> dict[str, Any]:
-    """Read a file and, recursively, the parents it extends (``top``: the file loaded)."""
+             parent_of: tuple[Path, str] | None = None, top: Path | None = None,
+             trail: list[_Layer] | None = None) -> dict[str, Any]:
+    """Read a file and, recursively, the parents it extends (``top``: the file loaded).
+    Each file, parents first, adds a layer to ``trail`` (what it set and sourced)."""
     try:
         key = path.resolve()
     except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a name too long
@@ -395,6 +492,10 @@ def _resolve(path: Path, chain: tuple[Path, ...], budget: list[int],
     data = _read_yaml(path, budget, parent_of)
     parent_ref = data.pop("extends", None)
     if parent_ref is None:
+        if trail is not None:
+            provenance = data.get("provenance")
+            _add_layer(trail, str(path), {k: v for k, v in data.items() if k != "provenance"},
+                       provenance if isinstance(provenance, dict) else ())
         return data
     if not isinstance(parent_ref, str) or not parent_ref.strip():
         raise ScenarioError(path, "extends", "must be a path to another scenario file")
@@ -408,10 +509,13 @@ def _resolve(path: Path, chain: tuple[Path, ...], budget: list[int],
                             f"extending one another (stopped at {path}); a scenario needs a "
                             "few")
     parent = _resolve(path.parent / parent_ref, (*chain, key), budget, (path, parent_ref),
-                      top or path)
+                      top or path, trail)
     # A provenance entry describes one value: the child's replaces the parent's whole.
     child_provenance = data.pop("provenance", None)
     merged = deep_merge(parent, data)
+    if trail is not None:
+        _add_layer(trail, str(path), {k: v for k, v in merged.items() if k != "provenance"},
+                   child_provenance if isinstance(child_provenance, dict) else ())
     if isinstance(child_provenance, dict) and isinstance(merged.get("provenance"), dict):
         merged["provenance"] = {**merged["provenance"], **child_provenance}
     elif child_provenance is not None:
@@ -484,9 +588,10 @@ def _apply_override(data: dict[str, Any], item: str, path: Path) -> None:
             idx = _list_index(node, key)
             if idx is None:
                 names = [str(i.get("name")) for i in node if isinstance(i, dict)]
+                hint = _did_you_mean(key, names)
                 raise ScenarioError(
-                    path, where, f"no item '{shown(key)}' here; use an index or one of: "
-                    f"{shown(names, 500)}")
+                    path, where, f"no item '{shown(key)}' here{hint + ' Use' if hint else '; use'}"
+                    f" an index or one of: {shown(names, 500)}")
             if last:
                 node[idx] = value
             else:
@@ -518,23 +623,40 @@ _BOUND_ERRORS = {"less_than_equal", "less_than", "greater_than_equal", "greater_
                  "too_long", "string_too_long"}
 
 
-def _to_scenario_error(exc: ValidationError, path: str | Path) -> ScenarioError:
+def _to_scenario_error(exc: ValidationError, path: str | Path,
+                       data: Any = None) -> ScenarioError:
+    errors = exc.errors()
+    # A misspelled key is reported once, as an unknown key with a "did you mean", not also
+    # as the required field it was meant to be.
+    typos = {(tuple(e["loc"][:-1]), str(e["loc"][-1])) for e in errors
+             if e["type"] == "extra_forbidden" and e["loc"]}
     lines = []
-    first_field = ""
-    for err in exc.errors():
-        loc = err.get("loc", ())
+    new_items: set[tuple[Any, ...]] = set()
+    for err in errors:
+        loc = tuple(err.get("loc", ()))
         field = _format_loc(loc)
         if err["type"] == "extra_forbidden":
             allowed = _allowed_keys(loc[:-1])
             hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-            msg = "unknown key"
-            if hint:
-                msg += f"; did you mean '{hint[0]}'?"
-            msg += f" Allowed here: {', '.join(allowed)}"
+            msg = "unknown key" + (f"; did you mean '{hint[0]}'?" if hint else "")
+            if allowed:
+                msg += f"{'' if hint else '.'} Allowed here: {', '.join(allowed)}"
+        elif err["type"] == "missing" and loc and difflib.get_close_matches(
+                str(loc[-1]), [k for at, k in typos if at == loc[:-1]], n=1):
+            continue  # the unknown key's error says it
+        elif err["type"] == "missing" and (renamed := _new_item_hint(data, loc)) is not None:
+            if loc[:-1] in new_items:
+                continue
+            new_items.add(loc[:-1])
+            field = _format_loc((*loc[:-1], "name"))
+            msg = renamed
         else:
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "missing":
                 msg = "required field is missing"
+            elif err["type"] == "literal_error":
+                msg += _did_you_mean(err.get("input"), re.findall(
+                    r"'([^']*)'", str((err.get("ctx") or {}).get("expected", ""))))
             elif err["type"] == "finite_number":
                 msg = "must be a finite number (.inf and .nan are not allowed)"
             elif err["type"] in _BOUND_ERRORS:
@@ -542,14 +664,43 @@ def _to_scenario_error(exc: ValidationError, path: str | Path) -> ScenarioError:
             elif not field and ": " in msg:
                 # Cross-reference checks run on the whole scenario and put the field first.
                 field, msg = msg.split(": ", 1)
-        if not first_field:
-            first_field = field
         lines.append((field, msg))
     field, msg = lines[0]
     if len(lines) > 1:
         more = "; ".join(f"{f or 'scenario'}: {m}" for f, m in lines[1:4])
         msg += f" (also: {more}{' ...' if len(lines) > 4 else ''})"
     return ScenarioError(path, field, msg)
+
+
+def _did_you_mean(value: Any, allowed: Sequence[str]) -> str:
+    """``"; did you mean 'x'?"`` if ``value`` is a text close to one of ``allowed``."""
+    if not isinstance(value, str) or not allowed:
+        return ""
+    hint = difflib.get_close_matches(value, list(allowed), n=1)
+    return f"; did you mean '{shown(hint[0])}'?" if hint else ""
+
+
+def _new_item_hint(data: Any, loc: tuple[Any, ...]) -> str | None:
+    """For a required field missing from an item of a named list (areas, links, supply
+    operators) whose name is close to another item's: the name is probably misspelled, and
+    the item, which merged with none of the parent's, is a new one."""
+    if len(loc) < 3 or not isinstance(loc[-2], int):
+        return None
+    items: Any = data
+    for part in loc[:-2]:
+        try:
+            items = items[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    if not _named_list(items) or not 0 <= loc[-2] < len(items):
+        return None
+    name = items[loc[-2]]["name"]
+    others = [i["name"] for k, i in enumerate(items) if k != loc[-2]]
+    hint = _did_you_mean(name, others)
+    if not hint:
+        return None
+    return (f"no item is named '{shown(name)}', so it is a new one and needs "
+            f"'{loc[-1]}'{hint}")
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
@@ -562,14 +713,19 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     """Field names of the model found by walking ``loc`` down from :class:`Scenario`."""
     model: Any = Scenario
+    keyed = False  # the part is a key of a dict[str, Model] (provenance), not a field
     for part in loc:
         if isinstance(part, int):
+            continue
+        if keyed:
+            keyed = False
             continue
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return []
         field = model.model_fields.get(str(part))
         if field is None:
             return []
+        keyed = typing.get_origin(field.annotation) is dict
         model = _inner_model(field.annotation)
     if isinstance(model, type) and issubclass(model, BaseModel):
         return list(model.model_fields)

@@ -31,8 +31,8 @@ def _source(row: ParameterRow | None) -> str:
         return ""
     if row.kind == "fact":
         return f"fact `{row.source}`"
-    if row.kind == "missing":
-        return "**no provenance**"
+    if row.kind == "missing":  # none, or "set in FILE, no source given"
+        return f"**{row.source or 'no provenance'}**"
     text = f"assumption: {row.source}"
     if row.range:
         text += f" (range {row.range[0]:g} to {row.range[1]:g})"

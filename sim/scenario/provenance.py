@@ -3,7 +3,9 @@
 A scenario's ``provenance`` maps dotted parameter paths (list items by name,
 e.g. ``supply_operators.government helicopters.payload_t``) to a fact id from
 ``seeds/`` or an assumption. A key also covers everything below it; the longest
-matching key wins. :func:`explain_rows` joins a resolved scenario with its
+matching key wins, among the keys of the file that set the value and of the files loaded
+after it (the loader writes a ``set_in`` entry for a value set without a source:
+sim/scenario/loading.py). :func:`explain_rows` joins a resolved scenario with its
 provenance and the fact sheets, for ``baiji-sim explain`` and the generated
 parameter table in ``docs/model.md``. A scenario's ``inactive`` table names
 path prefixes (a whole mechanism, or one item) that cannot act in it: the same
@@ -59,7 +61,7 @@ class ParameterRow:
     value: Any
     unit: str
     kind: str  # "fact", "assumption" or "missing"
-    source: str  # the fact id, or the assumption's rationale
+    source: str  # the fact id, the assumption's rationale, or why it is missing ("" if none)
     basis: str | None
     range: list[float] | None
     cited: str  # readable citation of the fact or basis ("" if none)
@@ -174,9 +176,11 @@ def cite(fact_id: str | None, facts: dict[str, Fact]) -> str:
     fact = facts.get(fact_id)
     if fact is None:
         return f"{fact_id} (UNKNOWN FACT ID)"
-    where = f"{fact.outlet}, {fact.date}" if fact.kind == "article" else (
-        f"planning factor: {fact.source}")
-    return f"{fact_id}: {fact.statement} ({where})"
+    if fact.kind == "article":
+        where = ", ".join(str(x) for x in (fact.outlet, fact.date) if x)
+    else:  # a method note has no source: nothing to add
+        where = f"planning factor: {fact.source}" if fact.source else ""
+    return f"{fact_id}: {fact.statement}" + (f" ({where})" if where else "")
 
 
 # -- units ---------------------------------------------------------------------------
@@ -193,8 +197,9 @@ _UNIT_BY_LEAF = {
     "idle_since": "date", "units": "process units", "inside_plant": "rule",
     "supplies_days": "days of supply per head", "fighters": "fighters",
     "required_plant_share": "share of sectors", "assault_share": "share of besiegers",
-    "inside_plant_share": "share of strikes", "accuracy": "probability", "aversion": "0-1",
-    "exposure": "0-1", "gov_control": "share",
+    "inside_plant_share": "share of strikes", "accuracy": "probability",
+    "aversion": "share of damaging blows held back", "exposure": "share of the loss chance",
+    "gov_control": "share of sectors",
 }
 
 
@@ -228,7 +233,10 @@ def explain_rows(scenario: Scenario, facts: dict[str, Fact]) -> list[ParameterRo
                                      inactive))
             continue
         _, entry = found
-        if entry.fact is not None:
+        if entry.set_in is not None:  # set in a file or by --set without a source
+            rows.append(ParameterRow(path, value, unit_of(path), "missing",
+                                     entry.unsourced_text or "", None, None, "", inactive))
+        elif entry.fact is not None:
             rows.append(ParameterRow(path, value, unit_of(path), "fact", entry.fact, None,
                                      entry.range, cite(entry.fact, facts), inactive))
         else:

@@ -15,9 +15,18 @@ docs/model.md, section 4.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 # Upper bounds (docs/model.md, section 4): generously above anything plausible, low enough
 # that one replication runs in seconds and a run's memory stays bounded.
@@ -322,20 +331,50 @@ class AreaChange(Strict):
     holder: Holder
 
 
+# ``set_in`` of a value given by ``--set`` (the loader writes it; see Provenance).
+COMMAND_LINE = "--set"
+
+
 class Provenance(Strict):
     """Where a parameter's value comes from: a fact id in seeds/ or a stated assumption.
 
     An assumption may name the planning factor it starts from (``basis``, an id in
     seeds/reference-ranges.yaml) and a plausible ``range`` for sensitivity analysis.
+    ``set_in`` records the opposite, written by the loader: the value was set in this
+    file (or on the command line, :data:`COMMAND_LINE`) and no entry of that file, or of
+    a file extending it, gives its source; a parent's entry describes the parent's value.
     """
 
     fact: Text | None = None
     assumption: Text | None = None
     basis: Text | None = None
     range: list[Annotated[float, IsNumber]] | None = None
+    set_in: Text | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unset_in(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """``set_in`` is left out of a dump when unset: resolved copies of sourced entries
+        stay as they were."""
+        data = handler(self)
+        if self.set_in is None:
+            data.pop("set_in", None)
+        return data
+
+    @property
+    def unsourced_text(self) -> str | None:
+        """"set in FILE, no source given" for a ``set_in`` entry, else None."""
+        if self.set_in is None:
+            return None
+        where = "on the command line" if self.set_in == COMMAND_LINE else f"in {self.set_in}"
+        return f"set {where}, no source given"
 
     @model_validator(mode="after")
     def _one_kind(self) -> Provenance:
+        if self.set_in is not None:
+            if any(v is not None for v in (self.fact, self.assumption, self.basis, self.range)):
+                raise ValueError("'set_in' (a value set without a source) goes alone: give "
+                                 "'fact' or 'assumption' instead")
+            return self
         if (self.fact is None) == (self.assumption is None):
             raise ValueError("give exactly one of 'fact' or 'assumption'")
         if self.basis is not None and self.assumption is None:
@@ -392,7 +431,9 @@ class Scenario(Strict):
 
         def check(ref: str, where: str, allowed: tuple[str, ...] | None = None) -> None:
             if ref not in kinds:
-                raise ValueError(f"{where}: unknown area '{ref}'; known areas: {', '.join(names)}")
+                near = difflib.get_close_matches(ref, names, n=1)
+                known = f"; did you mean '{near[0]}'? Known" if near else "; known"
+                raise ValueError(f"{where}: unknown area '{ref}'{known} areas: {', '.join(names)}")
             if allowed and kinds[ref] not in allowed:
                 raise ValueError(
                     f"{where}: area '{ref}' is a {kinds[ref]}; expected {' or '.join(allowed)}"

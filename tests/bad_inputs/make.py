@@ -402,6 +402,24 @@ case(
     + "".join(f"  - {{name: v{i}, kind: village, holder: government}}\n" for i in range(2000)),
 )
 case("units-empty", "refinery.units", "at least 1 item", BASE + "refinery:\n  units: []\n")
+# Misspelled names and values: a "did you mean" (issue 15).
+case("typo-operator-name", "supply_operators[1].name", "did you mean 'government helicopters'?",
+     BASE + "supply_operators:\n  - {name: government helicopter, aircraft: 6}\n")
+case("typo-area-name", "areas[15].name", "did you mean 'Mazraa'?",
+     BASE + "areas:\n  - {name: Mazra, holder: government}\n")
+case("typo-holder", "areas[5].holder", "did you mean 'government'?",
+     BASE + "areas:\n  - {name: Mazraa, holder: govrnment}\n")
+case("typo-per-side-key", "refinery.restart_days.govrnment", "did you mean 'government'?",
+     BASE + "refinery:\n  restart_days: {govrnment: 30}\n")
+case("typo-instead-of-required-key", "besiegers.offensive.strat_day",
+     "unknown key; did you mean 'start_day'? Allowed here",
+     BASE + "besiegers:\n  offensive: {strat_day: 100, fighters: 200}\n")
+case("typo-inside-plant", "airstrikes.inside_plant", "did you mean 'always'?",
+     BASE + "airstrikes: {inside_plant: alway}\n")
+case("typo-route-area", "ground_campaign.route[0]", "did you mean 'Mazraa'?",
+     BASE + "ground_campaign: {route: [Mazra]}\n")
+case("extends-missing-names-the-path", "extends",
+     "tests/bad_inputs/baseline.yaml (a path relative to the folder", "extends: baseline.yaml\n")
 
 for old in D.glob("*.yaml"):
     old.unlink()

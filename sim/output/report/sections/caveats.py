@@ -72,6 +72,8 @@ def source_cell(row: ParameterRow | None) -> Html:
         if row.basis:
             extra.append(f" Basis: {row.cited or row.basis}.")
         return el("span", el("span", "assumption ", class_="kind"), row.source, *extra)
+    if row.source:  # set in a file or on the command line without a source (issue 15)
+        return el("span", el("strong", row.source), class_="missing")
     return el("span", el("strong", "no provenance"), class_="missing")
 
 
