@@ -111,3 +111,45 @@ def test_sensitivity_owns_its_folder_and_resumes(tmp_path: Path, monkeypatch) ->
     assert done.exit_code == 0, done.output
     assert (out / "sensitivity.json").exists() and not (out / PARTS).exists()
     assert invoke(*args).exit_code == 2  # an earlier analysis: --force to replace it
+
+
+def test_a_run_until_precise_streams_its_blocks_and_resumes_to_the_same_numbers(
+        tmp_path: Path, monkeypatch) -> None:
+    """Issue 13: every long job streams and resumes, --precision included (its blocks
+    stream to parts/bNNN/; the stopping rule, kept in the folder, decides the same blocks
+    again)."""
+    import json
+
+    args = ["run", BASELINE, "-n", 20, "--precision", 0.01, "--precision-metric",
+            "supplies_delivered_t", "--max-replications", 160, "--workers", 1, "--no-plots",
+            "--set", "horizon_days=30"]
+    whole = tmp_path / "whole"
+    assert invoke(*args, "--out", whole).exit_code == 0
+    out = tmp_path / "stopped"
+    calls = []
+    original = sim.runner.batch.iter_chunk_results
+
+    def stop_after_three(*a, **k):
+        for result in original(*a, **k):
+            calls.append(1)
+            yield result
+            if len(calls) == 3:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim.runner.batch, "iter_chunk_results", stop_after_three)
+    stopped = invoke(*args, "--out", out)
+    assert stopped.exit_code == 130, stopped.output
+    assert f"baiji-sim run --resume {out}" in stopped.stderr
+    monkeypatch.setattr(sim.runner.batch, "iter_chunk_results", original)
+    # Stopped in the second block (two chunks of the first, one of the second).
+    assert sorted(p.name for p in (out / PARTS).iterdir() if p.is_dir()) == [
+        "b000000000", "b000000020"]
+    again = invoke("run", "--resume", out, "--precision", 0.5)
+    assert again.exit_code == 2 and "--precision" in one_line(again.stderr)
+    done = invoke("run", "--resume", out)
+    assert done.exit_code == 0, done.output
+    assert not (out / PARTS).exists()
+    assert (out / "replications.csv").read_bytes() == (whole / "replications.csv").read_bytes()
+    stopping = json.loads((out / "summary.json").read_text())["stopping"]
+    assert stopping == json.loads((whole / "summary.json").read_text())["stopping"]
+    assert stopping["scenarios"]["baseline"]["replications"] > 40  # several blocks ran

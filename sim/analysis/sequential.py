@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ from sim.analysis.estimates import (
     mean_interval,
 )
 from sim.model.metrics import METRICS
-from sim.runner.batch import BatchResult, ScenarioRuns, merge, run_batch
+from sim.runner.batch import BatchResult, ScenarioRuns, Sink, merge, run_batch
 from sim.scenario.schema import Scenario
 
 
@@ -76,15 +77,23 @@ def run_until_precise(
     seed: int = 1,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    executor: Executor | None = None,
+    sink_for: Callable[[list[Scenario], int, int], Sink] | None = None,
 ) -> tuple[BatchResult, StoppingReport]:
-    """See the module docstring."""
+    """See the module docstring. ``sink_for(scenarios, start, replications)`` gives each
+    block's sink (a folder, for a run that streams and resumes); by default, memory."""
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}; choose from {', '.join(METRICS)}")
     if precision <= 0 or initial < 2 or max_replications < initial:
         raise ValueError("need precision > 0, initial >= 2 and max_replications >= initial")
     report = StoppingReport(precision, abs_precision, list(metrics), max_replications)
-    batch = run_batch(scenarios, initial, seed=seed, workers=workers, progress=progress)
+    def block_of(specs: list[Scenario], start: int, n: int) -> BatchResult:
+        sink = sink_for(specs, start, n) if sink_for is not None else None
+        return run_batch(specs, n, seed=seed, workers=workers, progress=progress,
+                         start=start, executor=executor, sink=sink)
+
+    batch = block_of(list(scenarios), 0, initial)
     done = initial
     active = list(scenarios)
     while True:
@@ -105,7 +114,7 @@ def run_until_precise(
         if not still or batch.interrupted:
             return batch, report
         block = min(done, max_replications - done)
-        more = run_batch(still, block, seed=seed, workers=workers, progress=progress, start=done)
+        more = block_of(still, done, block)
         batch = merge(batch, more)
         done += block
         active = still

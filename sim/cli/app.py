@@ -137,13 +137,6 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _how_to_finish(out: Path, sequential: bool) -> str:
-    if sequential:  # run_until_precise keeps no parts to resume from
-        return ("a --precision run cannot be resumed: run the same command again (the same "
-                "seed gives the same numbers)")
-    return f"finish with: baiji-sim run --resume {out}"
-
-
 def _bad_option(option: str, message: str) -> None:
     from sim.scenario.loading import one_line
 
@@ -250,13 +243,22 @@ def run(
     """
     from sim.runner.cluster import engine
     from sim.runner.pool import default_workers
-    from sim.runner.store import FolderError, claim_folder, finish, run_to_folder
+    from sim.runner.store import (
+        FolderError,
+        block_sink,
+        claim_folder,
+        finish,
+        run_to_folder,
+        start_blocks,
+    )
     from sim.scenario.loading import ScenarioError, load_scenarios
 
     _check_run_options(replications, max_replications, workers, seed, precision,
                        abs_precision, scheduler, dask, plot_format)
     options = RunOptions(baseline, select, minimize, plots, plot_format,
-                         command=["baiji-sim", *sys.argv[1:]])
+                         command=["baiji-sim", *sys.argv[1:]], precision=precision,
+                         abs_precision=abs_precision, precision_metric=list(precision_metric),
+                         max_replications=max(max_replications, replications))
     if resume is not None:
         if force:
             _bad_option("--force", "--resume finishes the batch in the folder and --force "
@@ -264,6 +266,8 @@ def run(
         loaded, replications, seed, options = _resumed(ctx, resume, options, replications,
                                                        seed, out)
         out = resume
+        precision, abs_precision = options.precision, options.abs_precision
+        precision_metric = options.precision_metric
     else:
         if not scenarios:
             _bad_option("SCENARIO", "give at least one scenario file")
@@ -279,18 +283,22 @@ def run(
         except FolderError as exc:
             _bad_option("--out", str(exc))
     workers = workers or default_workers()
-    total = (max_replications if precision else replications) * len(loaded)
+    total = (options.max_replications if precision else replications) * len(loaded)
     stopping = None
-    with _run_errors(out, resume, precision is not None, scheduler):
+    with _run_errors(out, resume, scheduler):
         with engine(scheduler, dask == "local", workers) as executor, \
                 _advancing(total, "run") as advance:
             if precision:
                 from sim.analysis.sequential import run_until_precise
 
+                initial = max(2, replications)
+                if resume is None:
+                    start_blocks(out, loaded, initial, seed, options.to_json())
                 batch, stopping = run_until_precise(
-                    loaded, precision_metric, precision, max(max_replications, replications),
-                    abs_precision=abs_precision, initial=max(2, replications), seed=seed,
-                    workers=workers, progress=advance)
+                    loaded, precision_metric, precision, options.max_replications,
+                    abs_precision=abs_precision, initial=initial, seed=seed,
+                    workers=workers, progress=advance, executor=executor,
+                    sink_for=block_sink(out, seed))
             else:
                 batch = run_to_folder(loaded, replications, out, seed=seed, workers=workers,
                                       executor=executor, resume=resume is not None,
@@ -318,15 +326,14 @@ def run(
                           f"{out}/manifest.json (scenario, seed, error)", markup=False)
     if batch.interrupted:
         err_console.print(f"interrupted: kept {finished} of {total} replications in {out}/; "
-                          f"{_how_to_finish(out, precision is not None)}", markup=False)
+                          f"finish with: baiji-sim run --resume {out}", markup=False)
         raise typer.Exit(130)
     if batch.failures:
         raise typer.Exit(1)
 
 
 @contextmanager
-def _run_errors(out: Path, resume: Path | None, sequential: bool, scheduler: str | None
-                ) -> Iterator[None]:
+def _run_errors(out: Path, resume: Path | None, scheduler: str | None) -> Iterator[None]:
     """What a run ends with when it cannot finish: one line and the documented exit code.
     A kill (SIGTERM) stops the batch like Ctrl-C: what finished is kept."""
     from sim.runner.cluster import ClusterError
@@ -340,15 +347,11 @@ def _run_errors(out: Path, resume: Path | None, sequential: bool, scheduler: str
     except (FolderError, ResumeError) as exc:  # the folder changed under the run
         _bad_option("--out" if resume is None else "--resume", str(exc))
     except WriteError as exc:  # a part or a results file: a full disk, a read-only folder
-        if sequential:
-            kept = "nothing was kept: free some space and run the same command again"
-        else:
-            kept = (f"the finished replications are kept in {out}/{PARTS}/: free some space, "
-                    f"then finish with: baiji-sim run --resume {out}")
-        _write_failed(exc, kept)
+        _write_failed(exc, f"the finished replications are kept in {out}/{PARTS}/: free some "
+                      f"space, then finish with: baiji-sim run --resume {out}")
     except KeyboardInterrupt:  # after the batch, while the results were being written
         err_console.print(f"interrupted while writing the results in {out}/: "
-                          f"{_how_to_finish(out, sequential)}", markup=False)
+                          f"finish with: baiji-sim run --resume {out}", markup=False)
         raise typer.Exit(130) from None
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -30,6 +30,11 @@ class RunOptions:
     plot_format: str = "png"
     command: list[str] = field(default_factory=list)  # the command that started the batch
     sources: dict[str, str] = field(default_factory=dict)  # scenario name -> its file
+    # A run until precise (--precision): its stopping rule, kept for --resume.
+    precision: float | None = None
+    abs_precision: float | None = None
+    precision_metric: list[str] = field(default_factory=list)
+    max_replications: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -253,8 +253,9 @@ def run_batch(
 def merge(a: BatchResult, b: BatchResult) -> BatchResult:
     """Two batches of the same scenarios (same seed) as one, in replication order.
 
-    Scenarios present only in ``a`` are kept as they are (a sequential run
-    stops extending the scenarios that are already precise enough).
+    Scenarios present only in ``a`` are kept as they are (a sequential run stops extending
+    the scenarios that are already precise enough). Daily series are concatenated, or, for
+    streamed batches, their band accumulators added up.
     """
     if a.seed != b.seed:
         raise ValueError("cannot merge batches run with different seeds")
@@ -267,12 +268,18 @@ def merge(a: BatchResult, b: BatchResult) -> BatchResult:
             continue
         index = np.concatenate([r.replication, more.replication])
         order = np.argsort(index, kind="stable")
+        accumulator = None
+        if r.accumulator is not None and more.accumulator is not None:
+            accumulator = BandAccumulator(r.scenario)
+            accumulator.absorb(r.accumulator)
+            accumulator.absorb(more.accumulator)
         runs.append(ScenarioRuns(
             scenario=r.scenario, replication=index[order],
             seed=np.concatenate([r.seed, more.seed])[order],
             metrics=np.concatenate([r.metrics, more.metrics])[order],
             daily=(np.concatenate([r.daily, more.daily])[order]
                    if r.daily is not None and more.daily is not None else None),
+            accumulator=accumulator,
             trace=r.trace if r.trace is not None else more.trace))
     # Blocks are contiguous (a: 0..n-1, b: n..): the largest scenario now has a + b.
     return BatchResult(runs, a.seed, a.replications + b.replications, a.failures + b.failures,

@@ -82,6 +82,13 @@ class BandAccumulator:
             idx = self.bins[name].index(daily[:, k, :].astype(float))
             np.add.at(self.counts[name], (days, idx), 1)
 
+    def absorb(self, other: BandAccumulator) -> None:
+        """Add the replications ``other`` holds (the same scenario, another block)."""
+        self.n += other.n
+        self.sums += other.sums
+        for name in DAILY:
+            self.counts[name] += other.counts[name]
+
     def bands(self, name: str) -> dict[str, np.ndarray]:
         """Mean and the 5/25/50/75/95% quantiles of series ``name``, per day."""
         if self.n == 0:

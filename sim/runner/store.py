@@ -108,6 +108,8 @@ def _unfinished_text(out: Path, kind: str = "run") -> str:
         done = sum(min(size_at[int(p.stem.split("-r")[1])],
                        stored["replications"] - int(p.stem.split("-r")[1]))
                    for p in (out / PARTS).glob("s*-r*.npz") if not p.name.endswith(".tmp.npz"))
+        if not sizes:  # a run until precise: its blocks are not planned ahead
+            return f"an unfinished {kind} (until precise)"
         points = stored.get("scenarios") or stored["scenario_names"]
         total = stored["replications"] * len(points)
         return f"an unfinished {kind} ({done} of {total} replications done)"
@@ -348,9 +350,10 @@ class StoredBatch:
     scenario_names: list[str]
 
 
-def read_batch(out: Path, kind: str | None = None) -> StoredBatch:
-    """The unfinished batch in ``out`` (of command ``kind``, if given)."""
-    path = out / PARTS / BATCH_FILE
+def read_batch(out: Path, kind: str | None = None, parts: Path | None = None) -> StoredBatch:
+    """The unfinished batch in ``out`` (of command ``kind``, if given), described in
+    ``parts`` (default ``out/parts``; a block of a run until precise has its own)."""
+    path = (parts or out / PARTS) / BATCH_FILE
     if not path.exists():
         raise ResumeError(f"{out}: no unfinished batch here (no {PARTS}/{BATCH_FILE})")
     try:
@@ -383,21 +386,27 @@ class FolderSink:
     def __init__(self, out: Path, scenarios: Sequence[Scenario], replications: int,
                  seed: int, *, kind: str = "run", options: dict[str, Any] | None = None,
                  force: bool = False, resume: bool = False, daily: bool = True,
-                 keep_scenarios: bool = True) -> None:
-        self.out, self.parts = out, out / PARTS
+                 keep_scenarios: bool = True, start: int = 0, block: str | None = None
+                 ) -> None:
+        # ``block``: one block of a run until precise, in parts/BLOCK/, in a folder its run
+        # has claimed; it resumes if its description is there.
+        self.out, self.parts = out, out / PARTS / block if block else out / PARTS
+        self.start = start
+        if block is not None:
+            resume = (self.parts / BATCH_FILE).exists()
         self.kind, self.options, self.keep_scenarios = kind, options, keep_scenarios
         self.sizes: list[int] | None = None
         if resume:
-            stored = read_batch(out, kind)
+            stored = read_batch(out, kind, self.parts)
             if stored.scenario_names != [s.name for s in scenarios]:
                 raise ResumeError(f"{out}: the batch's points are not the ones rebuilt from "
                                   "its definition; start it again with --force")
             self.sizes = stored.chunk_sizes
             replications, seed = stored.replications, stored.seed
             check_writable(out)
-        else:
+        elif block is None:
             claim_folder(out, force, kind)
-        self.collected = Collected(scenarios, replications, seed)
+        self.collected = Collected(scenarios, replications, seed, start)
         self.accumulators = [BandAccumulator(s) if daily else None for s in scenarios]
         self.metrics: _MetricsFile | None = None
 
@@ -447,7 +456,8 @@ class FolderSink:
         assert self.metrics is not None, "plan() comes first"
         self.collected.note(result)
         ok = self.collected.finished[(result.scenario_index, result.start)][0]
-        self.metrics.of(result.scenario_index).write(result.start, ok, result.metrics)
+        self.metrics.of(result.scenario_index).write(result.start - self.start, ok,
+                                                     result.metrics)
         accumulator = self.accumulators[result.scenario_index]
         if accumulator is not None and result.daily is not None:
             accumulator.add(result.daily)
@@ -461,8 +471,32 @@ class FolderSink:
         for si, scenario in enumerate(c.scenarios):
             rows = c.rows(si)
             runs.append(StoredRuns(scenario, rows, c.seeds(rows), self.accumulators[si],
-                                   self.metrics.of(si), trace=c.traces.get(si)))
+                                   self.metrics.of(si), self.start, trace=c.traces.get(si)))
         return BatchResult(runs, c.seed, c.replications, c.failures(), interrupted)
+
+
+def start_blocks(out: Path, scenarios: Sequence[Scenario], initial: int, seed: int,
+                 options: dict[str, Any]) -> None:
+    """Describe a run until precise in ``out/parts/batch.json`` (``out`` claimed already):
+    its scenarios, seed, first block and options. Its blocks then stream to
+    ``parts/bNNNNNNNNN/`` (:func:`block_sink`), and a resume runs the same blocks again,
+    each restoring what it had finished."""
+    parts = out / PARTS
+    try:
+        parts.mkdir(parents=True)
+        (parts / BATCH_FILE).write_text(json.dumps(describe_batch(
+            scenarios, initial, seed, [], options)), encoding="utf-8")
+    except OSError as exc:
+        shutil.rmtree(parts, ignore_errors=True)
+        raise WriteError(exc, parts / BATCH_FILE) from exc
+
+
+def block_sink(out: Path, seed: int) -> Callable[[list[Scenario], int, int], FolderSink]:
+    """The sink of each block of a run until precise (see :func:`start_blocks`)."""
+    def sink(scenarios: list[Scenario], start: int, replications: int) -> FolderSink:
+        return FolderSink(out, scenarios, replications, seed, start=start,
+                          block=f"b{start:09d}", keep_scenarios=False)
+    return sink
 
 
 def run_to_folder(
