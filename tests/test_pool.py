@@ -271,3 +271,20 @@ def test_the_fork_server_drops_only_the_traceback_of_a_worker_started_too_late()
     assert done.returncode == 0, done.stderr
     assert "FileNotFoundError" not in done.stderr  # the pool's semaphores gone: dropped
     assert "ZeroDivisionError" in done.stderr  # any other error: printed as before
+
+
+def test_nothing_of_a_finished_run_is_left_in_its_process_group(tmp_path: Path) -> None:
+    """Issue 16: the fork server and the resource tracker are stopped and reaped at exit,
+    so a harness that waits for the job's process group finds it empty at once."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(BASELINE), "-n", "60",
+                             "--workers", "2", "--no-plots", "--out", str(tmp_path / "r")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # its group id is its pid
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    ps = subprocess.run(["ps", "-eo", "pid=,pgid=,stat="], capture_output=True, text=True)
+    left = [line for line in ps.stdout.splitlines() if line.split()[1] == str(proc.pid)]
+    assert not left, left  # not even a zombie waiting for init

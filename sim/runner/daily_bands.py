@@ -77,10 +77,15 @@ class BandAccumulator:
             return
         self.n += len(daily)
         self.sums += daily.sum(axis=0, dtype=float)
-        days = np.broadcast_to(np.arange(self.horizon), daily.shape[::2])
+        day_base = np.arange(self.horizon)
         for k, name in enumerate(DAILY):
-            idx = self.bins[name].index(daily[:, k, :].astype(float))
-            np.add.at(self.counts[name], (days, idx), 1)
+            bins = self.bins[name]
+            idx = bins.index(daily[:, k, :].astype(float))
+            # One bincount over (day, bin) cells: the same counts as np.add.at, 3-8x faster
+            # (issue 16), and this runs in the parent on the cores the workers need.
+            cells = (day_base * bins.count + idx).ravel()
+            self.counts[name] += np.bincount(cells, minlength=self.horizon * bins.count
+                                             ).reshape(self.horizon, bins.count).astype(np.int32)
 
     def absorb(self, other: BandAccumulator) -> None:
         """Add the replications ``other`` holds (the same scenario, another block)."""

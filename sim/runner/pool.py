@@ -8,6 +8,7 @@ the parent, which shuts its pool down, and end themselves if the parent dies.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -158,7 +159,29 @@ def shutdown_shared_pool() -> None:
         shared[2].shutdown(wait=True, cancel_futures=True)
 
 
-atexit.register(shutdown_shared_pool)
+def _stop_helpers() -> None:
+    """At exit, stop and reap multiprocessing's own helper processes (the fork server, the
+    resource tracker), so that nothing of the run is left in its process group once it has
+    exited (issue 16): they would otherwise end only after noticing the run is gone, and
+    stay as zombies until init reaps them. ``_stop`` is what CPython's tests use for this;
+    a Python without it leaves them to end on their own, as before."""
+    from multiprocessing import forkserver, resource_tracker
+
+    for helper in (getattr(forkserver, "_forkserver", None),
+                   getattr(resource_tracker, "_resource_tracker", None)):
+        stop = getattr(helper, "_stop", None)
+        if stop is None:
+            continue
+        with contextlib.suppress(OSError, ChildProcessError, RuntimeError):  # already gone
+            stop()
+
+
+def _at_exit() -> None:
+    shutdown_shared_pool()
+    _stop_helpers()
+
+
+atexit.register(_at_exit)
 
 
 def iter_chunk_results(scenarios: Sequence[Scenario], chunks: Sequence[Chunk],
