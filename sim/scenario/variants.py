@@ -38,4 +38,15 @@ class Variants:
         except ScenarioError as exc:
             suffix = f" ({where})" if where else ""
             raise ScenarioError(exc.file, exc.field, f"{exc.message}{suffix}") from None
+        return self._shared(scenario, {item.split("=", 1)[0].split(".", 1)[0].strip()
+                                       for item in settings})
+
+    def _shared(self, scenario: Scenario, changed: set[str]) -> Scenario:
+        """``scenario`` holding the base's own parts for every top-level field no setting
+        touched (they were rebuilt from the base's dump, so they are equal, and the models
+        are frozen): a design of thousands of points would otherwise hold thousands of
+        copies of the same areas, links and provenance (134 KiB a point, 4 KiB shared)."""
+        for name in type(scenario).model_fields:
+            if name not in changed and name != "name":
+                object.__setattr__(scenario, name, getattr(self.base, name))
         return scenario
