@@ -166,6 +166,7 @@ def run_sweep(
     if len(set(names)) != len(names):
         raise ValueError(f"the parameter '{names[0]}' is given twice")
     axes = []
+    values: Sequence[float]  # a parameter's values here, a grid point's below
     for name, values in params:
         if not values:
             raise ValueError(f"{name}: no values to sweep")
@@ -174,7 +175,7 @@ def run_sweep(
         axes.append(clean)
     base = load_scenario(path, overrides).name
     scenarios = []
-    grid = list(itertools.product(*axes))
+    grid: list[tuple[float, ...]] = list(itertools.product(*axes))
     for values in grid:
         sets = [f"{p}={_yaml_number(v)}" for p, v in zip(names, values, strict=True)]
         label = ", ".join(f"{p}={fmt_value(v)}" for p, v in zip(names, values, strict=True))
@@ -273,7 +274,7 @@ def find_threshold(result: SweepResult, metric: str, level: float, of: str = "me
     if of not in ("mean", "ci_low", "ci_high"):
         raise ValueError(f"of must be mean, ci_low or ci_high (got {of!r})")
     ys = curve(result, metric, of)
-    found: dict[float, float | None] = {}
+    found: dict[Any, float | None] = {}  # key None along a 1-D sweep
     for key, idx in grid_lines(result):
         hit = crossing([result.grid[i][-1] for i in idx], ys[idx], level)
         found[key] = None if hit is None else hit[0]
@@ -286,7 +287,8 @@ def threshold_summary(result: SweepResult, metric: str, level: float) -> dict[st
     The band crossings give a rough range for the threshold (not a confidence interval).
     """
     out: dict[str, Any] = {"metric": metric, "level": level, "along": result.params[-1]}
-    found = {of: find_threshold(result, metric, level, of) for of in ("mean", "ci_low", "ci_high")}
+    found: dict[str, Any] = {of: find_threshold(result, metric, level, of)
+                             for of in ("mean", "ci_low", "ci_high")}
     if len(result.params) == 1:
         out.update(value=found["mean"], band_crossings={"ci_low": found["ci_low"],
                                                         "ci_high": found["ci_high"]})

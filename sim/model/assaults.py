@@ -50,10 +50,10 @@ class Assaults:
         self.clash_outcomes = streams("clashes.outcomes")
         self.damage_rng = streams("assaults.damage")
         self._stopped: list[Callable[[], None]] = []  # restarts of processes the fall ended
-        processes = ((self.bes.attack_rate_per_day, "assaults.arrivals", self.assault, 0.0),
-                     (self.bes.clash_rate_per_day, "clashes", self.clash, 0.0),
-                     (self.eng.counterattack_rate_per_day, "counterattacks", self.counterattack,
-                      0.0))
+        processes: tuple[tuple[float, str, Callable[[], None], float], ...] = (
+            (self.bes.attack_rate_per_day, "assaults.arrivals", self.assault, 0.0),
+            (self.bes.clash_rate_per_day, "clashes", self.clash, 0.0),
+            (self.eng.counterattack_rate_per_day, "counterattacks", self.counterattack, 0.0))
         off = self.bes.offensive
         if off is not None and off.attack_rate_per_day > 0.0:
             processes += ((off.attack_rate_per_day, "offensive.arrivals", self.assault,
