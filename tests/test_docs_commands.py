@@ -3,9 +3,9 @@
 Each ```sh line is run from the top of the repository, in the order of its document, and must
 exit with 0 (or the code listed in EXPECTED_EXIT). To keep the file fast, batch sizes are made
 small: ``-n``/``--replications`` to SMALL_N per command, ``--max-replications`` to 40,
-``--trajectories`` to 2, ``--workers 1`` where none is given (no process pool to start; ``2``
-in a document that sets ``--workers`` itself, so that a comparison across worker counts stays
-one), and ``--no-plots`` on ``run``
+``--trajectories`` to 2, ``--workers 2`` where none is given (the commands run in this
+process, whose pool is started once and kept, so every batch uses both cores; a document
+that compares worker counts gives ``--workers 1`` itself), and ``--no-plots`` on ``run``
 (the figures are tested elsewhere; sweep and sensitivity still draw theirs). Every ``results/...``
 path (``--out``, ``--resume``, and the arguments of later commands that read a results folder,
 such as ``cmp``) goes to one temporary folder per document, so later commands find what earlier
@@ -64,7 +64,7 @@ def _results_path(token: str, tmp: Path) -> str:
     return token
 
 
-def small_argv(line: str, tmp: Path, counter: list[int], workers: int = 1) -> list[str]:
+def small_argv(line: str, tmp: Path, counter: list[int], workers: int = 2) -> list[str]:
     """The command of ``line`` as run by the test (see the module docstring)."""
     tokens: list[str] = []
     for token in shlex.split(line, comments=True):
@@ -130,13 +130,12 @@ def run_document(doc: Path, tmp: Path) -> list[Ran]:
     ``test_the_console_script_gives_what_the_in_process_run_gives`` and
     ``tests/test_cli.py::test_python_m_sim_help``."""
     lines = exercise_generator().sh_commands(doc.read_text(encoding="utf-8"))
-    workers = 2 if any("--workers" in line for line in lines) else 1
     counter = [0]
     done: list[Ran] = []
     for line in lines:
         if skip_reason(line):
             continue
-        argv = small_argv(line, tmp, counter, workers)
+        argv = small_argv(line, tmp, counter)
         if argv[:3] == [sys.executable, "-m", "sim"]:
             ran = Ran(line, argv, *run_cli(argv[3:], cwd=REPO))
         elif shutil.which(argv[0]) is None:
