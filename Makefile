@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/baiji-sim run scenarios/*.yaml --force
 
-## Set up, then lint and run the test suite.
+## Set up, then lint, type-check (mypy, configured in pyproject.toml) and run the test suite.
 test: $(STAMP) browser
 	$(BIN)/ruff check sim tests benchmarks docs
+	$(BIN)/mypy sim
 	$(BIN)/python -m pytest
 
 ## Headless Chromium (Debian's package) for the test that renders the HTML report.

@@ -48,8 +48,8 @@ def main() -> None:
         add_at(old, daily)
         new.add(daily)
         assert all(np.array_equal(old.counts[s], new.counts[s]) for s in DAILY)
-        t_old = best(lambda: add_at(BandAccumulator(scenario), daily))
-        t_new = best(lambda: BandAccumulator(scenario).add(daily))
+        t_old = best(lambda s=scenario, d=daily: add_at(BandAccumulator(s), d))
+        t_new = best(lambda s=scenario, d=daily: BandAccumulator(s).add(d))
         print(f"{name:<20} {t_old / N * 1e6:>14.0f} {t_new / N * 1e6:>16.0f} "
               f"{t_old / t_new:>6.1f}")
 

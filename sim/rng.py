@@ -24,6 +24,7 @@ import threading
 import zlib
 from collections.abc import Callable
 from itertools import chain
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +70,7 @@ class _SharedPhilox:
         # the state setter reads them item by item, three times faster from a list.
         self._counter = [0, 0, 0, 0]
         self._key = [0, 0]
-        self._start = {"bit_generator": BIT_GENERATOR_NAME,
+        self._start: Any = {"bit_generator": BIT_GENERATOR_NAME,
                        "state": {"counter": self._counter, "key": self._key},
                        "buffer": [0, 0, 0, 0], "buffer_pos": 4,
                        "has_uint32": 0, "uinteger": 0}
@@ -83,7 +84,7 @@ class _SharedPhilox:
         self.bitgen.state = self._start
         return self.generator
 
-    def resume(self, state: dict) -> np.random.Generator:
+    def resume(self, state: Any) -> np.random.Generator:
         """The generator, at a state read from it before. Call with the lock held."""
         self.bitgen.state = state
         return self.generator
@@ -120,7 +121,8 @@ class _UniformBlocks:
     def __call__(self) -> memoryview:
         block, shared = -(-self.block // 4) * 4, _SHARED  # whole counter steps
         with shared.lock:
-            values = memoryview(shared.start(self.seed, self.key, self.steps).random(block))
+            # An ndarray is a buffer; numpy's stubs say so only from Python 3.12 on.
+            values = memoryview(shared.start(self.seed, self.key, self.steps).random(block))  # type: ignore[arg-type,unused-ignore]
         self.steps += block // 4
         self.block = _next_block(block)
         return values
@@ -180,7 +182,7 @@ class Stream:
     def __init__(self, seed: int, name: str) -> None:
         self._seed = _check_seed(seed)
         self._key = stream_key(name)
-        self._exact_state: dict | None = None
+        self._exact_state: Any = None
         self.random: Callable[[], float] = _flatten(_UniformBlocks(seed, self._key))
 
     def exponential(self, scale: float = 1.0) -> float:
@@ -261,7 +263,7 @@ def stream(seed: int, name: str) -> Stream:
 
 
 def iid(seed: int, name: str, method: str, *args: float,
-        expected: float = 0.0) -> Callable[[], float]:
+        expected: float = 0.0) -> Callable[[], Any]:  # int for poisson, float for exponential
     """Successive draws of ``Generator(Philox(key=[seed, crc32(name)])).<method>(*args)``.
 
     For a source that only ever draws from one fixed distribution (arrival gaps,
@@ -364,6 +366,6 @@ class Streams:
         return Stream(self.seed, name)
 
     def iid(self, name: str, method: str, *args: float,
-            expected: float = 0.0) -> Callable[[], float]:
+            expected: float = 0.0) -> Callable[[], Any]:
         """Draws of one fixed distribution for source ``name``; see :func:`iid`."""
         return iid(self.seed, name, method, *args, expected=expected)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import os
+import select
+import signal
+import subprocess
 import sys
 import threading
+import traceback
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -130,3 +135,86 @@ def finished_parts(parts: Path) -> list[Path]:
     """The complete part files of a running batch: ``*.npz`` alone also matches the
     ``*.tmp.npz`` a part is written to before its rename, which a signal rightly deletes."""
     return [p for p in parts.glob("*.npz") if not p.name.endswith(".tmp.npz")]
+
+
+# A ``baiji-sim`` process that stops at a known point of its batch, for the signal tests. It
+# wraps ``sim.runner.store._save_part`` (each finished chunk is saved, then counted as kept,
+# before the next is saved): when the (N+1)th part is about to be saved, N parts are on disk
+# and N chunks kept. There it either sends itself the signal (``os.kill``, a real signal
+# through the kernel, handled by the run's own handlers) or tells the test through a pipe
+# and waits for the test's signal (for signals to a whole process group). No timer decides
+# when the signal comes, so the counts are exact.
+_STOP_AT_PART = r"""
+import os, signal, sys, time
+import sim.runner.store as store
+after, sig, fd = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+original, saved = store._save_part, []
+def save_part(parts, result):
+    if len(saved) == after:
+        if sig:
+            os.kill(os.getpid(), sig)
+        else:
+            os.write(fd, b"%d parts\n" % after)
+        time.sleep(300)  # the signal's handler raises here (sleep is interrupted)
+        sys.exit("stop_at_part: no signal came")
+    original(parts, result)
+    saved.append(result)
+store._save_part = save_part
+sys.argv = ["baiji-sim", *sys.argv[4:]]
+from sim.__main__ import main
+main()
+"""
+
+
+def stop_at_part(args: list[str], after: int, sig: int | None = None,
+                 **popen: Any) -> subprocess.Popen[str]:
+    """``baiji-sim ARGS`` in a subprocess that is stopped when ``after`` parts are saved:
+    with ``sig``, by sending itself ``sig`` (returns the process: ``communicate()`` it);
+    without, it waits there for the caller's signal (returns once it waits)."""
+    read, write = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _STOP_AT_PART, str(after), str(sig or 0), str(write),
+             *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            pass_fds=(write,), **popen)
+        os.close(write)
+        write = -1
+        if sig is None:
+            ready, _, _ = select.select([read], [], [], 300)
+            if not ready or not os.read(read, 100):
+                proc.kill()
+                _, err = proc.communicate()
+                raise AssertionError(f"the run never reached {after} parts:\n{err}")
+        return proc
+    finally:
+        os.close(read)
+        if write >= 0:
+            os.close(write)
+
+
+def run_cli(args: list[str | Path], cwd: Path | None = None) -> tuple[int, str, str]:
+    """``baiji-sim ARGS`` in this process, as the console script would run it: with
+    ``sys.argv`` set (the manifest records the command line), from ``cwd`` if given, and
+    the SIGTERM handler that ``run`` installs put back afterwards. Returns (exit code,
+    stdout, stderr); an exception that escapes the command line is added to stderr with
+    its traceback. Typer's ``CliRunner`` swaps ``sys.stdout``/``sys.stderr``, so this
+    runs in the main thread only (as ``signal.signal`` must anyway)."""
+    from typer.testing import CliRunner
+
+    from sim.cli.app import app
+
+    argv = [str(a) for a in args]
+    before = (os.getcwd(), sys.argv, signal.getsignal(signal.SIGTERM))
+    if cwd is not None:
+        os.chdir(cwd)
+    sys.argv = ["baiji-sim", *argv]
+    try:
+        result = CliRunner().invoke(app, argv)
+    finally:
+        os.chdir(before[0])
+        sys.argv = before[1]
+        signal.signal(signal.SIGTERM, before[2])
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(*result.exc_info))
+    return result.exit_code, result.stdout, stderr

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner, Result
 
 from sim.cli.app import app
@@ -79,13 +81,32 @@ def test_run_until_precise_reports_why_it_stopped(tmp_path: Path) -> None:
     assert f"{entry['replications']} replications, {entry['stopped']}" in r.stdout
 
 
-def test_sweep_writes_its_files_and_threshold(tmp_path: Path) -> None:
+def test_sweep_writes_its_files_and_finds_the_threshold(tmp_path: Path) -> None:
+    """The crossing must happen, not just be mentioned ("crosses 0.5 ... at never within
+    the values swept" also contains "crosses 0.5"): the Wilson intervals of the two ends of
+    the sweep lie on opposite sides of 0.5 (checked, so a crossing exists whatever the
+    seed), and the threshold reported is the straight-line crossing between the two grid
+    points that bracket 0.5."""
     r = invoke("sweep", S / "baseline.yaml", "--param", "air_defence.improved_hit_prob",
                "--values", "0,0.25,0.5", "-n", 30, "--workers", 1, "--threshold",
                "garrison_held=0.5", "--out", tmp_path)
     assert r.exit_code == 0, r.output
     assert {"sweep.csv", "sweep.json", "sweep.png"} <= {p.name for p in tmp_path.iterdir()}
-    assert "threshold: garrison_held crosses 0.5" in r.stdout
+    with (tmp_path / "sweep.csv").open(newline="", encoding="utf-8") as fh:
+        held = {float(row["air_defence.improved_hit_prob"]): row for row in csv.DictReader(fh)
+                if row["metric"] == "garrison_held"}
+    xs = sorted(held)
+    assert xs == [0.0, 0.25, 0.5]
+    mean = {x: float(held[x]["mean"]) for x in xs}
+    assert float(held[0.0]["ci_low"]) > 0.5 > float(held[0.5]["ci_high"]), held
+    i = next(i for i in range(2) if (mean[xs[i]] - 0.5) * (mean[xs[i + 1]] - 0.5) <= 0)
+    a, b = xs[i], xs[i + 1]
+    expected = a + (0.5 - mean[a]) / (mean[b] - mean[a]) * (b - a)
+    found = json.loads((tmp_path / "sweep.json").read_text())["threshold"]
+    assert found["value"] == pytest.approx(expected, rel=1e-4)
+    assert 0 < found["value"] < 0.5
+    assert (f"threshold: garrison_held crosses 0.5 along air_defence.improved_hit_prob at "
+            f"{found['value']:.4g} (" in r.stdout)
 
 
 def test_sensitivity_ranks_parameters_and_says_what_it_skipped(tmp_path: Path) -> None:

@@ -1,16 +1,22 @@
 """Every command the documentation shows runs: README.md and docs/exercises/*.md.
 
-Each ```sh line is run in a subprocess from the top of the repository (``baiji-sim ...`` and
-``python -m sim ...`` as ``sys.executable -m sim ...``), in the order of its document, and must
+Each ```sh line is run from the top of the repository, in the order of its document, and must
 exit with 0 (or the code listed in EXPECTED_EXIT). To keep the file fast, batch sizes are made
 small: ``-n``/``--replications`` to SMALL_N per command, ``--max-replications`` to 40,
-``--trajectories`` to 2, ``--workers 1`` where none is given (no process pool to start; ``2``
-in a document that sets ``--workers`` itself, so that a comparison across worker counts stays
-one), and ``--no-plots`` on ``run``
+``--trajectories`` to 2, ``--workers 2`` where none is given (the commands run in this
+process, whose pool is started once and kept, so every batch uses both cores; a document
+that compares worker counts gives ``--workers 1`` itself), and ``--no-plots`` on ``run``
 (the figures are tested elsewhere; sweep and sensitivity still draw theirs). Every ``results/...``
 path (``--out``, ``--resume``, and the arguments of later commands that read a results folder,
 such as ``cmp``) goes to one temporary folder per document, so later commands find what earlier
 ones wrote. The README's Python snippet runs too, with 10 replications.
+
+``baiji-sim ...`` and ``python -m sim ...`` run in this process through Typer's ``CliRunner``
+(a subprocess per command spent most of its time starting Python and importing: 47 s of
+the suite); other programs (``cmp``) run as subprocesses. One real process per entry point
+keeps the in-process runs honest: ``test_the_console_script_gives_what_the_in_process_run_gives``
+(the installed ``baiji-sim``: the same exit code, stdout and stderr as in process) and
+``tests/test_cli.py::test_python_m_sim_help``.
 
 Skipped: ``make ...`` (sets up the environment and runs the test suite itself: recursion),
 ``. .venv/bin/activate`` (the tests already run in the environment), and comment lines. Any
@@ -20,18 +26,16 @@ other skip is listed in SKIP with its reason.
 from __future__ import annotations
 
 import glob
-import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import exercise_generator
+from conftest import exercise_generator, run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = [REPO / "README.md", *sorted((REPO / "docs" / "exercises").glob("*.md"))]
@@ -60,7 +64,7 @@ def _results_path(token: str, tmp: Path) -> str:
     return token
 
 
-def small_argv(line: str, tmp: Path, counter: list[int], workers: int = 1) -> list[str]:
+def small_argv(line: str, tmp: Path, counter: list[int], workers: int = 2) -> list[str]:
     """The command of ``line`` as run by the test (see the module docstring)."""
     tokens: list[str] = []
     for token in shlex.split(line, comments=True):
@@ -112,67 +116,88 @@ def small_argv(line: str, tmp: Path, counter: list[int], workers: int = 1) -> li
 class Ran:
     line: str
     argv: list[str]
-    proc: subprocess.CompletedProcess[str] | None  # None: the program is not installed
+    code: int | None  # None: the program is not installed
+    stdout: str = ""
+    stderr: str = ""
 
 
 def run_document(doc: Path, tmp: Path) -> list[Ran]:
-    """Run the document's commands in order; stop at the first unexpected exit code."""
+    """Run the document's commands in order; stop at the first unexpected exit code.
+
+    ``baiji-sim`` commands run in this process (``conftest.run_cli``: most of a
+    subprocess's time was the interpreter and the imports); anything else (``cmp``) runs
+    as a subprocess. The console script and ``python -m sim`` themselves are tested by
+    ``test_the_console_script_gives_what_the_in_process_run_gives`` and
+    ``tests/test_cli.py::test_python_m_sim_help``."""
     lines = exercise_generator().sh_commands(doc.read_text(encoding="utf-8"))
-    workers = 2 if any("--workers" in line for line in lines) else 1
     counter = [0]
     done: list[Ran] = []
     for line in lines:
         if skip_reason(line):
             continue
-        argv = small_argv(line, tmp, counter, workers)
-        if not argv[0].startswith(sys.executable) and shutil.which(argv[0]) is None:
+        argv = small_argv(line, tmp, counter)
+        if argv[:3] == [sys.executable, "-m", "sim"]:
+            ran = Ran(line, argv, *run_cli(argv[3:], cwd=REPO))
+        elif shutil.which(argv[0]) is None:
             done.append(Ran(line, argv, None))
             break
-        proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT,
-                              check=False)
-        done.append(Ran(line, argv, proc))
-        if proc.returncode != EXPECTED_EXIT.get(line, 0):
+        else:
+            proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True,
+                                  timeout=TIMEOUT, check=False)
+            ran = Ran(line, argv, proc.returncode, proc.stdout, proc.stderr)
+        done.append(ran)
+        if ran.code != EXPECTED_EXIT.get(line, 0):
             break
     return done
 
 
-@pytest.fixture(scope="module")
-def ran_documents(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, list[Ran]]:
-    """Every document's commands, the documents side by side (each one in order, in its own
-    temporary folder): the commands are mostly interpreter start-up, which overlaps well."""
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
-        futures = {doc: pool.submit(run_document, doc, tmp_path_factory.mktemp(doc.stem))
-                   for doc in DOCS}
-        return {doc: f.result() for doc, f in futures.items()}
-
-
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.relative_to(REPO).as_posix())
-def test_every_sh_command_of_the_document_runs(doc: Path,
-                                               ran_documents: dict[Path, list[Ran]]) -> None:
+def test_every_sh_command_of_the_document_runs(doc: Path, tmp_path: Path) -> None:
     commands = exercise_generator().sh_commands(doc.read_text(encoding="utf-8"))
     lines = [ln for ln in commands if not skip_reason(ln)]
-    done = ran_documents[doc]
+    done = run_document(doc, tmp_path)
     for ran in done:
-        if ran.proc is None:
+        if ran.code is None:
             pytest.fail(f"{doc.name}: `{ran.argv[0]}` is not installed; cannot run: {ran.line}")
         expected = EXPECTED_EXIT.get(ran.line, 0)
-        assert ran.proc.returncode == expected, (
-            f"{doc.name}: `{ran.line}` exited {ran.proc.returncode} (expected {expected})\n"
-            f"ran: {shlex.join(ran.argv)}\nstdout:\n{ran.proc.stdout[-2000:]}\n"
-            f"stderr:\n{ran.proc.stderr[-2000:]}")
+        assert ran.code == expected, (
+            f"{doc.name}: `{ran.line}` exited {ran.code} (expected {expected})\n"
+            f"ran: {shlex.join(ran.argv)}\nstdout:\n{ran.stdout[-2000:]}\n"
+            f"stderr:\n{ran.stderr[-4000:]}")
     assert [r.line for r in done] == lines
 
 
-def test_the_readme_python_snippet_runs() -> None:
+def test_the_console_script_gives_what_the_in_process_run_gives(tmp_path: Path) -> None:
+    """One real ``baiji-sim`` process (the installed console script) for a documented command:
+    it exits as the in-process run does and prints the same lines. With a bad file, so the
+    exit code and stderr of the real process are compared too."""
+    script = Path(sys.executable).with_name("baiji-sim")
+    assert script.exists(), f"{script}: the console script is not installed (pip install -e .)"
+    line = "baiji-sim validate scenarios/*.yaml"
+    readme = exercise_generator().sh_commands((REPO / "README.md").read_text(encoding="utf-8"))
+    assert any(ln.startswith(line) for ln in readme), f"README.md no longer shows `{line}`"
+    args = small_argv(line, tmp_path, [0])[3:]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed\n", encoding="utf-8")
+    for argv, code in ((args, 0), ([*args, str(bad)], 2)):
+        proc = subprocess.run([str(script), *argv], cwd=REPO, capture_output=True, text=True,
+                              timeout=TIMEOUT, check=False)
+        assert proc.returncode == code, proc.stderr
+        assert run_cli(argv, cwd=REPO) == (proc.returncode, proc.stdout, proc.stderr)
+    assert proc.stdout.count("ok  ") == len(args) - 1  # every shipped scenario but the bad one
+
+
+def test_the_readme_python_snippet_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     blocks = PY_BLOCK.findall((REPO / "README.md").read_text(encoding="utf-8"))
     assert blocks, "README.md has no ```python block"
+    monkeypatch.chdir(REPO)  # the snippet reads scenarios/... from the top of the repository
     for code in blocks:
         small = re.sub(r"replications=\d+", "replications=10", code)
-        small += ("\nassert len(rows) == 10 * len(batch.runs), len(rows)\n"
-                  "assert summary['scenarios'], summary.keys()\n")
-        proc = subprocess.run([sys.executable, "-c", small], cwd=REPO, capture_output=True,
-                              text=True, timeout=TIMEOUT, check=False)
-        assert proc.returncode == 0, proc.stderr[-2000:]
+        namespace: dict[str, object] = {"__name__": "readme_snippet"}
+        exec(compile(small, "README.md", "exec"), namespace)
+        batch = namespace["batch"]
+        assert len(namespace["rows"]) == 10 * len(batch.runs), namespace["rows"]
+        assert namespace["summary"]["scenarios"], namespace["summary"].keys()
 
 
 def test_the_rewriting_keeps_commands_small_and_out_of_the_repository(tmp_path: Path) -> None:

@@ -17,13 +17,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
-from conftest import finished_parts
+from conftest import finished_parts, run_cli, stop_at_part
 from typer.testing import CliRunner
 
 import sim.output.results
@@ -81,31 +80,26 @@ def no_temporary_files(folder: Path) -> None:
 # -- 1. an interrupted batch is never deleted without a word ----------------------------------
 def test_a_new_run_into_an_interrupted_batch_refuses_and_loses_nothing(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    args = [str(BASELINE), "-n", "1200", "--seed", "5", "--workers", "1", "--no-plots"]
-    proc = subprocess.Popen([*CLI, "run", *args, "--out", str(out)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and not finished_parts(out / PARTS):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
+    args = [str(BASELINE), "-n", "300", "--seed", "5", "--workers", "1", "--no-plots"]
+    # Killed (SIGTERM) when its first part, 150 replications (of chunks 150, 75, 38, ...), is
+    # saved: see conftest.stop_at_part.
+    proc = stop_at_part(["run", *args, "--out", out], after=1, sig=signal.SIGTERM)
+    _, err = proc.communicate(timeout=300)
     assert proc.returncode == 130, err
     parts = snapshot(out / PARTS)
-    assert any(name.endswith(".npz") for name in parts)
+    assert len(finished_parts(out / PARTS)) == 1
 
-    again = subprocess.run([*CLI, "run", *args, "--out", str(out)], capture_output=True,
-                           text=True, timeout=60)
-    assert again.returncode == 2
-    line = one_clean_line(again.stderr)
+    code, _, err = run_cli(["run", *args, "--out", out])
+    assert code == 2
+    line = one_clean_line(err)
     assert "unfinished run" in line and f"--resume {out}" in line and "--force" in line
-    assert re.search(r"\(\d+ of 1200 replications done\)", line), line
+    assert "(150 of 300 replications done)" in line, line
     assert snapshot(out / PARTS) == parts  # nothing lost
 
-    resumed = subprocess.run([*CLI, "run", "--resume", str(out)], capture_output=True,
-                             text=True, timeout=300)
-    assert resumed.returncode == 0, resumed.stderr
+    code, _, err = run_cli(["run", "--resume", out])
+    assert code == 0, err
     with (out / "replications.csv").open() as fh:
-        assert sum(1 for _ in fh) == 1201
+        assert sum(1 for _ in fh) == 301
 
 
 def test_force_starts_over_from_an_interrupted_batch(tmp_path: Path) -> None:

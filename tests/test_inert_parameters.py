@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -116,10 +117,17 @@ def active_but_declared_inactive(path: Path, overrides: tuple[str, ...] = ()) ->
     return found
 
 
-def test_every_uncertain_parameter_of_every_shipped_scenario_can_change_an_output() -> None:
-    # One scenario per task on both cores: the check is the slowest file of the suite.
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        inert = [line for lines in pool.map(inert_parameters, SHIPPED) for line in lines]
+@pytest.fixture(scope="module")
+def pool() -> Iterator[ProcessPoolExecutor]:
+    """Two processes for both checks: one scenario per task on both cores (the checks are
+    the slowest file of the suite), started once for the two."""
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as executor:
+        yield executor
+
+
+def test_every_uncertain_parameter_of_every_shipped_scenario_can_change_an_output(
+        pool: ProcessPoolExecutor) -> None:
+    inert = [line for lines in pool.map(inert_parameters, SHIPPED) for line in lines]
     if inert:
         pytest.fail(f"{len(inert)} uncertain parameters change no metric and no daily value "
                     f"between the ends of their range in {K} replications. Where the mechanism "
@@ -128,8 +136,10 @@ def test_every_uncertain_parameter_of_every_shipped_scenario_can_change_an_outpu
                     "that cannot matter:\n  " + "\n  ".join(inert), pytrace=False)
 
 
-def test_no_declared_inactive_parameter_of_a_shipped_scenario_changes_a_metric() -> None:
-    found = [line for path in SHIPPED for line in active_but_declared_inactive(path)]
+def test_no_declared_inactive_parameter_of_a_shipped_scenario_changes_a_metric(
+        pool: ProcessPoolExecutor) -> None:
+    found = [line for lines in pool.map(active_but_declared_inactive, SHIPPED)
+             for line in lines]
     if found:
         pytest.fail(f"{len(found)} parameters declared inactive change a metric: set the entry "
                     "to null in the scenario where the mechanism acts, or fix its reason:\n  "

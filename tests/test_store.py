@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import finished_parts
+from conftest import finished_parts, run_cli, stop_at_part
 
 from sim.model.recorder import DAILY
 from sim.runner.batch import BatchResult, run_batch
@@ -81,37 +81,43 @@ def read(path: Path) -> bytes:
     return path.read_bytes()
 
 
+def kept_in_parts(parts: Path) -> int:
+    """Replications saved in the finished part files of ``parts``."""
+    total = 0
+    for path in finished_parts(parts):
+        with np.load(path) as part:
+            total += len(part["ok"]) + len(json.loads(str(part["failures"])))
+    return total
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
 def test_a_real_signal_keeps_finished_work_and_resume_completes_it(
         tmp_path: Path, sig: signal.Signals) -> None:
-    cli = [sys.executable, "-m", "sim", "run", str(BASELINE), "-n", "4000", "--seed", "3",
-           "--workers", "2", "--no-plots"]
+    """The signal comes when three parts are saved (see ``conftest.stop_at_part``): the run
+    keeps exactly those three (whichever of the two workers finished them) and no other."""
+    n = 400  # 11 chunks on 2 workers: 100, 75, 57, ...
+    args = ["run", BASELINE, "-n", n, "--seed", 3, "--workers", 2, "--no-plots"]
     stopped = tmp_path / "stopped"
-    proc = subprocess.Popen([*cli, "--out", str(stopped)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and len(finished_parts(stopped / PARTS)) < 3:
-        time.sleep(0.05)
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=60)
+    proc = stop_at_part([*args, "--out", stopped], after=3, sig=sig)
+    _, err = proc.communicate(timeout=300)
     assert proc.returncode == 130, err
-    assert "interrupted" in err and "--resume" in err
+    assert "Traceback" not in err
+    assert len(finished_parts(stopped / PARTS)) == 3
+    kept = kept_in_parts(stopped / PARTS)
+    assert f"interrupted: kept {kept} of {n} replications in {stopped}/" in err
+    assert f"--resume {stopped}" in err
     manifest = json.loads((stopped / "manifest.json").read_text())
     assert manifest["status"] == "interrupted"
-    kept = manifest["finished_replications"]["baseline"]
-    assert 0 < kept < 4000
+    assert manifest["finished_replications"]["baseline"] == kept
     rows = (stopped / "replications.csv").read_text().splitlines()
     assert len(rows) == kept + 1  # the finished replications are valid results already
 
-    resumed = subprocess.run([sys.executable, "-m", "sim", "run", "--resume", str(stopped),
-                              "--workers", "1", "--no-plots"], capture_output=True, text=True,
-                             timeout=300)
-    assert resumed.returncode == 0, resumed.stderr
+    code, _, err = run_cli(["run", "--resume", stopped, "--workers", 1, "--no-plots"])
+    assert code == 0, err
     assert not (stopped / PARTS).exists()
     whole = tmp_path / "whole"
-    full = subprocess.run([*cli, "--out", str(whole)], capture_output=True, text=True,
-                          timeout=300)
-    assert full.returncode == 0, full.stderr
+    code, _, err = run_cli([*args, "--out", whole])
+    assert code == 0, err
     assert read(stopped / "replications.csv") == read(whole / "replications.csv")
     assert read(stopped / "daily_bands.csv") == read(whole / "daily_bands.csv")
 
@@ -137,7 +143,7 @@ def test_a_dask_worker_lost_mid_batch_changes_nothing() -> None:
     scenarios = [load_scenario(BASELINE)]
     expected = run_batch(scenarios, 200, seed=21, workers=1, chunk_size=10)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         pids = list(client.run(os.getpid).values())
         done = []
 
@@ -155,28 +161,22 @@ def test_a_dask_worker_lost_mid_batch_changes_nothing() -> None:
 def test_a_resumed_run_keeps_the_options_it_was_started_with(tmp_path: Path) -> None:
     """--baseline, --no-plots and the command line survive the interruption."""
     out = tmp_path / "run"
-    command = ["baiji-sim", "run", str(BASELINE), str(AIRDROPS), "-n", "1500", "--seed", "4",
+    command = ["baiji-sim", "run", str(BASELINE), str(AIRDROPS), "-n", "300", "--seed", "4",
                "--workers", "1", "--baseline", "baseline", "--no-plots", "--out", str(out)]
-    proc = subprocess.Popen([sys.executable, "-m", "sim", *command[1:]],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and len(finished_parts(out / PARTS)) < 3:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
+    proc = stop_at_part(command[1:], after=3, sig=signal.SIGTERM)
+    _, err = proc.communicate(timeout=300)
     assert proc.returncode == 130, err
+    assert len(finished_parts(out / PARTS)) == 3
 
-    again = subprocess.run([sys.executable, "-m", "sim", "run", "--resume", str(out), "-n", "7",
-                            "--plots"], capture_output=True, text=True, timeout=60)
-    assert again.returncode == 2
-    assert "-n (this batch: 1500)" in again.stderr
-    assert "--plots/--no-plots (this batch: --no-plots)" in again.stderr
-    assert "Traceback" not in again.stderr
+    code, _, err = run_cli(["run", "--resume", out, "-n", 7, "--plots"])
+    assert code == 2
+    assert "-n (this batch: 300)" in err
+    assert "--plots/--no-plots (this batch: --no-plots)" in err
+    assert "Traceback" not in err
     assert (out / PARTS).exists()  # a refused resume loses nothing
 
-    resumed = subprocess.run([sys.executable, "-m", "sim", "run", "--resume", str(out),
-                              "--workers", "2"], capture_output=True, text=True, timeout=300)
-    assert resumed.returncode == 0, resumed.stderr
+    code, _, err = run_cli(["run", "--resume", out, "--workers", 2])
+    assert code == 0, err
     summary = json.loads((out / "summary.json").read_text())
     assert summary["comparisons"]["baseline"] == "baseline"
     assert not (out / "plots").exists()
@@ -196,15 +196,9 @@ def _group_alive(pgid: int) -> bool:
 
 def _start_in_own_group(out: Path) -> subprocess.Popen:
     """A run of its own process group (as a shell job or a scheduler's job is), started and
-    left until its first parts are on disk."""
-    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(BASELINE), "-n", "4000",
-                             "--workers", "2", "--no-plots", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and len(finished_parts(out / PARTS)) < 3:
-        time.sleep(0.05)
-    return proc
+    left waiting once three parts are on disk; its two workers keep running meanwhile."""
+    return stop_at_part(["run", BASELINE, "-n", 4000, "--workers", 2, "--no-plots", "--out",
+                         out], after=3, start_new_session=True)
 
 
 def test_a_kill_sent_to_the_whole_process_group_stops_only_the_run(tmp_path: Path) -> None:

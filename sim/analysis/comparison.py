@@ -100,7 +100,7 @@ def compare_to_baseline(batch: BatchResult, baseline: str,
                         level: float = LEVEL) -> dict[str, Any]:
     """Every other scenario against ``baseline``, paired by replication, Holm-corrected."""
     base = batch.by_name(baseline)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for runs in batch.runs:
         if runs.scenario.name == baseline:
             continue

@@ -188,7 +188,7 @@ def horizons_note(horizons: dict[str, int]) -> str | None:
 def summarize(batch: BatchResult) -> dict[str, Any]:
     """The content of summary.json."""
     note = horizons_note({r.scenario.name: r.scenario.horizon_days for r in batch.runs})
-    summary = {
+    summary: dict[str, Any] = {
         "seed": batch.seed,
         "replications_requested": batch.replications,
         "confidence_level": LEVEL,

@@ -382,7 +382,8 @@ def run_sensitivity(
     if replications < 1:
         raise ValueError("replications must be at least 1")
     if not isinstance(base, Scenario):
-        base, path = load_scenario(base, overrides), base
+        path = base
+        base = load_scenario(path, overrides)
     elif overrides:
         raise ValueError("overrides apply when loading a file; pass a loaded scenario "
                          "with its --set values already applied")

@@ -171,7 +171,8 @@ def run_sweep(
     (JSON-able) are kept with it for the command that resumes.
     """
     if not isinstance(base, Scenario):
-        base, path = load_scenario(base, overrides), base
+        path = base
+        base = load_scenario(path, overrides)
     elif overrides:
         raise ValueError("overrides apply when loading a file; pass a loaded scenario "
                          "with its --set values already applied")
@@ -222,6 +223,7 @@ def sweep_scenarios(base: Scenario, params: list[tuple[str, list[float]]],
     if len(set(names)) != len(names):
         raise ValueError(f"the parameter '{names[0]}' is given twice")
     axes = []
+    values: Sequence[float]  # a parameter's values here, a grid point's below
     for name, values in params:
         if not values:
             raise ValueError(f"{name}: no values to sweep")
@@ -229,7 +231,7 @@ def sweep_scenarios(base: Scenario, params: list[tuple[str, list[float]]],
         _check_distinct(clean, name)
         axes.append(clean)
     variants = Variants(base, path)
-    grid = list(itertools.product(*axes))
+    grid: list[tuple[float, ...]] = list(itertools.product(*axes))
     scenarios = []
     for values in grid:
         sets = [f"{p}={_yaml_number(v)}" for p, v in zip(names, values, strict=True)]
@@ -323,7 +325,7 @@ def find_threshold(result: SweepResult, metric: str, level: float, of: str = "me
     if of not in ("mean", "ci_low", "ci_high"):
         raise ValueError(f"of must be mean, ci_low or ci_high (got {of!r})")
     ys = curve(result, metric, of)
-    found: dict[float, float | None] = {}
+    found: dict[Any, float | None] = {}  # key None along a 1-D sweep
     for key, idx in grid_lines(result):
         hit = crossing([result.grid[i][-1] for i in idx], ys[idx], level)
         found[key] = None if hit is None else hit[0]
@@ -336,7 +338,8 @@ def threshold_summary(result: SweepResult, metric: str, level: float) -> dict[st
     The band crossings give a rough range for the threshold (not a confidence interval).
     """
     out: dict[str, Any] = {"metric": metric, "level": level, "along": result.params[-1]}
-    found = {of: find_threshold(result, metric, level, of) for of in ("mean", "ci_low", "ci_high")}
+    found: dict[str, Any] = {of: find_threshold(result, metric, level, of)
+                             for of in ("mean", "ci_low", "ci_high")}
     if len(result.params) == 1:
         out.update(value=found["mean"], band_crossings={"ci_low": found["ci_low"],
                                                         "ci_high": found["ci_high"]})

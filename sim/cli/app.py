@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any, NoReturn, cast
 from urllib.parse import urlsplit
 
 import typer
@@ -48,7 +48,8 @@ MAX_DESIGN = 100_000  # Morris trajectories, Sobol base sample
 MAX_SEED = (1 << 64) - 1  # a replication's seed is one 64-bit word
 SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "inproc", "ucx")
 
-_ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+_ClickException: type[Any] = next(c for c in typer.BadParameter.__mro__
+                                  if c.__name__ == "ClickException")
 
 
 class _OneLineErrors(TyperGroup):
@@ -58,11 +59,13 @@ class _OneLineErrors(TyperGroup):
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
-             **extra: Any) -> Any:
+             windows_expand_args: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
-            return super().main(args, prog_name, complete_var, False, **extra)
+            return super().main(args, prog_name, complete_var, False, windows_expand_args,
+                                **extra)
         try:
-            code = super().main(args, prog_name, complete_var, False, **extra)
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args,
+                                **extra)
         except _ClickException as exc:
             from sim.scenario.loading import one_line
 
@@ -117,9 +120,9 @@ class _ShownControls:
 
 # Piped output (files, CI, tests) gets a fixed wide width so tables and logs do not wrap.
 # soft_wrap: a message or log line is one line, however long (grep-able); tables still fit.
-out_console = Console(file=_ShownControls("stdout"), highlight=False, soft_wrap=True,
+out_console = Console(file=cast(IO[str], _ShownControls("stdout")), highlight=False, soft_wrap=True,
                       width=None if sys.stdout.isatty() else 160)
-err_console = Console(file=_ShownControls("stderr"), highlight=False, soft_wrap=True,
+err_console = Console(file=cast(IO[str], _ShownControls("stderr")), highlight=False, soft_wrap=True,
                       width=None if sys.stderr.isatty() else 160)
 
 ScenarioFiles = Annotated[list[Path], typer.Argument(help="Scenario YAML files.",
@@ -128,7 +131,7 @@ SetOption = Annotated[list[str], typer.Option(
     "--set", help="Override a value: path.to.key=value (repeatable).")]
 
 
-def _fail(exc: ScenarioError) -> None:
+def _fail(exc: ScenarioError) -> NoReturn:
     err_console.print(f"error: {exc}", markup=False)  # one line: ScenarioError escapes
     raise typer.Exit(2)
 
@@ -137,7 +140,7 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _bad_option(option: str, message: str) -> None:
+def _bad_option(option: str, message: str) -> NoReturn:
     from sim.scenario.loading import one_line
 
     text = one_line(f"{option}: {message}")
@@ -162,7 +165,7 @@ def _check_metric(option: str, name: str, allowed: Sequence[str] | None = None,
         _bad_option(option, f"'{name}' is not {what}{choose} from {', '.join(allowed)}")
 
 
-def _write_failed(exc: Exception, kept: str) -> None:
+def _write_failed(exc: Exception, kept: str) -> NoReturn:
     """A file of the results could not be written: one line, exit 74."""
     err_console.print(f"error: {exc}; {kept}", markup=False)
     raise typer.Exit(EXIT_WRITE)
@@ -579,9 +582,10 @@ def explain(
             out_console.print(f"  inactive only in {name}: {key}: {mine[key]}", markup=False)
     for path, x, y in changes:
         out_console.print(f"\n  {path}: {_value_text(x)} -> {_value_text(y)}", markup=False)
-        for name, row in ((spec.name, x), (other.name, y)):
-            if row is not None:
-                out_console.print(f"      {name}: {'; '.join(_source_lines(row))}", markup=False)
+        for name, side in ((spec.name, x), (other.name, y)):
+            if side is not None:
+                out_console.print(f"      {name}: {'; '.join(_source_lines(side))}",
+                                  markup=False)
 
 
 @contextmanager

@@ -27,12 +27,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
-
 from sim.model.engagement import fight
 from sim.model.timer import Timer
 from sim.model.world import GOV, INS, World
-from sim.rng import Streams
+from sim.rng import Stream, Streams
 from sim.scenario.schema import Span
 
 
@@ -52,10 +50,10 @@ class Assaults:
         self.clash_outcomes = streams("clashes.outcomes")
         self.damage_rng = streams("assaults.damage")
         self._stopped: list[Callable[[], None]] = []  # restarts of processes the fall ended
-        processes = ((self.bes.attack_rate_per_day, "assaults.arrivals", self.assault, 0.0),
-                     (self.bes.clash_rate_per_day, "clashes", self.clash, 0.0),
-                     (self.eng.counterattack_rate_per_day, "counterattacks", self.counterattack,
-                      0.0))
+        processes: tuple[tuple[float, str, Callable[[], None], float], ...] = (
+            (self.bes.attack_rate_per_day, "assaults.arrivals", self.assault, 0.0),
+            (self.bes.clash_rate_per_day, "clashes", self.clash, 0.0),
+            (self.eng.counterattack_rate_per_day, "counterattacks", self.counterattack, 0.0))
         off = self.bes.offensive
         if off is not None and off.attack_rate_per_day > 0.0:
             processes += ((off.attack_rate_per_day, "offensive.arrivals", self.assault,
@@ -129,7 +127,7 @@ class Assaults:
         if w.troops <= 0:
             w.garrison_falls("destroyed in a counter-attack")
 
-    def _battle(self, outcomes: np.random.Generator, attackers: int, defenders: int,
+    def _battle(self, outcomes: Stream, attackers: int, defenders: int,
                 fitness: float, by_insurgents: bool) -> bool:
         """One fight (:func:`~sim.model.engagement.fight`) of an assault or a counter-attack:
         both sides' losses, the event log, and the damage a fight may do to the plant.

@@ -63,7 +63,8 @@ def atomic_open(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
     ``path`` when the block ends; on any error the temporary file is removed."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        with tmp.open(mode, **({} if "b" in mode else {"newline": "", "encoding": "utf-8"})
+        # mode is a str known only at run time: binary, or text written as UTF-8
+        with tmp.open(mode, **({} if "b" in mode else {"newline": "", "encoding": "utf-8"})  # type: ignore[call-overload]
                       ) as fh:
             yield fh
         os.replace(tmp, path)

@@ -75,7 +75,7 @@ def events_table(summary: dict[str, Any]) -> Table:
         table.add_column(head, justify="right")
     for name, entry in summary["scenarios"].items():
         m = entry["metrics"]
-        cells = []
+        cells: list[str] = []
         for metric in ("garrison_fall_day", "siege_lifted_day", "first_operating_day"):
             cells += _event(m[metric])
         table.add_row(name, *cells)

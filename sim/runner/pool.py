@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -186,7 +186,7 @@ atexit.register(_at_exit)
 
 def iter_chunk_results(scenarios: Sequence[Scenario], chunks: Sequence[Chunk],
                        workers: int = 1, executor: Executor | None = None,
-                       daily: bool = True) -> Iterator[ChunkResult]:
+                       daily: bool = True) -> Generator[ChunkResult, None, None]:
     """Run chunks and yield their results as they finish (in any order).
 
     ``executor`` is any ``concurrent.futures`` executor: a local process pool,

@@ -199,11 +199,12 @@ def _part_path(parts: Path, chunk: Chunk | ChunkResult) -> Path:
 def _save_part(parts: Path, result: ChunkResult) -> None:
     path = _part_path(parts, result)
     tmp = path.with_suffix(".tmp.npz")
-    extra = {"trace": np.array(json.dumps(result.trace))} if result.trace is not None else {}
+    extra: dict[str, Any] = (
+        {"trace": np.array(json.dumps(result.trace))} if result.trace is not None else {})
     if result.daily is not None:
         extra["daily"] = result.daily
     try:
-        np.savez(tmp, ok=np.array(result.ok, dtype=np.int64), metrics=result.metrics,
+        np.savez(tmp, ok=np.array(result.ok, dtype=np.int64), metrics=np.asarray(result.metrics),
                  failures=np.array(json.dumps(result.failures)), **extra)
         tmp.replace(path)  # atomic: a part file is complete or absent
     except BaseException as exc:  # a full disk, Ctrl-C: no half-written file left behind
@@ -286,8 +287,11 @@ class StoredRuns(ScenarioRuns):
     def __init__(self, scenario: Scenario, replication: np.ndarray, seed: np.ndarray,
                  accumulator: BandAccumulator | None, store: _MetricsFile, start: int = 0,
                  trace: list[tuple[float, str, str]] | None = None) -> None:
-        self._store, self._start, self._metrics = store, start, None
-        super().__init__(scenario, replication, seed, None, None, accumulator, trace)
+        self._store, self._start = store, start
+        self._metrics: np.ndarray | None = None
+        # metrics=None: the property below reads them from the column file.
+        super().__init__(scenario, replication, seed, None, None,  # type: ignore[arg-type]
+                         accumulator, trace)
 
     @property  # type: ignore[override]
     def metrics(self) -> np.ndarray:
@@ -454,6 +458,7 @@ class FolderSink:
 
     def _fold(self, result: ChunkResult) -> None:
         assert self.metrics is not None, "plan() comes first"
+        assert result.metrics is not None, "a chunk is folded once"
         self.collected.note(result)
         ok = self.collected.finished[(result.scenario_index, result.start)][0]
         self.metrics.of(result.scenario_index).write(result.start - self.start, ok,

@@ -261,7 +261,7 @@ def diff_rows(a: Scenario, b: Scenario, facts: dict[str, Fact]
 
 def cited_ids(scenario: Scenario) -> set[str]:
     """Every fact id a scenario's provenance refers to (facts and bases)."""
-    ids = set()
+    ids: set[str] = set()
     for entry in scenario.provenance.values():
         ids.update(i for i in (entry.fact, entry.basis) if i)
     return ids
