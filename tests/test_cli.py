@@ -252,7 +252,7 @@ def test_resolved_scenarios_round_trip(batch_run) -> None:
 
 def test_plots_are_png(batch_run) -> None:
     _, out, _ = batch_run
-    for name in ("outcomes", "garrison_survival", "daily_bands"):
+    for name in ("outcomes", "survival_curves", "fan_charts"):
         data = (out / "plots" / f"{name}.png").read_bytes()
         assert data.startswith(PNG_MAGIC)
         assert len(data) > 1000

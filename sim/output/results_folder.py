@@ -8,10 +8,10 @@ summary.json, traces/, scenarios/), never from the in-memory batch, so that
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import re
 import unicodedata
-from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +21,53 @@ import numpy as np
 import yaml
 
 from sim.model.metrics import METRICS
+
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when built with it
+CHUNK_ROWS = 20_000  # CSV rows converted at a time: memory stays flat in the replications
+_TOP_LEVEL_KEY = re.compile(r"^[^\s#\-.]", re.M)  # a line that starts a new top-level entry
+
+
+def yaml_value(text: str, key: str) -> Any:
+    """Top-level ``key`` of the YAML mapping ``text``, parsing only that entry's lines: a
+    resolved scenario is long (its provenance is most of it) and parsing all of it for a
+    value or two costs more than drawing a figure. None when the key is absent."""
+    found = re.search(rf"^{re.escape(key)}:", text, re.M)
+    if found is None:
+        return None
+    start = found.start()
+    after = _TOP_LEVEL_KEY.search(text, found.end())
+    block = text[start:after.start() if after else len(text)]
+    try:
+        value = yaml.load(block, Loader=SAFE_LOADER)
+    except yaml.YAMLError:  # not a plain top-level entry after all: parse the whole file
+        value = yaml.load(text, Loader=SAFE_LOADER)
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def _csv_chunks(path: Path, keys: tuple[str, ...], values: Iterable[str]
+                ) -> Iterable[tuple[list[tuple[str, ...]], dict[str, np.ndarray]]]:
+    """``path``'s rows, CHUNK_ROWS at a time: their key cells (as written, spreadsheet
+    quoting undone) and each value column as floats (NaN for an empty or missing cell)."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            return
+        index = {h: k for k, h in enumerate(header)}
+        width = len(header)
+        while rows := list(itertools.islice(reader, CHUNK_ROWS)):
+            rows = [r if len(r) >= width else r + [""] * (width - len(r)) for r in rows]
+            cells = [[r[index[k]] for r in rows] for k in keys]
+            unquoted = {c: from_spreadsheet(c) for col in cells for c in set(col)}
+            key_cells = list(zip(*([unquoted[c] for c in col] for col in cells), strict=True))
+            floats = {}
+            for name in values:
+                if name in index:
+                    k = index[name]
+                    floats[name] = np.array([r[k] or "nan" for r in rows], dtype=float)
+                else:
+                    floats[name] = np.full(len(rows), np.nan)
+            yield key_cells, floats
 
 
 class ResultsFolderError(Exception):
@@ -39,6 +86,28 @@ class ResultsData:
     summary: dict[str, Any]
     manifest: dict[str, Any]
     traces: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def scenario_value(self, name: str, key: str) -> Any:
+        """Top-level ``key`` of scenario ``name``'s resolved file (scenarios/NAME.yaml), or
+        None without the file or the key."""
+        path = self.folder / "scenarios" / f"{safe_name(name)}.yaml"
+        return yaml_value(path.read_text(encoding="utf-8"), key) if path.exists() else None
+
+    def helicopters_flown(self, name: str) -> int | None:
+        """Aircraft of the helicopter operators of scenario ``name`` that fly at all (a start
+        before the end and the horizon, sorties planned); None without its resolved file."""
+        operators = self.scenario_value(name, "supply_operators")
+        if operators is None:
+            return None
+        horizon = self.horizon[name]
+        flown = 0
+        for op in operators or []:
+            start, end = float(op.get("start_day") or 0.0), op.get("end_day")
+            stop = horizon if end is None else min(float(end), horizon)
+            if (op.get("kind") == "helicopter" and start < stop
+                    and (op.get("sorties_per_aircraft_day") or 0) > 0):
+                flown += int(op.get("aircraft") or 0)
+        return flown
 
     @property
     def replications(self) -> int:
@@ -118,8 +187,10 @@ def show_bidi_controls(text: str) -> str:
     return BIDI_CONTROLS.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
 
 
-def load_results(folder: Path) -> ResultsData:
-    """Read a results folder written by ``baiji-sim run``."""
+def load_results(folder: Path, metrics: Iterable[str] | None = None) -> ResultsData:
+    """Read a results folder written by ``baiji-sim run``: every metric of
+    replications.csv, or only ``metrics`` (the others are left out of ``.metrics``)."""
+    wanted = tuple(METRICS if metrics is None else dict.fromkeys(metrics))
     folder = Path(folder)
     needed = ["summary.json", "replications.csv", "daily_bands.csv", "manifest.json"]
     missing = [n for n in needed if not (folder / n).exists()]
@@ -130,28 +201,34 @@ def load_results(folder: Path) -> ResultsData:
     names = list(summary["scenarios"])
     horizon = {}
     for name in names:
-        path = folder / "scenarios" / f"{safe_name(name)}.yaml"
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
-        horizon[name] = int(data.get("horizon_days", 0))
-    # array('d') keeps 8 bytes a value while reading (a list of floats holds 32): a
-    # results folder may hold 100,000 replications.
-    metrics: dict[str, dict[str, array[float]]] = {
-        n: {m: array("d") for m in METRICS} for n in names}
-    with (folder / "replications.csv").open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            target = metrics.get(from_spreadsheet(row["scenario"]))
-            if target is None:
-                continue
-            for m in METRICS:
-                cell = row.get(m, "")
-                target[m].append(float(cell) if cell != "" else np.nan)
-    bands: dict[str, dict[str, dict[str, list[float]]]] = {n: {} for n in names}
-    with (folder / "daily_bands.csv").open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            per = bands.setdefault(from_spreadsheet(row["scenario"]), {}).setdefault(
-                from_spreadsheet(row["series"]), {})
-            for stat in ("mean", "p5", "p25", "p50", "p75", "p95"):
-                per.setdefault(stat, []).append(float(row[stat]) if row[stat] != "" else np.nan)
+        days = (summary["scenarios"].get(name) or {}).get("horizon_days")
+        if days is None:  # an older summary: the resolved scenario has it
+            path = folder / "scenarios" / f"{safe_name(name)}.yaml"
+            days = yaml_value(path.read_text(encoding="utf-8"), "horizon_days") if (
+                path.exists()) else None
+        horizon[name] = int(days or 0)
+    # Converted a chunk at a time, a column at once: a results folder may hold 100,000
+    # replications, and a cell at a time costs more than drawing the figures.
+    parts: dict[str, dict[str, list[np.ndarray]]] = {n: {m: [] for m in wanted}
+                                                      for n in names}
+    for keys, floats in _csv_chunks(folder / "replications.csv", ("scenario",), wanted):
+        scenario = np.array([k[0] for k in keys], dtype=object)
+        for name in names:
+            rows = scenario == name
+            if rows.any():
+                for m in wanted:
+                    parts[name][m].append(floats[m][rows])
+    stats = ("mean", "p5", "p25", "p50", "p75", "p95")
+    band_parts: dict[str, dict[str, dict[str, list[np.ndarray]]]] = {n: {} for n in names}
+    for keys, floats in _csv_chunks(folder / "daily_bands.csv", ("scenario", "series"),
+                                    stats):
+        pair = np.array(["\0".join(k) for k in keys], dtype=object)
+        for key in dict.fromkeys(pair):
+            name, series = key.split("\0", 1)
+            rows = pair == key
+            per = band_parts.setdefault(name, {}).setdefault(series, {})
+            for stat in stats:
+                per.setdefault(stat, []).append(floats[stat][rows])
     traces = {}
     for name in names:
         path = folder / "traces" / f"{safe_name(name)}.json"
@@ -159,9 +236,8 @@ def load_results(folder: Path) -> ResultsData:
             traces[name] = json.loads(path.read_text(encoding="utf-8"))
     return ResultsData(
         folder=folder, scenarios=names, horizon=horizon,
-        metrics={n: {m: np.frombuffer(v, dtype=float) if len(v) else np.empty(0)
-                     for m, v in d.items()}
-                 for n, d in metrics.items()},
-        bands={n: {s: {k: np.array(v) for k, v in d.items()} for s, d in b.items()}
-               for n, b in bands.items()},
+        metrics={n: {m: np.concatenate(v) if v else np.empty(0) for m, v in d.items()}
+                 for n, d in parts.items()},
+        bands={n: {s: {k: np.concatenate(v) for k, v in d.items()} for s, d in b.items()}
+               for n, b in band_parts.items()},
         summary=summary, manifest=manifest, traces=traces)
