@@ -10,11 +10,12 @@ are counted, as they are in a real ``baiji-sim run``) that imports a version of
 - ``write_plots``: reading the folder and drawing and saving every figure;
 - then, in the same warm process, each figure's build + ``savefig`` on its own.
 
-``--before REF`` also times ``sim/output/plots.py`` as it was at the git commit REF, loaded
-from ``git show`` beside the current package, so both versions are measured in one run on
-the same folder. ``--end-to-end`` times ``baiji-sim run`` on the same scenarios with and
-without figures (wall time, and the main process's CPU from ``RUSAGE_SELF``; the workers
-are other processes).
+``--before REF`` also times ``sim/output/plots.py`` as it was at the git commit REF (reading
+the folder with that commit's ``results_folder.py``), loaded from ``git show`` beside the
+current package, so both versions are measured in one run on the same folder.
+``--end-to-end`` times ``baiji-sim run`` on the same scenarios with and without figures
+(wall time, and the main process's CPU from ``RUSAGE_SELF``; the workers are other
+processes).
 
     python benchmarks/bench_figures.py --before 66d0db9            # scenarios/*.yaml, -n 1000
     python benchmarks/bench_figures.py --folder results --repeat 5
@@ -45,10 +46,15 @@ import sim.output.results  # already loaded in the process of a run when it draw
 cpu0, wall0 = time.process_time(), time.perf_counter()
 if source == "current":
     import sim.output.plots as plots
-else:
-    spec = importlib.util.spec_from_file_location("plots_before", source)
-    plots = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(plots)
+else:  # plots.py and results_folder.py of another commit, the first reading with the second
+    def load(name, path):
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    plots = load("plots_before", source)
+    folder_module = load("results_folder_before", Path(source).with_name("folder_before.py"))
+    plots.load_results = folder_module.load_results
 cpu1, wall1 = time.process_time(), time.perf_counter()
 written = plots.write_plots(folder, fmt, out / "first")
 cpu2, wall2 = time.process_time(), time.perf_counter()
@@ -87,17 +93,22 @@ print("PROBE", wall, usage.ru_utime + usage.ru_stime)
 def probe(source: str, folder: Path, fmt: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-fig-") as tmp:
         done = subprocess.run([sys.executable, "-c", PROBE, source, str(folder), tmp, fmt],
-                              capture_output=True, text=True, check=True, cwd=REPO)
+                              capture_output=True, text=True, cwd=REPO)
+    if done.returncode:
+        raise SystemExit(f"the probe of {source} failed:\n{done.stderr}")
     line = next(ln for ln in done.stdout.splitlines() if ln.startswith("PROBE "))
     return json.loads(line[len("PROBE "):])
 
 
 def old_module(ref: str, into: Path) -> Path:
-    text = subprocess.run(["git", "show", f"{ref}:sim/output/plots.py"], capture_output=True,
-                          text=True, check=True, cwd=REPO).stdout
-    path = into / "plots_before.py"
-    path.write_text(text, encoding="utf-8")
-    return path
+    """plots.py of commit ``ref`` (and beside it that commit's results_folder.py, which it
+    reads the folder with), as files in ``into``."""
+    for source, name in (("sim/output/plots.py", "plots_before.py"),
+                         ("sim/output/results_folder.py", "folder_before.py")):
+        text = subprocess.run(["git", "show", f"{ref}:{source}"], capture_output=True,
+                              text=True, check=True, cwd=REPO).stdout
+        (into / name).write_text(text, encoding="utf-8")
+    return into / "plots_before.py"
 
 
 def make_folder(scenarios: list[str], n: int, workers: int, out: Path) -> None:
