@@ -264,6 +264,13 @@ def test_what_stopped_is_drawn_with_the_others_once_the_summary_has_the_reasons(
     assert {p.stem for p in written} == set(FIGURES)
 
 
+def test_write_plots_draws_the_figures_asked_for(folder: Path, tmp_path: Path) -> None:
+    written = write_plots(folder, out=tmp_path, figures=["fan_charts", "outcomes"])
+    assert [p.name for p in written] == ["fan_charts.png", "outcomes.png"]
+    with pytest.raises(ValueError, match="garrison_survival"):
+        write_plots(folder, out=tmp_path, figures=["garrison_survival"])
+
+
 def test_plot_rejects_what_it_cannot_draw(tmp_path: Path, folder: Path) -> None:
     with pytest.raises(ResultsFolderError):
         load_results(tmp_path)

@@ -18,9 +18,13 @@ points in vector formats. ``benchmarks/bench_figures.py`` measures the cost.
 
 from __future__ import annotations
 
+import functools
 import textwrap
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
+import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
@@ -84,6 +88,22 @@ MAX_POINTS = 400  # points drawn per box; the box itself uses every replication
 BAND, LINE = "#56B4E9", "#0072B2"  # the small multiples' bands and medians
 
 
+# Drawing settings of every figure: titles at a fixed height above their axes (matplotlib
+# otherwise measures every tick label of an axes at each draw, to lift the title over ticks
+# on top that these figures never have).
+STYLE = {"axes.titley": 1.0}
+F = TypeVar("F", bound=Callable)
+
+
+def styled(build: F) -> F:
+    """``build`` run with :data:`STYLE`."""
+    @functools.wraps(build)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context(STYLE):
+            return build(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
+
+
 def colour(i: int) -> str:
     return OKABE_ITO[i % len(OKABE_ITO)]
 
@@ -121,11 +141,12 @@ def _box_stats(v: np.ndarray) -> tuple[float, float, float, float, float]:
     return q1, med, q3, min(low, q1), max(high, q3)
 
 
+@styled
 def outcome_distributions(data: ResultsData) -> Figure:
     """Box plots with every replication's spread, and each mean with its 95% CI."""
     names = data.scenarios
-    fig = Figure(figsize=(13, 8))
-    _margins(fig, 0.75, 0.2, 1.2, 0.5, wspace=0.28, hspace=0.2)
+    fig = Figure(figsize=(13, 7.6))
+    _margins(fig, 0.75, 0.15, 1.1, 0.62, wspace=0.26, hspace=0.16)
     axes = fig.subplots(2, 3).ravel()
     rng = np.random.default_rng(0)  # jitter only; never touches the results
     pos = np.arange(len(names))
@@ -142,7 +163,7 @@ def outcome_distributions(data: ResultsData) -> Figure:
         # the points as markers (one line per scenario: Agg stamps a marker, where a scatter
         # draws a path per point); every box, median, whisker and cap in two line sets
         for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
-            ax.plot(x, y, linestyle="none", marker="o", markersize=2, alpha=0.3,
+            ax.plot(x, y, linestyle="none", marker="o", markersize=2.4, alpha=0.35,
                     markeredgewidth=0, color=colour(i), rasterized=True)
         q1, med, q3, low, high = np.array(boxes, dtype=float).T
         ok = ~np.isnan(med)
@@ -161,7 +182,7 @@ def outcome_distributions(data: ResultsData) -> Figure:
                     capsize=3, label="mean, 95% CI")
         ax.set_title(title, fontsize=10)
         ax.set_ylabel(unit)
-        ax.yaxis.set_major_locator(MaxNLocator(5))
+        ax.yaxis.set_major_locator(MaxNLocator(5, integer=unit == "aircraft"))
         ax.set_xlim(-0.6, len(names) - 0.4)
         _x_labels(ax, names, show=k >= 3)
     axes[0].legend(loc="upper left", fontsize=8)
@@ -251,6 +272,7 @@ def _km_panel(ax: Axes, data: ResultsData, metric: str, title: str, ylabel: str,
     return [name for _, _, name, _ in ends]
 
 
+@styled
 def survival_curves(data: ResultsData) -> Figure:
     """Kaplan-Meier curves with 95% bands: garrison survival, siege lifting, first operation."""
     fig = Figure(figsize=(16, 5.6))
@@ -305,6 +327,7 @@ def _joined(parts: list[tuple[float, np.ndarray]]) -> np.ndarray:
         np.empty(0))
 
 
+@styled
 def fan_charts(data: ResultsData) -> Figure:
     """Small multiples: a panel per scenario, a row of panels per daily series (median,
     25-75% and 5-95% bands), and below them the share of replications in which the
@@ -440,6 +463,7 @@ def fan_charts(data: ResultsData) -> Figure:
     return fig
 
 
+@styled
 def helicopter_losses(data: ResultsData) -> Figure:
     """How many helicopters each scenario that flies them loses, and when flights are halted.
     Scenarios with no helicopter flown are named in a note instead of a bar at 0."""
@@ -523,6 +547,7 @@ def _timeline_scenario(data: ResultsData, scenario: str | None) -> str | None:
     return next((n for n in data.scenarios if n in data.traces), None)
 
 
+@styled
 def timeline(data: ResultsData, scenario: str | None = None) -> Figure:
     """One replication's events on a time axis, one row per kind of event: routine events as
     ticks, setbacks for the government as crosses, gains and turning points as diamonds, the
@@ -566,8 +591,9 @@ def timeline(data: ResultsData, scenario: str | None = None) -> Figure:
         close = entry_time - last.get(row, -horizon) < 0.14 * horizon
         level[row] = (level.get(row, -1) + 1) % 3 if close else 0
         last[row] = entry_time
+        late = entry_time > 0.7 * horizon  # written leftwards, inside the axes
         ax.text(entry_time, row + (0.22, -0.34, 0.44)[level[row]], short, fontsize=7,
-                ha="left", va="center", color="0.15", clip_on=False)
+                ha="right" if late else "left", va="center", color="0.15", clip_on=False)
     ax.set_yticks(range(len(rows)), list(rows))
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.set_xlim(0, horizon)
@@ -587,6 +613,7 @@ def timeline(data: ResultsData, scenario: str | None = None) -> Figure:
     return fig
 
 
+@styled
 def forest(data: ResultsData) -> Figure | None:
     """Paired differences against the baseline, each with its 95% CI (None without one)."""
     comparisons = data.summary.get("comparisons")
@@ -620,6 +647,7 @@ def forest(data: ResultsData) -> Figure | None:
     return fig
 
 
+@styled
 def what_stopped(data: ResultsData) -> Figure | None:
     """One horizontal bar per scenario: the mean share of the horizon's days the government
     operated the refinery or was stopped for each reason (None when the run did not record
@@ -670,15 +698,23 @@ FIGURES = {
 }
 
 
-def write_plots(folder: Path, fmt: str = "png", out: Path | None = None) -> list[Path]:
-    """Draw every figure of the results in ``folder`` into ``out`` (default folder/plots)."""
+def write_plots(folder: Path, fmt: str = "png", out: Path | None = None,
+                figures: Iterable[str] | None = None) -> list[Path]:
+    """Draw every figure of the results in ``folder`` (or only ``figures``, names of
+    :data:`FIGURES`) into ``out`` (default folder/plots)."""
     if fmt not in FORMATS:
         raise ValueError(f"format '{fmt}' is not one of {', '.join(FORMATS)}")
+    chosen = list(FIGURES) if figures is None else list(dict.fromkeys(figures))
+    unknown = [f for f in chosen if f not in FIGURES]
+    if unknown:
+        raise ValueError(f"no figure named {', '.join(unknown)}; choose from "
+                         f"{', '.join(FIGURES)}")
     data = load_results(folder, FIGURE_METRICS)
     out = out or folder / "plots"
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, build in FIGURES.items():
+    for name in chosen:
+        build = FIGURES[name]
         fig = build(data)
         if fig is None:
             continue
