@@ -470,7 +470,8 @@ def helicopter_losses(data: ResultsData) -> Figure:
     fig = Figure(figsize=(14, 5.2))
     _margins(fig, 0.65, 1.45, 1.25, 0.35, wspace=0.35)
     left, right = fig.subplots(1, 2)
-    flown = [n for n in data.scenarios if (data.helicopters_flown(n) or 0) > 0
+    # a scenario without its resolved file (None) is drawn: nothing says it flew none
+    flown = [n for n in data.scenarios if data.helicopters_flown(n) != 0
              or np.nansum(data.metrics[n]["helicopters_lost"]) > 0]
     grounded = [n for n in data.scenarios if n not in flown]
     most = int(max((np.nanmax(data.metrics[n]["helicopters_lost"], initial=0) for n in flown),
