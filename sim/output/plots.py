@@ -255,7 +255,7 @@ def _km_panel(ax: Axes, data: ResultsData, metric: str, title: str, ylabel: str,
     _end_labels(ax, ends, xmax)
     notes = []
     if never:
-        notes.append(("Never halted (no losses enough to halt, or no flights)" if halted
+        notes.append(("Never halted (too few losses to halt, or no flights)" if halted
                       else "At 1 to the horizon (never happens)")
                      + ": " + ", ".join(never))
     if at_once:
