@@ -20,6 +20,7 @@ from sim.cli.app import app
 from sim.model.metrics import METRICS
 from sim.model.recorder import DAILY
 from sim.rng import replication_seeds
+from sim.runner.daily_bands import STATE_SERIES
 from sim.scenario.loading import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
@@ -222,8 +223,16 @@ def test_daily_bands_csv(batch_run) -> None:
     rows = read_csv(out / "daily_bands.csv")
     assert rows[0] == ["scenario", "series", "day", "mean", "p5", "p25", "p50", "p75", "p95"]
     horizon = load_scenario(BASELINE).horizon_days
-    assert len(rows) - 1 == 2 * len(DAILY) * horizon
-    assert {row[1] for row in rows[1:]} == set(DAILY)
+    series = (*DAILY, *STATE_SERIES)
+    assert len(rows) - 1 == 2 * len(series) * horizon
+    assert {row[1] for row in rows[1:]} == set(series)
+    # The refinery's state shares: each day they add up to every run, and they agree with
+    # the state's own mean (0 x down + 1 x restarting + 2 x operating).
+    by = {(r[0], r[1], int(r[2])): float(r[3]) for r in rows[1:]}
+    for day in range(horizon):
+        down, restarting, operating = (by["baseline", s, day] for s in STATE_SERIES)
+        assert abs(down + restarting + operating - 1.0) < 1e-6
+        assert abs(restarting + 2 * operating - by["baseline", "refinery_state", day]) < 1e-6
 
 
 def test_manifest_json(batch_run) -> None:
@@ -252,7 +261,7 @@ def test_resolved_scenarios_round_trip(batch_run) -> None:
 
 def test_plots_are_png(batch_run) -> None:
     _, out, _ = batch_run
-    for name in ("outcomes", "garrison_survival", "daily_bands"):
+    for name in ("outcomes", "survival_curves", "fan_charts"):
         data = (out / "plots" / f"{name}.png").read_bytes()
         assert data.startswith(PNG_MAGIC)
         assert len(data) > 1000

@@ -19,15 +19,20 @@ from sim.output.plots import (
     FANS,
     FIGURES,
     OUTCOMES,
+    REFINERY_STATES,
+    SUPPLY_DAYS_CAP,
     fan_charts,
     forest,
     helicopter_losses,
     outcome_distributions,
+    refinery_state_shares,
     survival_curves,
     timeline,
     write_plots,
 )
 from sim.output.results_folder import ResultsData, ResultsFolderError, load_results
+from sim.runner.daily_bands import bins_for, exact_bands
+from sim.scenario.loading import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = ["baseline", "flights-halted", "ground-campaign"]
@@ -57,77 +62,178 @@ def test_run_writes_every_figure(folder: Path, data: ResultsData) -> None:
     assert {p.stem for p in (folder / "plots").glob("*.png")} == drawn(data)
 
 
+def test_no_figure_is_drawn_twice(folder: Path) -> None:
+    """garrison_survival was the first panel of survival_curves and daily_bands two panels of
+    fan_charts (issue 15): one file per idea."""
+    stems = {p.stem for p in (folder / "plots").iterdir()}
+    assert not stems & {"garrison_survival", "daily_bands"}
+    assert {"survival_curves", "fan_charts"} <= stems
+
+
 def test_outcome_panels_have_units_and_the_scenarios(data: ResultsData) -> None:
     fig = outcome_distributions(data)
     axes = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in axes] == [t for _, t, _ in OUTCOMES]
-    for ax, (_, _, unit) in zip(axes, OUTCOMES, strict=True):
+    for k, (ax, (_, _, unit)) in enumerate(zip(axes, OUTCOMES, strict=True)):
         assert ax.get_ylabel() == unit
-        assert [t.get_text() for t in ax.get_xticklabels()] == NAMES
-        # one mean-with-CI marker per scenario (the errorbar containers)
-        assert sum(isinstance(c, ErrorbarContainer) for c in ax.containers) == len(NAMES)
+        # the names under the lower row of panels (the upper row's columns are the same)
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert labels == (NAMES if k >= 3 else [])
+        # one mean-with-CI marker per scenario, in one errorbar container
+        (bars,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+        assert len(bars.lines[0].get_xdata()) == len(NAMES)
 
 
 def test_survival_curves_are_kaplan_meier_with_bands(data: ResultsData) -> None:
     fig = survival_curves(data)
     assert len(fig.axes) == len(EVENTS)
-    for ax in fig.axes:
+    for ax, (metric, _, _) in zip(fig.axes, EVENTS, strict=True):
         assert ax.get_xlabel() == "day of the scenario"
         assert ax.get_ylabel().startswith("share of replications")
-        assert len(ax.get_lines()) == len(NAMES)
-        assert sum(isinstance(c, PolyCollection) for c in ax.collections) == len(NAMES)
-        for line in ax.get_lines():
+        curves = [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]
+        # a scenario whose curve is flat (never, or at day 0 in every replication) is named
+        # under the panel instead of drawn over the others
+        flat = [n for n in NAMES if np.all(np.isnan(data.metrics[n][metric]))
+                or np.all(data.metrics[n][metric] == 0)]
+        assert [ln.get_label() for ln in curves] == [n for n in NAMES if n not in flat]
+        assert sum(isinstance(c, PolyCollection) for c in ax.collections) == len(curves)
+        for line in curves:
             y = line.get_ydata()
             assert y[0] == 1.0 and np.all(np.diff(y) <= 1e-12)  # survival never rises
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels == NAMES
+        # every drawn curve is named beside the panel, at a height of its own
+        texts = {t.get_text(): t.get_position()[1] for t in ax.texts}
+        assert {ln.get_label() for ln in curves} <= set(texts)
+        heights = sorted(texts[ln.get_label()] for ln in curves)
+        assert np.all(np.diff(heights) >= 0.05 - 1e-9)
+        note = " ".join(t.get_text() for t in ax.texts)
+        assert all(n in note for n in flat)
     # flights halted with nothing instead: the garrison falls in every replication
-    halted = fig.axes[0].get_lines()[NAMES.index("flights-halted")]
+    garrison = fig.axes[0]
+    halted = next(ln for ln in garrison.get_lines() if ln.get_label() == "flights-halted")
     assert halted.get_ydata()[-1] == 0.0
 
 
-def test_fan_charts_show_median_and_band_per_scenario(data: ResultsData) -> None:
+def test_fan_charts_are_small_multiples_with_a_panel_per_scenario(data: ResultsData) -> None:
     fig = fan_charts(data)
-    used = [ax for ax in fig.axes if ax.get_title()]
-    assert len(used) == len(FANS)
-    for ax, (_, _, unit) in zip(used, FANS, strict=True):
-        assert ax.get_ylabel() == unit
-        assert len(ax.get_lines()) == len(NAMES)
-        assert sum(isinstance(c, PolyCollection) for c in ax.collections) == len(NAMES)
-        for line in ax.get_lines():
-            assert len(line.get_xdata()) == 180  # one point a day
+    rows = [ax for ax in fig.axes if hasattr(ax, "panels")]
+    assert len(rows) == len(FANS) + 1  # three scenarios: one block of rows
+    for ax in rows:
+        assert ax.panels == NAMES  # one panel per scenario, left to right, a shared y axis
+    titles = [t.get_text() for t in rows[0].texts]
+    assert titles == NAMES
+    for ax, (_, label, unit) in zip(rows, FANS, strict=False):
+        assert ax.get_ylabel() == f"{label}\n({unit})"
+        (median,) = ax.get_lines()
+        y = median.get_ydata()
+        # one stretch of days per panel, broken by a NaN: 180 days each
+        stretches = np.split(y, np.nonzero(np.isnan(y))[0])
+        assert [len(s[~np.isnan(s)]) for s in stretches if np.any(~np.isnan(s))] == [180] * 3
+        assert sum(isinstance(c, PolyCollection) for c in ax.collections) >= 2  # the bands
+    # no more eight translucent bands in one panel: each row has one 5-95% and one 25-75%
 
 
-def test_helicopter_losses_and_halts(data: ResultsData) -> None:
+def test_refinery_panel_stacks_shares_that_add_up_to_one(data: ResultsData) -> None:
+    fig = fan_charts(data)
+    state_row = [ax for ax in fig.axes if hasattr(ax, "panels")][len(FANS)]
+    assert "share of replications" in state_row.get_ylabel()
+    fills = [c for c in state_row.collections if c.get_label() in
+             {s for s, _ in REFINERY_STATES}]
+    assert [c.get_label() for c in fills] == [s for s, _ in REFINERY_STATES]
+    for name in NAMES:
+        n = len(data.metrics[name]["operating_days"])
+        shares, spread = refinery_state_shares(data.bands[name], n)
+        assert shares.shape == (3, 180)
+        np.testing.assert_allclose(shares.sum(axis=0), 1.0)
+        assert np.all(shares >= -1e-12) and np.all(shares <= 1 + 1e-12)
+        assert np.all(spread >= 0)
+    # the top of the stack (down + restarting + operating) is 1 on every day drawn
+    top = fills[-1].get_paths()[0].vertices[:, 1]
+    assert np.nanmax(top) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_refinery_shares_derived_from_the_bands_contain_the_exact_ones(seed: int) -> None:
+    """The shares rebuilt from a day's quantiles and mean are within their stated spread of
+    the exact shares (0, 1 and 2 counted)."""
+    rng = np.random.default_rng(seed)
+    n, days = int(rng.integers(5, 400)), 60
+    p = rng.dirichlet(np.ones(3), size=days)  # a different mix each day
+    states = np.array([rng.choice(3, size=n, p=p[d]) for d in range(days)]).T
+    bands = {"refinery_state": exact_bands(states.astype(float))}
+    shares, spread = refinery_state_shares(bands, n)
+    exact = np.array([(states == v).mean(axis=0) for v in range(3)])
+    np.testing.assert_allclose(shares.sum(axis=0), 1.0)
+    assert np.all(np.abs(shares - exact) <= spread + 1e-9)
+    # and exact shares, when a folder has them, are used as they are
+    given = {f"refinery_{s}": {"mean": exact[k]} for k, (s, _) in enumerate(REFINERY_STATES)}
+    again, none = refinery_state_shares({**bands, **given}, n)
+    np.testing.assert_allclose(again, exact)
+    assert not none.any()
+
+
+def test_the_stock_cap_of_the_daily_bands_is_the_one_labelled() -> None:
+    bins = bins_for(load_scenario(REPO / "scenarios" / "baseline.yaml"))
+    assert bins["supply_days"].high == SUPPLY_DAYS_CAP
+
+
+def test_a_capped_stock_is_labelled_on_the_figure(data: ResultsData) -> None:
+    capped = ResultsData(**{**data.__dict__, "bands": {
+        n: {**b, "supply_days": {k: np.minimum(v * 0 + SUPPLY_DAYS_CAP, SUPPLY_DAYS_CAP)
+                                 for k, v in b["supply_days"].items()}}
+        for n, b in data.bands.items()}})
+    fig = fan_charts(capped)
+    stock = [ax for ax in fig.axes if hasattr(ax, "panels")][1]
+    assert any(f"{SUPPLY_DAYS_CAP:g}" in t.get_text() for t in stock.texts)
+    assert any("top bin" in t.get_text() for t in fig.texts)
+    plain = fan_charts(data)
+    assert not any("top bin" in t.get_text() for t in plain.texts)
+
+
+def test_helicopter_losses_only_for_scenarios_that_fly_them(data: ResultsData) -> None:
     fig = helicopter_losses(data)
     bars, halts = fig.axes
     assert bars.get_ylabel() == "share of replications"
+    flown = [n for n in NAMES if data.helicopters_flown(n)]
+    assert flown == ["baseline"]  # flights-halted and ground-campaign fly none
     heights = [p.get_height() for p in bars.patches]
-    most = int(max(np.nanmax(data.metrics[n]["helicopters_lost"]) for n in NAMES))
-    assert len(heights) == len(NAMES) * (most + 1)
+    most = int(max(np.nanmax(data.metrics[n]["helicopters_lost"]) for n in flown))
+    assert len(heights) == len(flown) * (most + 1)
     # the shares of one scenario add up to one
     assert sum(heights[: most + 1]) == pytest.approx(1.0)
-    assert len(halts.get_lines()) == len(NAMES)
+    assert [t.get_text() for t in bars.get_legend().get_texts()] == flown
+    # no "100% of the replications lost 0" for a scenario without helicopters: it is named
+    note = " ".join(t.get_text() for t in bars.texts)
+    assert "No helicopters flown: flights-halted, ground-campaign" in note
+    drawn = [ln.get_label() for ln in halts.get_lines() if not ln.get_label().startswith("_")]
+    assert "flights-halted" not in drawn
 
 
-def test_timeline_shows_every_traced_event(data: ResultsData) -> None:
+def test_timeline_marks_and_explains_every_traced_event(data: ResultsData) -> None:
     fig = timeline(data)
     ax = fig.axes[0]
     trace = data.traces["baseline"]
-    assert f"seed {trace['seed']}" in ax.get_title()
-    points = sum(len(c.get_offsets()) for c in ax.collections)
+    assert str(trace["seed"]) not in ax.get_title()  # a 19-digit seed is not a title
+    assert "baseline" in ax.get_title()
+    assert any("traces/baseline.json" in t.get_text() for t in fig.texts)
+    points = sum(len(line.get_xdata()) for line in ax.get_lines())
     assert points == len(trace["entries"])
     kinds = {t.get_text() for t in ax.get_yticklabels()}
     assert {kind for _, kind, _ in trace["entries"]} <= kinds
+    # every kind of mark is in the legend, with its count
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(legend) == 3 and all("(" in t for t in legend)
+    assert sum(int(t.rsplit("(", 1)[1].rstrip(")")) for t in legend) == len(trace["entries"])
 
 
 def test_forest_has_a_row_per_scenario_and_a_zero_line(data: ResultsData) -> None:
     fig = forest(data)
     assert fig is not None
     panels = [ax for ax in fig.axes if ax.get_title()]
-    for ax in panels:
+    for k, ax in enumerate(panels):
         assert ax.get_xlabel().startswith("difference from baseline")
-        assert [t.get_text() for t in ax.get_yticklabels()] == NAMES[1:]
+        # the names beside the first panel of a row; the others share its rows
+        assert [t.get_text() for t in ax.get_yticklabels()] == (
+            NAMES[1:] if k % 3 == 0 else ["", ""])
         assert sum(isinstance(c, ErrorbarContainer) for c in ax.containers) == 2
         assert any(np.allclose(line.get_xdata(), 0) for line in ax.get_lines())
 
@@ -156,6 +262,13 @@ def test_what_stopped_is_drawn_with_the_others_once_the_summary_has_the_reasons(
     written = write_plots(copy)
     assert copy / "plots" / "what_stopped.png" in written
     assert {p.stem for p in written} == set(FIGURES)
+
+
+def test_write_plots_draws_the_figures_asked_for(folder: Path, tmp_path: Path) -> None:
+    written = write_plots(folder, out=tmp_path, figures=["fan_charts", "outcomes"])
+    assert [p.name for p in written] == ["fan_charts.png", "outcomes.png"]
+    with pytest.raises(ValueError, match="garrison_survival"):
+        write_plots(folder, out=tmp_path, figures=["garrison_survival"])
 
 
 def test_plot_rejects_what_it_cannot_draw(tmp_path: Path, folder: Path) -> None:

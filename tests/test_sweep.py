@@ -23,7 +23,13 @@ from sim.analysis.sweep import (
 )
 from sim.model.metrics import METRICS
 from sim.model.recorder import DAILY
-from sim.output.sweep_files import CSV_COLUMNS, MAIN_METRICS, sweep_figure, write_sweep
+from sim.output.sweep_files import (
+    CSV_COLUMNS,
+    MAIN_METRICS,
+    colour_range,
+    sweep_figure,
+    write_sweep,
+)
 from sim.runner.batch import BatchResult, ScenarioRuns, run_batch
 from sim.scenario.loading import ScenarioError, load_scenario
 
@@ -325,6 +331,27 @@ def test_heatmap_figure_of_a_2d_sweep() -> None:
     assert "mean garrison_held (share of replications)" in colourbars
     marks = [ln for ln in held.get_lines() if "crosses" in str(ln.get_label())]
     np.testing.assert_allclose(marks[0].get_xydata(), [[1.5, 0.0]])  # row 0, between cells
+
+
+def test_heatmaps_use_the_metric_s_natural_range() -> None:
+    """An all-zero panel gets 0..1, not -0.5..0.5; shares always 0..1 (issue 15)."""
+    grid = [(a, b) for a in (1, 2) for b in (0.0, 1.0, 2.0)]
+    result = synthetic(["garrison.troops", "garrison.supplies_days"], grid,
+                       shares(1.0, 0.75, 0.25, 1.0, 1.0, 1.0))
+    fig = sweep_figure(result)
+    axes = [ax for ax in fig.axes if ax.images]
+    for ax, (metric, _, _) in zip(axes, MAIN_METRICS, strict=True):
+        low, high = ax.images[0].get_clim()
+        assert low >= 0.0, metric
+        z = np.asarray(ax.images[0].get_array(), dtype=float)
+        if np.all(z == 0.0):
+            assert (low, high) == (0.0, 1.0), metric
+    held = axes[[m for m, _, _ in MAIN_METRICS].index("garrison_held")]
+    assert held.images[0].get_clim() == (0.0, 1.0)
+    assert colour_range("gov_control_final", np.array([[0.2, 0.3]])) == (0.0, 1.0)
+    assert colour_range("operating_days", np.array([[0.0, 0.0]])) == (0.0, 1.0)
+    assert colour_range("operating_days", np.array([[3.0, 3.0]])) == (2.5, 3.5)
+    assert colour_range("operating_days", np.array([[3.0, 9.0]])) == (3.0, 9.0)
 
 
 def test_write_sweep_writes_csv_png_and_json(tmp_path: Path, quiet_file: Path) -> None:

@@ -40,6 +40,15 @@ class Metric:
         """Shown as a percentage (shares of replications and fractions)."""
         return self.kind in ("share", "fraction")
 
+    @property
+    def bounds(self) -> tuple[float, float | None]:
+        """The values the metric can take: every metric is a count, an amount, a day or a
+        share, so none is negative; shares, fractions and shares of a whole (sectors,
+        capacity) end at 1. A colour scale or an axis starts from these."""
+        if self.percent or self.unit.startswith("share of"):
+            return 0.0, 1.0
+        return 0.0, None
+
 
 _MODEL = (
     Metric("operable_days", "Days the government could have operated",

@@ -51,6 +51,7 @@ from sim.output.results_folder import (
 )
 from sim.runner.batch import BatchResult
 from sim.runner.chunks import TRACED
+from sim.runner.daily_bands import STATE_SERIES
 from sim.runner.store import WriteError
 from sim.scenario.schema import Scenario
 
@@ -211,8 +212,8 @@ def write_daily_bands(batch: BatchResult, path: Path) -> None:
         writer.writerow(("scenario", "series", "day", *BAND_STATS))
         for runs in batch.runs:
             scenario = spreadsheet_text(runs.scenario.name)
-            for name in DAILY:
-                bands = runs.bands(name)
+            derived = [(s, runs.state_bands(k)) for k, s in enumerate(STATE_SERIES)]
+            for name, bands in [(n, runs.bands(n)) for n in DAILY] + derived:
                 cols = [bands[k] for k in BAND_STATS]
                 for day in range(runs.scenario.horizon_days):
                     writer.writerow([scenario, spreadsheet_text(name), day,

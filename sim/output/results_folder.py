@@ -16,10 +16,10 @@ that a report can still be written and say what is missing.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import re
 import unicodedata
-from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from functools import cached_property
@@ -46,6 +46,53 @@ SENSITIVITY_FIGURE = "sensitivity.png"
 REPORT = "report.html"
 BAND_STATS = ("mean", "p5", "p25", "p50", "p75", "p95")  # the columns of DAILY_BANDS
 DATA_FILES = (SUMMARY, REPLICATIONS, DAILY_BANDS, MANIFEST)  # what the figures need
+
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when built with it
+CHUNK_ROWS = 20_000  # CSV rows converted at a time: memory stays flat in the replications
+_TOP_LEVEL_KEY = re.compile(r"^[^\s#\-.]", re.M)  # a line that starts a new top-level entry
+
+
+def yaml_value(text: str, key: str) -> Any:
+    """Top-level ``key`` of the YAML mapping ``text``, parsing only that entry's lines: a
+    resolved scenario is long (its provenance is most of it) and parsing all of it for a
+    value or two costs more than drawing a figure. None when the key is absent."""
+    found = re.search(rf"^{re.escape(key)}:", text, re.M)
+    if found is None:
+        return None
+    start = found.start()
+    after = _TOP_LEVEL_KEY.search(text, found.end())
+    block = text[start:after.start() if after else len(text)]
+    try:
+        value = yaml.load(block, Loader=SAFE_LOADER)
+    except yaml.YAMLError:  # not a plain top-level entry after all: parse the whole file
+        value = yaml.load(text, Loader=SAFE_LOADER)
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def _csv_chunks(path: Path, keys: tuple[str, ...], values: Iterable[str]
+                ) -> Iterable[tuple[list[tuple[str, ...]], dict[str, np.ndarray]]]:
+    """``path``'s rows, CHUNK_ROWS at a time: their key cells (as written, spreadsheet
+    quoting undone) and each value column as floats (NaN for an empty or missing cell)."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            return
+        index = {h: k for k, h in enumerate(header)}
+        width = len(header)
+        while rows := list(itertools.islice(reader, CHUNK_ROWS)):
+            rows = [r if len(r) >= width else r + [""] * (width - len(r)) for r in rows]
+            cells = [[r[index[k]] for r in rows] for k in keys]
+            unquoted = {c: from_spreadsheet(c) for col in cells for c in set(col)}
+            key_cells = list(zip(*([unquoted[c] for c in col] for col in cells), strict=True))
+            floats = {}
+            for name in values:
+                if name in index:
+                    k = index[name]
+                    floats[name] = np.array([r[k] or "nan" for r in rows], dtype=float)
+                else:
+                    floats[name] = np.full(len(rows), np.nan)
+            yield key_cells, floats
 
 
 class ResultsFolderError(Exception):
@@ -126,6 +173,28 @@ class ResultsFolder:
     traces: dict[str, dict[str, Any]] = field(default_factory=dict)
     sensitivity: dict[str, Any] | None = None
     problems: list[str] = field(default_factory=list)  # missing or unreadable files, in words
+
+    def scenario_value(self, name: str, key: str) -> Any:
+        """Top-level ``key`` of scenario ``name``'s resolved file (scenarios/NAME.yaml), or
+        None without the file or the key."""
+        path = self.folder / "scenarios" / f"{safe_name(name)}.yaml"
+        return yaml_value(path.read_text(encoding="utf-8"), key) if path.exists() else None
+
+    def helicopters_flown(self, name: str) -> int | None:
+        """Aircraft of the helicopter operators of scenario ``name`` that fly at all (a start
+        before the end and the horizon, sorties planned); None without its resolved file."""
+        operators = self.scenario_value(name, "supply_operators")
+        if operators is None:
+            return None
+        horizon = self.horizon[name]
+        flown = 0
+        for op in operators or []:
+            start, end = float(op.get("start_day") or 0.0), op.get("end_day")
+            stop = horizon if end is None else min(float(end), horizon)
+            if (op.get("kind") == "helicopter" and start < stop
+                    and (op.get("sorties_per_aircraft_day") or 0) > 0):
+                flown += int(op.get("aircraft") or 0)
+        return flown
 
     @property
     def replications(self) -> int:
@@ -311,47 +380,49 @@ def read_results_folder(folder: Path) -> ResultsFolder:
                          sensitivity=_read_sensitivity(folder, problems), problems=problems)
 
 
-def load_results(folder: Path) -> ResultsFolder:
-    """Everything a run wrote, with every replication's metrics, the daily bands and the
-    traces: what the figures are drawn from."""
+def load_results(folder: Path, metrics: Iterable[str] | None = None) -> ResultsFolder:
+    """Everything a run wrote, with every replication's metrics (or only ``metrics``), the
+    daily bands and the traces: what the figures are drawn from."""
     folder = Path(folder)
     missing = [n for n in DATA_FILES if not (folder / n).exists()]
     if missing:
         raise ResultsFolderError(f"{folder}: not a results folder (missing {', '.join(missing)})")
     data = read_results_folder(folder)
-    data.metrics = _read_metrics(folder / REPLICATIONS, data.scenarios)
+    wanted = tuple(METRICS if metrics is None else dict.fromkeys(metrics))
+    data.metrics = _read_metrics(folder / REPLICATIONS, data.scenarios, wanted)
     data.bands = _read_bands(folder / DAILY_BANDS, data.scenarios)
     data.traces = _read_traces(folder / TRACES, data.scenarios)
     return data
 
 
-def _read_metrics(path: Path, names: list[str]) -> dict[str, dict[str, np.ndarray]]:
-    # array('d') keeps 8 bytes a value while reading (a list of floats holds 32): a
-    # results folder may hold 100,000 replications.
-    metrics: dict[str, dict[str, array[float]]] = {
-        n: {m: array("d") for m in METRICS} for n in names}
-    with path.open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            target = metrics.get(from_spreadsheet(row["scenario"]))
-            if target is None:
-                continue
-            for m in METRICS:
-                cell = row.get(m, "")
-                target[m].append(float(cell) if cell != "" else np.nan)
-    return {n: {m: np.frombuffer(v, dtype=float) if len(v) else np.empty(0)
-                for m, v in d.items()} for n, d in metrics.items()}
+def _read_metrics(path: Path, names: list[str], wanted: tuple[str, ...]
+                  ) -> dict[str, dict[str, np.ndarray]]:
+    # Converted a chunk at a time, a column at once: a results folder may hold 100,000
+    # replications, and a cell at a time costs more than drawing the figures.
+    parts: dict[str, dict[str, list[np.ndarray]]] = {n: {m: [] for m in wanted} for n in names}
+    for keys, floats in _csv_chunks(path, ("scenario",), wanted):
+        scenario = np.array([k[0] for k in keys], dtype=object)
+        for name in names:
+            rows = scenario == name
+            if rows.any():
+                for m in wanted:
+                    parts[name][m].append(floats[m][rows])
+    return {n: {m: np.concatenate(v) if v else np.empty(0) for m, v in d.items()}
+            for n, d in parts.items()}
 
 
 def _read_bands(path: Path, names: list[str]) -> dict[str, dict[str, dict[str, np.ndarray]]]:
-    bands: dict[str, dict[str, dict[str, list[float]]]] = {n: {} for n in names}
-    with path.open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            per = bands.setdefault(from_spreadsheet(row["scenario"]), {}).setdefault(
-                from_spreadsheet(row["series"]), {})
+    parts: dict[str, dict[str, dict[str, list[np.ndarray]]]] = {n: {} for n in names}
+    for keys, floats in _csv_chunks(path, ("scenario", "series"), BAND_STATS):
+        pair = np.array(["\0".join(k) for k in keys], dtype=object)
+        for key in dict.fromkeys(pair):
+            name, series = key.split("\0", 1)
+            rows = pair == key
+            per = parts.setdefault(name, {}).setdefault(series, {})
             for stat in BAND_STATS:
-                per.setdefault(stat, []).append(float(row[stat]) if row[stat] != "" else np.nan)
-    return {n: {s: {k: np.array(v) for k, v in d.items()} for s, d in b.items()}
-            for n, b in bands.items()}
+                per.setdefault(stat, []).append(floats[stat][rows])
+    return {n: {s: {k: np.concatenate(v) for k, v in d.items()} for s, d in b.items()}
+            for n, b in parts.items()}
 
 
 def _read_traces(folder: Path, names: list[str]) -> dict[str, dict[str, Any]]:

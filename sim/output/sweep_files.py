@@ -24,6 +24,7 @@ from sim.analysis.sweep import (
     grid_lines,
     threshold_summary,
 )
+from sim.model.metrics import REGISTRY
 from sim.output.labels import METRIC_LABELS, panels
 from sim.output.results_folder import spreadsheet_text
 
@@ -107,13 +108,7 @@ def heatmap_figure(result: SweepResult, threshold: tuple[str, float] | None = No
             for c, v1 in enumerate(ax1):
                 if (v0, v1) in index:
                     z[r, c] = means[index[(v0, v1)]]
-        finite = z[np.isfinite(z)]
-        if metric in BINARY_METRICS or not len(finite):
-            vmin, vmax = 0.0, 1.0
-        else:
-            vmin, vmax = float(finite.min()), float(finite.max())
-            if vmin == vmax:
-                vmin, vmax = vmin - 0.5, vmax + 0.5
+        vmin, vmax = colour_range(metric, z)
         image = ax.imshow(np.ma.masked_invalid(z), origin="lower", aspect="auto",
                           cmap="viridis", vmin=vmin, vmax=vmax, interpolation="nearest")
         fig.colorbar(image, ax=ax, label=f"mean {metric} ({unit})")
@@ -144,6 +139,24 @@ def heatmap_figure(result: SweepResult, threshold: tuple[str, float] | None = No
         ax.set_ylabel(result.params[0])
     fig.suptitle(_title(result))
     return fig
+
+
+def colour_range(metric: str, z: np.ndarray) -> tuple[float, float]:
+    """The colour scale of a heatmap of ``metric``'s means: the whole of a bounded metric
+    (0..1 for shares), else the means' own range; a flat panel gets a range of one around
+    its value, kept within the values the metric can take (all zero: 0..1, not -0.5..0.5)."""
+    low, high = REGISTRY[metric].bounds if metric in REGISTRY else (None, None)
+    if metric in BINARY_METRICS:
+        low, high = 0.0, 1.0
+    if low is not None and high is not None:
+        return low, high
+    finite = z[np.isfinite(z)]
+    vmin, vmax = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 0.0)
+    if vmin == vmax:
+        vmin, vmax = vmin - 0.5, vmax + 0.5
+        if low is not None and vmin < low:
+            vmin, vmax = low, low + 1.0
+    return vmin, vmax
 
 
 def _ticks(ax: Any, xvalues: list[float], yvalues: list[float]) -> None:

@@ -68,6 +68,13 @@ class ScenarioRuns:
             return self.accumulator.bands(name)
         return exact_bands(self.series(name).astype(float))
 
+    def state_bands(self, code: int) -> dict[str, np.ndarray]:
+        """Bands of "the government's refinery is in state ``code``" (0 down, 1 restarting,
+        2 operating): the mean is the share of replications in that state each day."""
+        if self.accumulator is not None:
+            return self.accumulator.state_bands(code)
+        return exact_bands((self.series("refinery_state") == code).astype(float))
+
     @property
     def has_daily(self) -> bool:
         return self.daily is not None or self.accumulator is not None

@@ -21,6 +21,11 @@ from sim.model.recorder import DAILY
 from sim.scenario.schema import Scenario
 
 QUANTILES = (5, 25, 50, 75, 95)
+# The government refinery's daily state (0 down, 1 restarting, 2 operating), each written
+# to daily_bands.csv as a 0/1 series ``refinery_STATE``: its mean is the share of
+# replications in that state on the day, exact from the state's per-day counts.
+REFINERY_STATES = ("down", "restarting", "operating")
+STATE_SERIES = tuple(f"refinery_{state}" for state in REFINERY_STATES)
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,13 @@ class BandAccumulator:
         for name in DAILY:
             self.counts[name] += other.counts[name]
 
+    def state_bands(self, code: int) -> dict[str, np.ndarray]:
+        """The bands of the 0/1 series "the refinery is in state ``code`` on the day"."""
+        if self.n == 0:
+            return exact_bands(np.empty((0, self.horizon)))
+        share = self.counts["refinery_state"][:, code] / self.n
+        return indicator_bands(share)
+
     def bands(self, name: str) -> dict[str, np.ndarray]:
         """Mean and the 5/25/50/75/95% quantiles of series ``name``, per day."""
         if self.n == 0:
@@ -106,6 +118,15 @@ class BandAccumulator:
             first = np.argmax(cumulative >= np.maximum(target, 1)[..., None], axis=1)
             out[f"p{q}"] = self.bins[name].value(first)
         return out
+
+
+def indicator_bands(share: np.ndarray) -> dict[str, np.ndarray]:
+    """Bands of a 0/1 series from its per-day share of ones: the lower q-quantile is 0 while
+    the share of zeros (1 - share) reaches q, else 1."""
+    out = {"mean": share.astype(float)}
+    for q in QUANTILES:
+        out[f"p{q}"] = np.where(1.0 - share >= q / 100 - 1e-12, 0.0, 1.0)
+    return out
 
 
 def exact_bands(series: np.ndarray) -> dict[str, np.ndarray]:

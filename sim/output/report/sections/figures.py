@@ -10,22 +10,28 @@ from sim.output.report.folder import Folder
 from sim.output.report.html import Html, anchor, el, para
 
 CAPTIONS = {
-    "outcomes": "Outcome distributions. For each scenario, every replication (dots), the "
-                "quartiles (boxes) and the mean with its 95% confidence interval (diamond).",
-    "garrison_survival": "Garrison survival: the share of replications in which the garrison "
-                         "still holds, day by day (Kaplan-Meier estimate with its 95% band).",
+    "outcomes": "Outcome distributions. For each scenario, the replications (dots, up to 400), "
+                "the quartiles (boxes, whiskers to 1.5 IQR) and the mean with its 95% "
+                "confidence interval (diamond).",
     "survival_curves": "Time to the three key events (the garrison falls, the siege is lifted, "
-                       "the refinery first runs): Kaplan-Meier curves with 95% bands. A curve "
-                       "that stays near 1 means the event rarely happens before the horizon.",
-    "daily_bands": "Government share of the plant and the garrison's stock, day by day: "
-                   "median over the replications and the band holding 90% of them (5-95%).",
-    "fan_charts": "Every daily series (plant control, stock, garrison and besieger strength, "
-                  "refinery state): median and 5-95% band over the replications.",
-    "helicopter_losses": "Helicopters lost per replication (left) and the share of "
-                         "replications in which flights have been halted by each day (right).",
-    "timeline": "One replication followed event by event; crosses mark losses. An "
-                "illustration of how a run unfolds, not a typical or average run.",
-    "forest": "Paired differences against the baseline scenario, each with its 95% CI; "
+                       "the refinery first runs): Kaplan-Meier curves with 95% bands, each "
+                       "named at its end. Scenarios whose curve stays flat (the event never "
+                       "happens before the horizon, or happens at day 0 in every replication) "
+                       "are named under the panel.",
+    "fan_charts": "Every daily series as small multiples: a panel per scenario, a row per "
+                  "series with shared axes (plant control, garrison stock, garrison and "
+                  "besieger strength): median, 25-75% and 5-95% of the replications; grey: "
+                  "after the scenario's horizon. The last row is the share of replications in "
+                  "which the government's refinery is down, restarting or operating each day.",
+    "helicopter_losses": "Helicopters lost per replication for the scenarios that fly "
+                         "helicopters (left; the others are named under it), and the share of "
+                         "replications in which flights have been halted after losses by each "
+                         "day (right).",
+    "timeline": "One replication followed event by event: ticks are routine events, crosses "
+                "setbacks for the government, diamonds gains and turning points (the first "
+                "ones written out). An illustration of how a run unfolds, not a typical or "
+                "average run.",
+    "forest": "Paired differences against the reference scenario, each with its 95% CI; "
               "hollow markers are not significant after Holm's correction.",
     "sensitivity": "Sensitivity analysis: the uncertain parameters ranked by their effect on "
                    "the chosen outcome.",
@@ -33,8 +39,8 @@ CAPTIONS = {
                     "horizon's days the government operated it or was stopped for each "
                     "reason (the segments add up to the whole horizon).",
 }
-FIGURE_ORDER = ("outcomes", "garrison_survival", "survival_curves", "daily_bands",
-                "fan_charts", "helicopter_losses", "what_stopped", "forest", "timeline")
+FIGURE_ORDER = ("outcomes", "survival_curves", "fan_charts", "helicopter_losses",
+                "what_stopped", "forest", "timeline")
 IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
 
 

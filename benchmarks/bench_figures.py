@@ -1,0 +1,204 @@
+"""What drawing the default figures costs the main process, before and after a change.
+
+Each measurement runs in a fresh interpreter (so importing matplotlib and loading its fonts
+are counted, as they are in a real ``baiji-sim run``) that imports a version of
+``sim.output.plots`` and calls its ``write_plots`` on a results folder, timing CPU with
+``time.process_time`` (this process only) and wall time with ``time.perf_counter``:
+
+- ``import``: importing the plots module (matplotlib with it), after what a run has
+  already imported when it draws (``sim.output.results``);
+- ``write_plots``: reading the folder and drawing and saving every figure;
+- then, in the same warm process, each figure's build + ``savefig`` on its own.
+
+``--before REF`` also times ``sim/output/plots.py`` as it was at the git commit REF (reading
+the folder with that commit's ``results_folder.py``), loaded from ``git show`` beside the
+current package, so both versions are measured in one run on the same folder.
+``--end-to-end`` times ``baiji-sim run`` on the same scenarios with and without figures
+(wall time, and the main process's CPU from ``RUSAGE_SELF``; the workers are other
+processes).
+
+    python benchmarks/bench_figures.py --before 66d0db9            # scenarios/*.yaml, -n 1000
+    python benchmarks/bench_figures.py --folder results --repeat 5
+    python benchmarks/bench_figures.py --before 66d0db9 --end-to-end --json fig.json
+
+A benchmark, not a test: absolute times depend on the machine and its load; compare the
+versions measured in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+PROBE = r"""
+import importlib.util, json, sys, time
+from pathlib import Path
+
+source, folder, out, fmt = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+import sim.output.results  # already loaded in the process of a run when it draws its figures
+cpu0, wall0 = time.process_time(), time.perf_counter()
+if source == "current":
+    import sim.output.plots as plots
+else:  # plots.py and results_folder.py of another commit, the first reading with the second
+    def load(name, path):
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    plots = load("plots_before", source)
+    folder_module = load("results_folder_before", Path(source).with_name("folder_before.py"))
+    plots.load_results = folder_module.load_results
+cpu1, wall1 = time.process_time(), time.perf_counter()
+written = plots.write_plots(folder, fmt, out / "first")
+cpu2, wall2 = time.process_time(), time.perf_counter()
+data = plots.load_results(folder)
+cpu3 = time.process_time()
+figures = {"(load_results)": cpu3 - cpu2}
+for name, build in plots.FIGURES.items():
+    t = time.process_time()
+    fig = build(data)
+    if fig is not None:
+        fig.savefig(out / f"{name}.{fmt}", dpi=110)
+        figures[name] = time.process_time() - t
+print("PROBE " + json.dumps({
+    "import_cpu": cpu1 - cpu0, "import_wall": wall1 - wall0,
+    "write_cpu": cpu2 - cpu1, "write_wall": wall2 - wall1,
+    "files": sorted(p.name for p in written), "figures": figures}))
+"""
+
+RUN_PROBE = r"""
+import resource, sys, time
+import sim.cli.app as cli
+
+args = sys.argv[1:]
+start = time.perf_counter()
+try:
+    cli.app(["run", *args], standalone_mode=False)
+except SystemExit as exc:
+    if exc.code:
+        raise
+wall = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print("PROBE", wall, usage.ru_utime + usage.ru_stime)
+"""
+
+
+def probe(source: str, folder: Path, fmt: str) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-fig-") as tmp:
+        done = subprocess.run([sys.executable, "-c", PROBE, source, str(folder), tmp, fmt],
+                              capture_output=True, text=True, cwd=REPO)
+    if done.returncode:
+        raise SystemExit(f"the probe of {source} failed:\n{done.stderr}")
+    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("PROBE "))
+    return json.loads(line[len("PROBE "):])
+
+
+def old_module(ref: str, into: Path) -> Path:
+    """plots.py of commit ``ref`` (and beside it that commit's results_folder.py, which it
+    reads the folder with), as files in ``into``."""
+    for source, name in (("sim/output/plots.py", "plots_before.py"),
+                         ("sim/output/results_folder.py", "folder_before.py")):
+        text = subprocess.run(["git", "show", f"{ref}:{source}"], capture_output=True,
+                              text=True, check=True, cwd=REPO).stdout
+        (into / name).write_text(text, encoding="utf-8")
+    return into / "plots_before.py"
+
+
+def make_folder(scenarios: list[str], n: int, workers: int, out: Path) -> None:
+    subprocess.run([sys.executable, "-m", "sim", "run", *scenarios, "-n", str(n), "--workers",
+                    str(workers), "--no-plots", "--out", str(out), "--force"],
+                   check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+
+
+def end_to_end(scenarios: list[str], n: int, workers: int, repeat: int) -> dict:
+    """Wall time and main-process CPU of ``run`` with and without figures, interleaved."""
+    runs: dict[str, list[tuple[float, float]]] = {"--no-plots": [], "--plots": []}
+    with tempfile.TemporaryDirectory(prefix="bench-fig-run-") as tmp:
+        for _ in range(repeat):
+            for flag in runs:
+                done = subprocess.run(
+                    [sys.executable, "-c", RUN_PROBE, *scenarios, "-n", str(n), "--workers",
+                     str(workers), flag, "--out", str(Path(tmp) / "r"), "--force"],
+                    capture_output=True, text=True, check=True, cwd=REPO)
+                line = next(ln for ln in done.stdout.splitlines() if ln.startswith("PROBE "))
+                _, wall, cpu = line.split()
+                runs[flag].append((float(wall), float(cpu)))
+    return {flag: {"wall": [w for w, _ in v], "cpu": [c for _, c in v]}
+            for flag, v in runs.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--folder", type=Path, help="an existing results folder (default: run "
+                    "the scenarios with --no-plots into a temporary one)")
+    ap.add_argument("scenarios", nargs="*", help="scenario files (default: scenarios/*.yaml)")
+    ap.add_argument("-n", "--replications", type=int, default=1000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--format", default="png")
+    ap.add_argument("--repeat", type=int, default=3, help="fresh processes per version")
+    ap.add_argument("--before", metavar="REF", help="also time plots.py at this git commit")
+    ap.add_argument("--end-to-end", action="store_true",
+                    help="also time `run` with and without figures (slow)")
+    ap.add_argument("--json", type=Path, help="write the measurements here")
+    args = ap.parse_args(argv)
+    scenarios = args.scenarios or sorted(str(p) for p in (REPO / "scenarios").glob("*.yaml"))
+
+    report: dict = {"replications": args.replications, "scenarios": len(scenarios)}
+    with tempfile.TemporaryDirectory(prefix="bench-fig-src-") as tmp:
+        folder = args.folder
+        if folder is None:
+            folder = Path(tmp) / "results"
+            make_folder(scenarios, args.replications, args.workers, folder)
+        versions = {"after (working tree)": "current"}
+        if args.before:
+            versions = {f"before ({args.before})": str(old_module(args.before, Path(tmp))),
+                        **versions}
+        measured: dict[str, list[dict]] = {v: [] for v in versions}
+        for _ in range(args.repeat):  # interleaved, so both versions see the same load
+            for label, source in versions.items():
+                measured[label].append(probe(source, folder, args.format))
+
+    print(f"Figures of {folder} ({len(scenarios)} scenarios, {args.format}); median of "
+          f"{args.repeat} fresh processes, CPU seconds of the drawing process\n")
+    print("| version | import | write_plots | total CPU | write_plots wall | files |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for label, rows in measured.items():
+        imp = statistics.median(r["import_cpu"] for r in rows)
+        write = statistics.median(r["write_cpu"] for r in rows)
+        total = statistics.median(r["import_cpu"] + r["write_cpu"] for r in rows)
+        wall = statistics.median(r["write_wall"] for r in rows)
+        print(f"| {label} | {imp:.2f} | {write:.2f} | {total:.2f} | {wall:.2f} | "
+              f"{len(rows[0]['files'])} |")
+    for label, rows in measured.items():
+        print(f"\n{label}, each figure (build + savefig, warm process, median CPU s):")
+        for name in rows[0]["figures"]:
+            print(f"  {name:20s} {statistics.median(r['figures'][name] for r in rows):.3f}")
+    report["figures"] = measured
+
+    if args.end_to_end:
+        e2e = end_to_end(scenarios, args.replications, args.workers, args.repeat)
+        report["end_to_end"] = e2e
+        wall = {f: statistics.median(v["wall"]) for f, v in e2e.items()}
+        cpu = {f: statistics.median(v["cpu"]) for f, v in e2e.items()}
+        print(f"\n`run` of {len(scenarios)} scenarios, -n {args.replications}, "
+              f"{args.workers} workers (median of {args.repeat}, interleaved):")
+        print("| run | wall s | main-process CPU s |")
+        print("| --- | ---: | ---: |")
+        for flag in e2e:
+            print(f"| {flag} | {wall[flag]:.1f} | {cpu[flag]:.2f} |")
+        print(f"| ratio | {wall['--plots'] / wall['--no-plots']:.3f} | "
+              f"{cpu['--plots'] / cpu['--no-plots']:.3f} |")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
