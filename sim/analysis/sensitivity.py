@@ -75,79 +75,21 @@ from sim.model.metrics import EVENT_DAY_METRICS, METRICS
 from sim.runner.batch import BatchResult, Sink, run_batch
 from sim.runner.store import FolderSink, read_batch
 from sim.scenario.loading import load_scenario, validate
-from sim.scenario.provenance import find_inactive, find_provenance, scenario_leaves
+from sim.scenario.provenance import scenario_leaves
 from sim.scenario.schema import Scenario
+from sim.scenario.uncertainty import (
+    Ranges,
+    ordered_pairs,
+    settings_for,
+    skipped_parameters,
+    uncertain_parameters,
+)
 from sim.scenario.variants import Variants
 
 METHODS = ("morris", "sobol")
 RANK_BY = {"morris": "mu_star", "sobol": "ST"}
-# Parameters left out unless given an explicit range (see the module docstring).
-NOT_UNCERTAIN = ("horizon_days",)
 CONF_RESAMPLES = 1000  # bootstrap resamples for the confidence intervals of the indices
 CONF_LEVEL = 0.95
-
-Ranges = Mapping[str, tuple[float, float]]
-
-
-# -- parameters ------------------------------------------------------------------------
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def uncertain_parameters(scenario: Scenario, ranges: Ranges | None = None
-                         ) -> dict[str, tuple[float, float]]:
-    """Parameter path -> (lo, hi): the recorded ranges, merged with and overridden by ``ranges``.
-
-    Paths use the ``--set`` syntax (list items by name); see the module docstring
-    for which parameters count (recorded ranges of declared-inactive parameters
-    do not: :func:`skipped_parameters`). Raises ValueError for an explicit range
-    on a path that is not a numeric parameter of the scenario, or with ``lo > hi``.
-    """
-    found = _ranges(scenario, ranges)
-    skipped = skipped_parameters(scenario, ranges)
-    return {p: r for p, r in found.items() if p not in skipped}
-
-
-def skipped_parameters(scenario: Scenario, ranges: Ranges | None = None) -> dict[str, str]:
-    """Parameter path -> the declared-inactive prefix covering it, for every parameter with a
-    recorded range that is left out because it cannot act in ``scenario`` (an explicit range in
-    ``ranges`` keeps a parameter in)."""
-    out = {}
-    for path in _ranges(scenario, ranges):
-        off = find_inactive(scenario, path)
-        if off is not None and path not in (ranges or {}):
-            out[path] = off[0]
-    return out
-
-
-def _ranges(scenario: Scenario, ranges: Ranges | None) -> dict[str, tuple[float, float]]:
-    """Every recorded or explicit range with lo < hi, in the scenario's parameter order."""
-    leaves = scenario_leaves(scenario)
-    found: dict[str, tuple[float, float]] = {}
-    for path, value in leaves.items():
-        if not _is_number(value) or path in NOT_UNCERTAIN:
-            continue
-        entry = find_provenance(scenario.provenance, path)
-        if entry is None:
-            continue
-        key, prov = entry
-        if key != path or prov.assumption is None or prov.range is None:
-            continue
-        found[path] = (float(prov.range[0]), float(prov.range[1]))
-    numeric = [p for p, v in leaves.items() if _is_number(v)]
-    for path, (lo, hi) in (ranges or {}).items():
-        if path not in leaves or not _is_number(leaves[path]):
-            hint = difflib.get_close_matches(path, numeric, n=1)
-            raise ValueError(
-                f"range for '{path}': not a numeric parameter of scenario '{scenario.name}'"
-                + (f"; did you mean '{hint[0]}'?" if hint else ""))
-        if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
-            raise ValueError(f"range for '{path}': need finite lo <= hi, got {lo}:{hi}")
-        found[path] = (float(lo), float(hi))
-    order = {p: i for i, p in enumerate(leaves)}
-    return {p: found[p] for p in sorted(found, key=order.__getitem__)
-            if found[p][0] != found[p][1]}
-
 
 def parse_range(text: str) -> tuple[str, tuple[float, float]]:
     """``"path.to.key=lo:hi"`` -> ``("path.to.key", (lo, hi))``; ValueError if malformed."""
@@ -203,44 +145,19 @@ class SensitivityResult:
 
 
 # -- running ---------------------------------------------------------------------------
-def _format(value: float | int) -> str:
-    """A number as YAML reads it back as the same number (no '1e-05' strings)."""
-    if isinstance(value, int):
-        return str(value)
-    return np.format_float_positional(value, unique=True, trim="0")
-
-
-def _ordered_pairs(leaves: dict[str, Any]) -> list[tuple[str, str]]:
-    """(lower, upper) paths the schema keeps ordered: x <= max_x, span low <= high."""
-    pairs = []
-    for path in leaves:
-        head, _, leaf = path.rpartition(".")
-        if leaf.startswith("max_") and f"{head}.{leaf[4:]}" in leaves:
-            pairs.append((f"{head}.{leaf[4:]}", path))
-        elif leaf == "low" and f"{head}.high" in leaves:
-            pairs.append((path, f"{head}.high"))
-    return pairs
-
-
 def design_scenarios(base: Scenario, path: Path, names: list[str], design: np.ndarray,
                      integer: list[bool]) -> tuple[list[Scenario], int]:
     """One scenario per row of ``design`` (values of ``names``; ints where ``integer``), named
     'BASE #i', and how many rows had a ceiling or a span's high end raised to stay valid."""
     leaves = scenario_leaves(base)
-    pairs = [(lo, hi) for lo, hi in _ordered_pairs(leaves) if lo in names or hi in names]
+    pairs = [(lo, hi) for lo, hi in ordered_pairs(leaves) if lo in names or hi in names]
     variants = Variants(base, path)
     scenarios, adjusted = [], 0
     for i, row in enumerate(design):
         values: dict[str, float | int] = {
             n: int(v) if is_int else float(v)
             for n, v, is_int in zip(names, row.tolist(), integer, strict=True)}
-        items = [f"{n}={_format(v)}" for n, v in values.items()]
-        raised = False
-        for lo, hi in pairs:
-            a, b = values.get(lo, leaves[lo]), values.get(hi, leaves[hi])
-            if _is_number(a) and _is_number(b) and a > b:
-                items.append(f"{hi}={_format(a)}")
-                raised = True
+        items, raised = settings_for(values, leaves, pairs)
         adjusted += raised
         shown = "; ".join(items[:6]) + (" ..." if len(items) > 6 else "")
         scenarios.append(variants.make(items, f"{base.name} #{i}",

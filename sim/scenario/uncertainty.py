@@ -1,0 +1,116 @@
+"""Which numbers of a scenario are uncertain, and the settings that give them other values.
+
+A scenario's provenance records, for many assumptions, a plausible ``range``. These are the
+parameters a sensitivity design varies (sim.analysis.sensitivity) and a run with
+parameter uncertainty draws (sim.runner: ``--uncertainty``); facts stay fixed. See
+sim/analysis/sensitivity.py's docstring for which parameters count, and why.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from sim.scenario.provenance import find_inactive, find_provenance, scenario_leaves
+from sim.scenario.schema import Scenario
+
+# Parameters left out unless given an explicit range (see the module docstring).
+NOT_UNCERTAIN = ("horizon_days",)
+Ranges = Mapping[str, tuple[float, float]]
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def uncertain_parameters(scenario: Scenario, ranges: Ranges | None = None
+                         ) -> dict[str, tuple[float, float]]:
+    """Parameter path -> (lo, hi): the recorded ranges, merged with and overridden by ``ranges``.
+
+    Paths use the ``--set`` syntax (list items by name); see the module docstring
+    for which parameters count (recorded ranges of declared-inactive parameters
+    do not: :func:`skipped_parameters`). Raises ValueError for an explicit range
+    on a path that is not a numeric parameter of the scenario, or with ``lo > hi``.
+    """
+    found = recorded_ranges(scenario, ranges)
+    skipped = skipped_parameters(scenario, ranges)
+    return {p: r for p, r in found.items() if p not in skipped}
+
+
+def skipped_parameters(scenario: Scenario, ranges: Ranges | None = None) -> dict[str, str]:
+    """Parameter path -> the declared-inactive prefix covering it, for every parameter with a
+    recorded range that is left out because it cannot act in ``scenario`` (an explicit range in
+    ``ranges`` keeps a parameter in)."""
+    out = {}
+    for path in recorded_ranges(scenario, ranges):
+        off = find_inactive(scenario, path)
+        if off is not None and path not in (ranges or {}):
+            out[path] = off[0]
+    return out
+
+
+def recorded_ranges(scenario: Scenario, ranges: Ranges | None) -> dict[str, tuple[float, float]]:
+    """Every recorded or explicit range with lo < hi, in the scenario's parameter order."""
+    leaves = scenario_leaves(scenario)
+    found: dict[str, tuple[float, float]] = {}
+    for path, value in leaves.items():
+        if not is_number(value) or path in NOT_UNCERTAIN:
+            continue
+        entry = find_provenance(scenario.provenance, path)
+        if entry is None:
+            continue
+        key, prov = entry
+        if key != path or prov.assumption is None or prov.range is None:
+            continue
+        found[path] = (float(prov.range[0]), float(prov.range[1]))
+    numeric = [p for p, v in leaves.items() if is_number(v)]
+    for path, (lo, hi) in (ranges or {}).items():
+        if path not in leaves or not is_number(leaves[path]):
+            hint = difflib.get_close_matches(path, numeric, n=1)
+            raise ValueError(
+                f"range for '{path}': not a numeric parameter of scenario '{scenario.name}'"
+                + (f"; did you mean '{hint[0]}'?" if hint else ""))
+        if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+            raise ValueError(f"range for '{path}': need finite lo <= hi, got {lo}:{hi}")
+        found[path] = (float(lo), float(hi))
+    order = {p: i for i, p in enumerate(leaves)}
+    return {p: found[p] for p in sorted(found, key=order.__getitem__)
+            if found[p][0] != found[p][1]}
+
+
+def format_value(value: float | int) -> str:
+    """A number as YAML reads it back as the same number (no '1e-05' strings)."""
+    if isinstance(value, int):
+        return str(value)
+    return np.format_float_positional(value, unique=True, trim="0")
+
+
+def ordered_pairs(leaves: dict[str, Any]) -> list[tuple[str, str]]:
+    """(lower, upper) paths the schema keeps ordered: x <= max_x, span low <= high."""
+    pairs = []
+    for path in leaves:
+        head, _, leaf = path.rpartition(".")
+        if leaf.startswith("max_") and f"{head}.{leaf[4:]}" in leaves:
+            pairs.append((f"{head}.{leaf[4:]}", path))
+        elif leaf == "low" and f"{head}.high" in leaves:
+            pairs.append((path, f"{head}.high"))
+    return pairs
+
+
+def settings_for(values: Mapping[str, float | int], leaves: Mapping[str, Any],
+                 pairs: list[tuple[str, str]]) -> tuple[list[str], bool]:
+    """``path=value`` settings for ``values``, and whether an upper bound of ``pairs`` had to
+    be raised to its lower one to stay valid (a ceiling below the starting force means the
+    ceiling was at least that force)."""
+    items = [f"{n}={format_value(v)}" for n, v in values.items()]
+    raised = False
+    for lo, hi in pairs:
+        a, b = values.get(lo, leaves[lo]), values.get(hi, leaves[hi])
+        if is_number(a) and is_number(b) and a > b:
+            items.append(f"{hi}={format_value(a)}")
+            raised = True
+    return items, raised
