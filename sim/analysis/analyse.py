@@ -15,6 +15,7 @@ from typing import Any
 from sim.analysis.comparison import compare_to_baseline, select_best
 from sim.analysis.estimates import summarize
 from sim.analysis.sequential import StoppingReport
+from sim.analysis.uncertainty import uncertainty_summary
 from sim.runner.batch import BatchResult
 
 DEFAULT_REFERENCE = "baseline"  # the shipped scenarios' reference, used when present
@@ -50,4 +51,7 @@ def analyse(batch: BatchResult, *, baseline: str | None = None,
         summary["selection"] = select_best(batch, select, maximize=not minimize)
     if stopping is not None:
         summary["stopping"] = stopping.to_dict()
+    uncertainty = uncertainty_summary(batch)
+    if uncertainty is not None:
+        summary["uncertainty"] = uncertainty
     return summary

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from sim.scenario.loading import ScenarioError
     from sim.scenario.provenance import ParameterRow
     from sim.scenario.schema import Scenario
+    from sim.scenario.uncertainty import Uncertainty
 
 # Bounds of the options (docs/model.md, section 4): far above any real use, low enough that a
 # mistyped value is refused at once instead of filling the memory with a plan of the batch.
@@ -236,6 +237,15 @@ def run(
     force: Annotated[bool, typer.Option(
         "--force", help="Replace the earlier run, finished or not, in --out (its files are "
         "removed first).")] = False,
+    uncertainty: Annotated[bool, typer.Option(
+        "--uncertainty", help="Draw every uncertain parameter from its provenance range "
+        "(Latin hypercube; facts stay fixed) and say how much of each outcome's spread "
+        "comes from the parameters and how much from chance.")] = False,
+    per_draw: Annotated[int, typer.Option(
+        min=2, help="With --uncertainty: replications that share one draw.")] = 4,
+    shape: Annotated[str, typer.Option(
+        help="With --uncertainty: uniform, or triangular (mode: the scenario's value).")
+    ] = "uniform",
 ) -> None:
     """Run a Monte Carlo batch of each scenario and compare them.
 
@@ -258,10 +268,12 @@ def run(
 
     _check_run_options(replications, max_replications, workers, seed, precision,
                        abs_precision, scheduler, dask, plot_format)
+    drawn = _uncertainty_option(uncertainty, per_draw, shape, precision)
     options = RunOptions(baseline, select, minimize, plots, plot_format,
                          command=["baiji-sim", *sys.argv[1:]], precision=precision,
                          abs_precision=abs_precision, precision_metric=list(precision_metric),
-                         max_replications=max(max_replications, replications))
+                         max_replications=max(max_replications, replications),
+                         uncertainty=None if drawn is None else [drawn.per_draw, drawn.shape])
     if resume is not None:
         if force:
             _bad_option("--force", "--resume finishes the batch in the folder and --force "
@@ -271,6 +283,9 @@ def run(
         out = resume
         precision, abs_precision = options.precision, options.abs_precision
         precision_metric = options.precision_metric
+        kept_draws = options.uncertainty or [per_draw, shape]
+        drawn = _uncertainty_option(options.uncertainty is not None, int(kept_draws[0]),
+                                    str(kept_draws[1]), precision)
     else:
         if not scenarios:
             _bad_option("SCENARIO", "give at least one scenario file")
@@ -305,7 +320,8 @@ def run(
             else:
                 batch = run_to_folder(loaded, replications, out, seed=seed, workers=workers,
                                       executor=executor, resume=resume is not None,
-                                      progress=advance, options=options.to_json())
+                                      progress=advance, options=options.to_json(),
+                                      uncertainty=drawn)
         # Imported only after the batch: scipy takes half a second, and the worker processes,
         # which import the main module again, would each pay it and keep it in memory.
         from sim.analysis.analyse import analyse
@@ -358,6 +374,22 @@ def _run_errors(out: Path, resume: Path | None, scheduler: str | None) -> Iterat
         raise typer.Exit(130) from None
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _uncertainty_option(wanted: bool, per_draw: int, shape: str, precision: float | None
+                        ) -> Uncertainty | None:
+    """--uncertainty's settings, checked (a run until precise grows its batch, which a Latin
+    hypercube over the replications cannot follow)."""
+    from sim.scenario.uncertainty import SHAPES, Uncertainty
+
+    if not wanted:
+        return None
+    if precision is not None:
+        _bad_option("--uncertainty", "cannot go with --precision: the draws are a Latin "
+                    "hypercube over a batch of known size; give -n")
+    if shape not in SHAPES:
+        _bad_option("--shape", f"'{shape}': choose {' or '.join(SHAPES)}")
+    return Uncertainty(per_draw, shape)
 
 
 def _check_run_options(replications: int, max_replications: int, workers: int | None,
@@ -450,6 +482,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
         paired_table,
         selection_line,
         stopped_table,
+        uncertainty_table,
     )
 
     out_console.print(comparison_table(summary))
@@ -467,6 +500,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
         out_console.print(selection_line(summary["selection"]), markup=False)
     if "horizons_note" in summary:
         out_console.print(f"note: {summary['horizons_note']}", markup=False)
+    if "uncertainty" in summary:
+        out_console.print(uncertainty_table(summary["uncertainty"]))
     for name, entry in summary.get("stopping", {}).get("scenarios", {}).items():
         out_console.print(f"{name}: {entry['replications']} replications, "
                           f"{entry['stopped']}", markup=False)

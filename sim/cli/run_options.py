@@ -12,7 +12,8 @@ from typing import Any
 # With --resume these define the batch and cannot be given again.
 BATCH_ONLY = {"scenarios": "SCENARIO files", "overrides": "--set",
               "precision": "--precision", "abs_precision": "--abs-precision",
-              "precision_metric": "--precision-metric", "max_replications": "--max-replications"}
+              "precision_metric": "--precision-metric", "max_replications": "--max-replications",
+              "uncertainty": "--uncertainty", "per_draw": "--per-draw", "shape": "--shape"}
 # These may be given again with --resume, if they equal the folder's.
 KEPT = {"replications": "-n", "seed": "--seed", "out": "--out", "baseline": "--baseline",
         "select": "--select", "minimize": "--minimize", "plots": "--plots/--no-plots",
@@ -35,6 +36,7 @@ class RunOptions:
     abs_precision: float | None = None
     precision_metric: list[str] = field(default_factory=list)
     max_replications: int = 0
+    uncertainty: list[Any] | None = None  # [per_draw, shape] of --uncertainty, or None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

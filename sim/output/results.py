@@ -56,6 +56,7 @@ from sim.runner.store import WriteError
 from sim.scenario.schema import Scenario
 
 HEADER = ("scenario", "replication", "seed", *METRICS)
+PARAMETER_PREFIX = "param."  # replications.csv: a drawn parameter's column (--uncertainty)
 
 
 @contextmanager
@@ -193,17 +194,25 @@ def write_traces(batch: BatchResult, folder: Path, stems: dict[str, str] | None 
 def write_replications_csv(batch: BatchResult, path: Path) -> None:
     """One row per replication, scenario by scenario. A streamed batch's metrics are read
     from its column file a block of rows at a time (``StoredRuns.iter_metric_rows``), so
-    writing holds no more than a block, however many replications there are."""
+    writing holds no more than a block, however many replications there are.
+
+    With parameter uncertainty, one more column per uncertain parameter of any scenario,
+    ``param.PATH``: the value the replication drew (empty where the scenario has no such
+    parameter)."""
+    drawn = list(dict.fromkeys(p for runs in batch.runs for p in runs.parameters or {}))
     with atomic_open(path) as fh:
         writer = csv.writer(fh)
-        writer.writerow(HEADER)
+        writer.writerow((*HEADER, *(f"{PARAMETER_PREFIX}{p}" for p in drawn)))
         for runs in batch.runs:
             name = spreadsheet_text(runs.scenario.name)  # the one text column
             rows = getattr(runs, "iter_metric_rows", None)
             values = rows() if rows is not None else (r.tolist() for r in runs.metrics)
-            for replication, seed, metrics in zip(runs.replication.tolist(),
-                                                  runs.seed.tolist(), values, strict=True):
-                writer.writerow([name, replication, seed, *map(_cell, metrics)])
+            params = runs.parameters or {}
+            columns = [params[p].tolist() if p in params else None for p in drawn]
+            for k, (replication, seed, metrics) in enumerate(zip(
+                    runs.replication.tolist(), runs.seed.tolist(), values, strict=True)):
+                extra = ["" if c is None else _cell(c[k]) for c in columns]
+                writer.writerow([name, replication, seed, *map(_cell, metrics), *extra])
 
 
 def write_daily_bands(batch: BatchResult, path: Path) -> None:

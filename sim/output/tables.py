@@ -194,3 +194,25 @@ def stopped_table(summary: dict[str, Any], side: str = "government") -> Table | 
     for name, entry in section["scenarios"].items():
         table.add_row(name, *(ci(entry["shares"][r["metric"]], 0, True) for r in reasons))
     return table
+
+
+def uncertainty_table(uncertainty: dict[str, Any]) -> Table:
+    """How much of each outcome's spread is the parameters' (``run --uncertainty``)."""
+    table = Table(title="Where the spread comes from: parameters drawn from their ranges "
+                  f"({uncertainty['shape']}, {uncertainty['per_draw']} replications a draw); "
+                  "share of the variance, 95% CI", title_justify="left")
+    for head in ("scenario", "outcome", "parameters", "chance", "moved most by (Spearman rho)"):
+        table.add_column(head, justify="left" if head in ("scenario", "outcome") or
+                         head.startswith("moved") else "right")
+    for name, entry in uncertainty["scenarios"].items():
+        for metric, e in entry["metrics"].items():
+            share = e.get("share")
+            if share is None:
+                table.add_row(name, metric, "–", "–", e.get("note", ""))
+                continue
+            low, high = e["ci95"]
+            top = ", ".join(f"{d['parameter']} {d['spearman_rho']:+.2f}"
+                            for d in e["drivers"][:2])
+            table.add_row(name, metric, f"{share:.0%} [{low:.0%}, {high:.0%}]",
+                          f"{1 - share:.0%}", top)
+    return table

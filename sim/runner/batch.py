@@ -25,6 +25,7 @@ from sim.runner.chunks import Chunk, ChunkResult, TraceRow, chunk_sizes, plan_ch
 from sim.runner.daily_bands import BandAccumulator, exact_bands
 from sim.runner.pool import default_workers, iter_chunk_results
 from sim.scenario.schema import Scenario
+from sim.scenario.uncertainty import Uncertainty, draw_parameters
 
 __all__ = ["BatchResult", "Failure", "MemorySink", "ScenarioRuns", "Sink", "default_workers",
            "merge", "run_batch"]
@@ -51,6 +52,8 @@ class ScenarioRuns:
     daily: np.ndarray | None  # (n, len(DAILY), horizon_days) float32; None when streamed
     accumulator: BandAccumulator | None = None  # daily bands of a streamed batch
     trace: list[TraceRow] | None = None  # the event log of replication 0, if it finished
+    # With parameter uncertainty: each finished replication's drawn value of each parameter.
+    parameters: dict[str, np.ndarray] | None = None
 
     def column(self, metric: str) -> np.ndarray:
         return self.metrics[:, METRICS.index(metric)]
@@ -89,6 +92,7 @@ class BatchResult:
     replications: int
     failures: list[Failure] = field(default_factory=list)
     interrupted: bool = False
+    uncertainty: Uncertainty | None = None  # how parameters were drawn, if they were
 
     def by_name(self, name: str) -> ScenarioRuns:
         for runs in self.runs:
@@ -221,6 +225,7 @@ def run_batch(
     *,
     sink: Sink | None = None,
     daily: bool = True,
+    uncertainty: Uncertainty | None = None,
 ) -> BatchResult:
     """Run replications ``start .. start + replications - 1`` of each scenario into ``sink``
     (default: a :class:`MemorySink` for these arguments).
@@ -230,6 +235,11 @@ def run_batch(
     unless the sink keeps another (a resumed batch). ``daily=False`` drops
     the daily series in the workers. ``executor`` is any ``concurrent.futures`` executor
     (a Dask cluster's); without one, ``workers`` local processes (1: this process).
+
+    ``uncertainty``: every replication runs with its draw of the scenario's uncertain
+    parameters (:func:`~sim.scenario.uncertainty.draw_parameters`: from the seed and the
+    replication alone, so the same whatever the workers, and shared by scenarios that have
+    the parameter); the batch's runs then carry the values drawn (``parameters``).
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
@@ -238,6 +248,13 @@ def run_batch(
     sizes = sink.plan(chunk_sizes(replications, workers, chunk_size))
     chunks = plan_chunks(len(scenarios), replications, seed, workers, start=start,
                          sizes=sizes)
+    draws = None
+    if uncertainty is not None:
+        draws = [draw_parameters(s, seed, start + replications, uncertainty)
+                 for s in scenarios]
+        for c in chunks:
+            d = draws[c.scenario_index]
+            c.settings = [d.settings[d.group(c.start + k)] for k in range(len(c.seeds))]
     restored = set()
     for part in sink.restore(chunks):
         restored.add((part.scenario_index, part.start))
@@ -254,7 +271,13 @@ def run_batch(
                     progress(len(result.ok) + len(result.failures))
     except KeyboardInterrupt:
         interrupted = True
-    return sink.batch(interrupted)
+    batch = sink.batch(interrupted)
+    if draws is not None:
+        batch.uncertainty = uncertainty
+        for runs, d in zip(batch.runs, draws, strict=True):
+            groups = runs.replication // d.per_draw
+            runs.parameters = {p: d.values[groups, j] for j, p in enumerate(d.paths)}
+    return batch
 
 
 def merge(a: BatchResult, b: BatchResult) -> BatchResult:

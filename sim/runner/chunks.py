@@ -22,6 +22,7 @@ from sim.model.recorder import DAILY
 from sim.model.replication import run_replication
 from sim.rng import replication_seeds
 from sim.scenario.schema import Scenario
+from sim.scenario.variants import Variants
 
 TRACED = 0  # the replication whose event log every batch keeps
 
@@ -36,6 +37,9 @@ class Chunk:
     scenario_index: int
     start: int
     seeds: list[int]
+    # With parameter uncertainty: each replication's ``path=value`` settings (replications
+    # of one draw share one list, which pickling keeps shared).
+    settings: list[list[str]] | None = None
 
 
 @dataclass
@@ -57,10 +61,14 @@ def run_chunk(scenario: Scenario, chunk: Chunk, daily: bool = True) -> ChunkResu
     (experiments that read only the metrics: sensitivity designs of thousands of points)."""
     result = ChunkResult(chunk.scenario_index, chunk.start)
     metrics, series = [], []
+    settings = chunk.settings
+    drawn = _Drawn(scenario) if settings is not None else None
     for offset, seed in enumerate(chunk.seeds):
         traced = chunk.start + offset == TRACED
         try:
-            rep = run_replication(scenario, seed, trace=traced)
+            spec = (scenario if drawn is None or settings is None
+                    else drawn.scenario(settings[offset]))
+            rep = run_replication(spec, seed, trace=traced)
         except Exception:
             result.failures.append((chunk.start + offset, seed, traceback.format_exc(limit=3)))
             continue
@@ -75,6 +83,21 @@ def run_chunk(scenario: Scenario, chunk: Chunk, daily: bool = True) -> ChunkResu
         result.daily = np.array(series, dtype=np.float32).reshape(
             -1, len(DAILY), scenario.horizon_days)
     return result
+
+
+class _Drawn:
+    """The scenario of each draw of parameter uncertainty, built once per draw."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.variants = Variants(scenario)
+        self.name = scenario.name
+        self.built: dict[int, Scenario] = {}
+
+    def scenario(self, settings: list[str]) -> Scenario:
+        key = id(settings)  # the replications of a draw share one list
+        if key not in self.built:
+            self.built = {key: self.variants.make(settings, self.name)}  # draws come in order
+        return self.built[key]
 
 
 def chunk_sizes(replications: int, workers: int, chunk_size: int | None = None,

@@ -46,6 +46,7 @@ from sim.runner.chunks import Chunk, ChunkResult
 from sim.runner.daily_bands import BandAccumulator
 from sim.scenario.loading import validate
 from sim.scenario.schema import Scenario
+from sim.scenario.uncertainty import Uncertainty
 
 _log = logging.getLogger(__name__)
 PARTS = "parts"
@@ -518,6 +519,7 @@ def run_to_folder(
     progress: Callable[[int], None] | None = None,
     options: dict[str, Any] | None = None,
     daily: bool = True,
+    uncertainty: Uncertainty | None = None,
 ) -> BatchResult:
     """A run's batch (:func:`~sim.runner.batch.run_batch` into a :class:`FolderSink`): see
     the module docstring.
@@ -539,7 +541,7 @@ def run_to_folder(
     sink = FolderSink(out, scenarios, replications, seed, options=options, force=force,
                       resume=resume, daily=daily)
     return run_batch(scenarios, replications, seed, workers, chunk_size, progress=progress,
-                     executor=executor, sink=sink, daily=daily)
+                     executor=executor, sink=sink, daily=daily, uncertainty=uncertainty)
 
 
 def finish(out: Path) -> None:

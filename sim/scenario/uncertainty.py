@@ -9,8 +9,10 @@ sim/analysis/sensitivity.py's docstring for which parameters count, and why.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -114,3 +116,95 @@ def settings_for(values: Mapping[str, float | int], leaves: Mapping[str, Any],
             items.append(f"{hi}={format_value(a)}")
             raised = True
     return items, raised
+
+
+# -- parameter uncertainty in a run ------------------------------------------------------
+SHAPES = ("uniform", "triangular")
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """How a run draws its uncertain parameters (``run --uncertainty``).
+
+    Replications come in groups of ``per_draw`` that share one draw of every parameter
+    (a nested design: the spread between groups is the parameters' and the dice's, within
+    a group the dice's alone, which is what :mod:`sim.analysis.uncertainty` separates).
+    The groups' draws are a Latin hypercube over the parameters' ranges: each parameter's
+    range is cut into as many equal strata as there are groups, and each stratum is drawn
+    once. ``uniform`` maps a stratum's point onto [lo, hi] linearly; ``triangular`` through
+    the inverse CDF of the triangular distribution whose mode is the scenario's value.
+    """
+
+    per_draw: int = 4
+    shape: str = "uniform"
+
+    def __post_init__(self) -> None:
+        if self.per_draw < 2:
+            raise ValueError("per_draw must be at least 2 (the dice's share needs pairs)")
+        if self.shape not in SHAPES:
+            raise ValueError(f"shape must be one of {', '.join(SHAPES)}")
+
+
+@dataclass
+class Draws:
+    """The parameter values of every group of replications of one scenario."""
+
+    paths: list[str]
+    values: np.ndarray  # (groups, len(paths)): the value of each parameter in each group
+    settings: list[list[str]]  # per group: the ``path=value`` settings that give them
+    per_draw: int
+
+    def group(self, replication: int) -> int:
+        return replication // self.per_draw
+
+
+def _stream_key(seed: int, path: str) -> list[int]:
+    """A parameter's own random stream: the same for every scenario that has the parameter,
+    so two scenarios compared under common random numbers also share its draws."""
+    digest = hashlib.sha256(path.encode("utf-8")).digest()
+    return [seed & 0xFFFFFFFF, seed >> 32, *np.frombuffer(digest[:16], dtype=np.uint32)]
+
+
+def latin_hypercube(seed: int, path: str, groups: int) -> np.ndarray:
+    """``groups`` points in [0, 1), one in each of ``groups`` equal strata, in an order of
+    their own (a Latin hypercube's column for ``path``)."""
+    rng = np.random.default_rng(_stream_key(seed, path))
+    return (rng.permutation(groups) + rng.random(groups)) / groups
+
+
+def _triangular(u: np.ndarray, lo: float, mode: float, hi: float) -> np.ndarray:
+    """The inverse CDF of the triangular distribution on [lo, hi] with ``mode``."""
+    if hi <= lo:
+        return np.full_like(u, lo)
+    mode = min(max(mode, lo), hi)
+    cut = (mode - lo) / (hi - lo)
+    left = lo + np.sqrt(u * (hi - lo) * (mode - lo))
+    right = hi - np.sqrt((1.0 - u) * (hi - lo) * (hi - mode))
+    return np.where(u < cut, left, right)
+
+
+def draw_parameters(scenario: Scenario, seed: int, replications: int,
+                    spec: Uncertainty) -> Draws:
+    """The draws of every uncertain parameter of ``scenario`` for a batch of
+    ``replications`` (replication i belongs to group i // per_draw)."""
+    groups = max(1, math.ceil(replications / spec.per_draw))
+    ranges = uncertain_parameters(scenario)
+    leaves = scenario_leaves(scenario)
+    paths = list(ranges)
+    values = np.empty((groups, len(paths)))
+    for j, path in enumerate(paths):
+        lo, hi = ranges[path]
+        u = latin_hypercube(seed, path, groups)
+        column = (lo + u * (hi - lo) if spec.shape == "uniform"
+                  else _triangular(u, lo, float(leaves[path]), hi))
+        if isinstance(leaves[path], int):
+            column = np.round(column)
+        values[:, j] = column
+    pairs = [(lo, hi) for lo, hi in ordered_pairs(leaves) if lo in ranges or hi in ranges]
+    integer = [isinstance(leaves[p], int) for p in paths]
+    settings = []
+    for row in values:
+        drawn = {p: int(v) if is_int else float(v)
+                 for p, v, is_int in zip(paths, row.tolist(), integer, strict=True)}
+        settings.append(settings_for(drawn, leaves, pairs)[0])
+    return Draws(paths, values, settings, spec.per_draw)
