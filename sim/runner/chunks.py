@@ -85,6 +85,33 @@ def run_chunk(scenario: Scenario, chunk: Chunk, daily: bool = True) -> ChunkResu
     return result
 
 
+def run_parcel(work: list[tuple[Scenario, Chunk]], daily: bool = True) -> list[ChunkResult]:
+    """Several chunks in one hand-over to a worker: an experiment's points run a few
+    replications each, and a hand-over per point cost more than the points themselves."""
+    return [run_chunk(scenario, chunk, daily) for scenario, chunk in work]
+
+
+def parcels(chunks: Sequence[Chunk], workers: int) -> list[list[int]]:
+    """The chunks (indices) of each hand-over: consecutive chunks filled up to the sizes
+    :func:`chunk_sizes` gives the whole batch, so a batch of many small chunks (a design's
+    points) is handed over as a batch of one scenario would be; a chunk already that large
+    goes alone."""
+    sizes = iter(chunk_sizes(sum(len(c.seeds) for c in chunks), workers))
+    out: list[list[int]] = []
+    current: list[int] = []
+    goal, filled = next(sizes, 1), 0
+    for i, chunk in enumerate(chunks):
+        current.append(i)
+        filled += len(chunk.seeds)
+        if filled >= goal:
+            out.append(current)
+            current, filled = [], 0
+            goal = next(sizes, goal)
+    if current:
+        out.append(current)
+    return out
+
+
 class _Drawn:
     """The scenario of each draw of parameter uncertainty, built once per draw."""
 

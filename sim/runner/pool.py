@@ -19,7 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from functools import partial
 
-from sim.runner.chunks import Chunk, ChunkResult, run_chunk
+from sim.runner.chunks import Chunk, ChunkResult, parcels, run_chunk, run_parcel
 from sim.scenario.schema import Scenario
 
 
@@ -184,6 +184,11 @@ def _at_exit() -> None:
 atexit.register(_at_exit)
 
 
+def _workers_of(pool: Executor) -> int:
+    """How many processes ``pool`` runs chunks on (a Dask executor: assume 2 a machine)."""
+    return int(getattr(pool, "_max_workers", 0) or 2)
+
+
 def iter_chunk_results(scenarios: Sequence[Scenario], chunks: Sequence[Chunk],
                        workers: int = 1, executor: Executor | None = None,
                        daily: bool = True) -> Generator[ChunkResult, None, None]:
@@ -200,11 +205,11 @@ def iter_chunk_results(scenarios: Sequence[Scenario], chunks: Sequence[Chunk],
     lost worker's tasks. A chunk's rows depend only on its seeds, so the result
     is unchanged; a chunk that kills its worker again ends the batch.
     """
-    work = partial(run_chunk, daily=daily)
     if executor is None and workers == 1:
         for chunk in chunks:
-            yield work(scenarios[chunk.scenario_index], chunk)
+            yield run_chunk(scenarios[chunk.scenario_index], chunk, daily)
         return
+    work = partial(run_parcel, daily=daily)
     if not chunks:  # nothing to do (e.g. a resume of a finished batch): start no processes
         return
     if executor is not None:
@@ -220,18 +225,20 @@ def iter_chunk_results(scenarios: Sequence[Scenario], chunks: Sequence[Chunk],
             yield from _run_on(pool, work, scenarios, left, set())
 
 
-def _run_on(pool: Executor, work: partial[ChunkResult], scenarios: Sequence[Scenario],
+def _run_on(pool: Executor, work: partial[list[ChunkResult]], scenarios: Sequence[Scenario],
             chunks: Sequence[Chunk], done: set[int]) -> Iterator[ChunkResult]:
-    """Submit every chunk to ``pool`` and yield the results, noting in ``done`` the
-    index of each chunk yielded. A batch that stops early cancels what has not started."""
-    futures: dict[Future[ChunkResult], int] = {}
+    """Submit the chunks to ``pool`` in parcels (:func:`~sim.runner.chunks.parcels`) and
+    yield the results, noting in ``done`` the index of each chunk yielded. A batch that
+    stops early cancels what has not started."""
+    futures: dict[Future[list[ChunkResult]], list[int]] = {}
     try:
-        for i, c in enumerate(chunks):
-            futures[pool.submit(work, scenarios[c.scenario_index], c)] = i
+        for parcel in parcels(chunks, _workers_of(pool)):
+            pairs = [(scenarios[chunks[i].scenario_index], chunks[i]) for i in parcel]
+            futures[pool.submit(work, pairs)] = parcel
         for future in as_completed(futures):
-            result = future.result()
-            done.add(futures[future])
-            yield result
+            results = future.result()
+            done.update(futures[future])
+            yield from results
     finally:
         for future in futures:
             future.cancel()
