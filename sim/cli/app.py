@@ -473,6 +473,33 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 
 @app.command()
+def show(
+    results: Annotated[Path, typer.Argument(help="A results folder written by run.",
+                                            show_default=False)],
+) -> None:
+    """Reprint the tables of a finished run from its summary.json, without re-running."""
+    from sim.output.results_folder import ResultsFolderError, read_results_folder
+
+    try:
+        folder = read_results_folder(results)
+    except ResultsFolderError as exc:
+        _bad_option("RESULTS", str(exc))
+    if not isinstance(folder.summary.get("scenarios"), dict) or not folder.summary["scenarios"]:
+        _bad_option("RESULTS", f"{results}: not a results folder (its summary.json holds no "
+                    "scenarios)")
+    try:
+        _print_summary(folder.summary)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        _bad_option("RESULTS", f"{results}: summary.json is not one this version of baiji-sim "
+                    f"can read ({type(exc).__name__}: {exc}); re-run the batch")
+    manifest = folder.manifest
+    made = ", ".join(x for x in (
+        f"seed {manifest.seed}" if manifest.seed is not None else "",
+        manifest.date or "", manifest.status or "") if x)
+    out_console.print(f"results in {results}/" + (f" ({made})" if made else ""), markup=False)
+
+
+@app.command()
 def trace(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
     seed: Annotated[int, typer.Option(min=0, help="Replication seed (the 'seed' column of "
