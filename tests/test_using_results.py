@@ -137,3 +137,86 @@ def test_to_pandas_without_pandas_says_how_to_install_it(monkeypatch: pytest.Mon
     monkeypatch.setattr(builtins, "__import__", no_pandas)
     with pytest.raises(ImportError, match="pip install pandas"):
         batch.to_pandas()
+
+
+# --- 80 columns -------------------------------------------------------------------------------
+
+MESSAGES = ("Best for", "No scenario stands out", "note:", "results in")  # one line each
+
+
+def _header_words(summary: dict) -> set[str]:
+    from sim.output.tables import (
+        comparison_table,
+        events_table,
+        face_validity_table,
+        paired_table,
+        stopped_table,
+    )
+
+    tables = [comparison_table(summary), events_table(summary), face_validity_table(summary),
+              stopped_table(summary), stopped_table(summary, "insurgents"),
+              paired_table(summary["comparisons"])]
+    return {w for t in tables if t is not None for c in t.columns for w in str(c.header).split()}
+
+
+def test_at_80_columns_no_table_line_is_longer_and_no_cell_or_header_word_wraps(
+        run_folder: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim.cli.app import out_console
+
+    out, _ = run_folder
+    summary = json.loads((out / SUMMARY).read_text(encoding="utf-8"))
+    monkeypatch.setattr(out_console, "width", 80)
+    result = runner.invoke(app, ["show", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    tables = [line for line in lines if not line.startswith(MESSAGES)]
+    assert max(len(line.rstrip()) for line in tables) <= 80
+    assert "(part 1 of 2)" in result.stdout  # the comparison did not fit: two tables
+    words = _header_words(summary)
+    for line in lines:
+        if line.startswith("┃"):  # a header line: only whole words of the headers
+            for cell in line.strip("┃").split("┃"):
+                assert set(cell.split()) <= words, cell
+        if line.startswith("│"):  # a body line: a wrapped cell would leave the scenario empty
+            assert line.split("│")[1].strip(), line
+    for name in ("baseline", "us-airdrops"):
+        assert f"│ {name} " in result.stdout
+    tested = [e["id"] for e in summary["face_validity"]["scenarios"]["baseline"].values()
+              if e["status"] == "tested"]
+    assert tested
+    for observation in tested:
+        assert any(line.startswith(f"{observation}:") for line in lines)  # whole, a title
+
+
+def test_wide_consoles_keep_one_table_each(run_folder: tuple[Path, str]) -> None:
+    from rich.console import Console
+
+    from sim.output.tables import summary_tables
+
+    out, _ = run_folder
+    summary = json.loads((out / SUMMARY).read_text(encoding="utf-8"))
+    wide = summary_tables(summary, 250)
+    assert len(wide) == len(summary_tables(summary)) and not any(
+        "part 1" in str(t.title) for t in wide)
+    console = Console(width=250, record=True)
+    for table in wide:
+        console.print(table)
+    assert "…" not in console.export_text()
+
+
+def test_help_at_80_columns_keeps_every_option_name_whole() -> None:
+    import os
+    import subprocess
+    import sys
+
+    for command in ("run", "sweep", "sensitivity", "show"):
+        proc = subprocess.run([sys.executable, "-m", "sim", command, "--help"],
+                              capture_output=True, text=True, cwd=REPO, timeout=60,
+                              check=True, env={**os.environ, "COLUMNS": "80", "TERM": "dumb"})
+        text = proc.stdout
+        assert max(len(line) for line in text.splitlines()) <= 80
+        assert "…" not in text, text
+        if command == "run":
+            for name in ("--replications", "--precision-metric", "--max-replications",
+                         "--abs-precision", "--no-minimize", "--plot-format"):
+                assert f" {name} " in text or f" {name}\n" in text, name
