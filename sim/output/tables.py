@@ -254,8 +254,8 @@ def _widened(natural: list[int], full: list[int], room: int,
         for i, words in enumerate(headers):
             lines = _header_lines(words, widths[i])
             if lines > 1:
-                more = next(w for w in range(widths[i] + 1, full[i] + 1)
-                            if _header_lines(words, w) < lines)
+                more = next((w for w in range(widths[i] + 1, full[i] + 1)
+                             if _header_lines(words, w) < lines), full[i])
                 steps.append((-lines, more - widths[i], i))
         fitting = [s for s in steps if s[1] <= room]
         if not fitting:
