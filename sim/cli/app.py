@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 import sim
 from sim.cli.run_options import BATCH_ONLY, KEPT, RunOptions
@@ -51,6 +51,60 @@ SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "inproc", "ucx")
 
 _ClickException: type[Any] = next(c for c in typer.BadParameter.__mro__
                                   if c.__name__ == "ClickException")
+
+
+def _help_with_whole_names(format_help: Callable[[Any, Any], None], ctx: Any,
+                           formatter: Any) -> None:
+    """Typer's rich help, with the option names kept whole and the help readable at 80
+    columns: typer gives a long name, its short form and the negative form (``--no-plots``)
+    a column each, and at 80 columns rich shrinks them all, names included
+    (``--precision-metr…``), leaving a help column of 19 characters. Here the forms of a
+    name share one column that never wraps (``--replications -n``; the negative form on a
+    line of its own), so the type and help columns give way instead of the names."""
+    from rich.table import Table
+    from rich.text import Text
+
+    try:
+        from typer import rich_utils
+    except ImportError:  # typer without rich: click's plain help never cuts a name
+        format_help(ctx, formatter)
+        return
+
+    class NamesWhole(Table):
+        def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+            cells = list(renderables)
+            # An options row: [required,] long, short, negative long, negative short, type,
+            # help (typer 0.12 to 0.29); any other table is left as it is.
+            if not self.show_header and len(cells) in (6, 7) and all(
+                    isinstance(c, Text) for c in cells[-6:-2]):
+                long, short, negative, negative_short = cells[-6:-2]
+                name = Text()
+                for k, part in enumerate((long, short, negative, negative_short)):
+                    if part.plain:
+                        if name.plain:
+                            name.append("\n" if k == 2 else " ")
+                        name.append_text(part)
+                cells = [*cells[:-6], name, *cells[-2:]]
+            super().add_row(*cells, **kwargs)
+            for column in self.columns[:-2]:  # names; the type and help columns wrap
+                column.no_wrap = True
+
+    saved = getattr(rich_utils, "Table", None)
+    if saved is not Table:  # another typer: leave its help as it is
+        format_help(ctx, formatter)
+        return
+    rich_utils.Table = NamesWhole  # type: ignore[misc]
+    try:
+        format_help(ctx, formatter)
+    finally:
+        rich_utils.Table = saved  # type: ignore[misc]
+
+
+class _Command(TyperCommand):
+    """A command whose help keeps the option names whole at any width."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _help_with_whole_names(super().format_help, ctx, formatter)
 
 
 class _OneLineErrors(TyperGroup):
@@ -80,6 +134,9 @@ class _OneLineErrors(TyperGroup):
             err_console.print("aborted", markup=False)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _help_with_whole_names(super().format_help, ctx, formatter)
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -195,7 +252,7 @@ def _check_bounded(option: str, value: float | None, top: float) -> None:
                     f"{value} is not allowed: give a finite number")
 
 
-@app.command()
+@app.command(cls=_Command)
 def run(
     ctx: typer.Context,
     scenarios: Annotated[list[Path] | None, typer.Argument(
@@ -474,40 +531,49 @@ def _check_names(loaded: list[Scenario], files: list[Path] | None, options: RunO
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    """The tables of a run's summary, as ``run`` prints them."""
-    from sim.output.tables import (
-        comparison_table,
-        events_table,
-        face_validity_table,
-        paired_table,
-        selection_line,
-        stopped_table,
-        uncertainty_table,
-    )
+    """The tables of a run's summary, as ``run`` prints them (and ``show`` reprints them),
+    fitted to the console's width: at 80 columns a wide table becomes two or three."""
+    from sim.output.tables import selection_line, summary_tables
 
-    out_console.print(comparison_table(summary))
-    checks = face_validity_table(summary)  # None when no scenario tests an observation
-    if checks is not None:
-        out_console.print(checks)
-    out_console.print(events_table(summary))
-    for side in ("government", "insurgents"):  # the insurgents' only if they ever held the plant
-        stopped = stopped_table(summary, side)
-        if stopped is not None:
-            out_console.print(stopped)
-    if "comparisons" in summary:
-        out_console.print(paired_table(summary["comparisons"]))
+    for table in summary_tables(summary, out_console.width):  # all built before printing
+        out_console.print(table, soft_wrap=False)  # titles and captions wrap to the table
     if "selection" in summary:
         out_console.print(selection_line(summary["selection"]), markup=False)
     if "horizons_note" in summary:
         out_console.print(f"note: {summary['horizons_note']}", markup=False)
-    if "uncertainty" in summary:
-        out_console.print(uncertainty_table(summary["uncertainty"]))
     for name, entry in summary.get("stopping", {}).get("scenarios", {}).items():
         out_console.print(f"{name}: {entry['replications']} replications, "
                           f"{entry['stopped']}", markup=False)
 
 
-@app.command()
+@app.command(cls=_Command)
+def show(
+    results: Annotated[Path, typer.Argument(help="A results folder written by run.",
+                                            show_default=False)],
+) -> None:
+    """Reprint the tables of a finished run from its summary.json, without re-running."""
+    from sim.output.results_folder import ResultsFolderError, read_results_folder
+
+    try:
+        folder = read_results_folder(results)
+    except ResultsFolderError as exc:
+        _bad_option("RESULTS", str(exc))
+    if not isinstance(folder.summary.get("scenarios"), dict) or not folder.summary["scenarios"]:
+        _bad_option("RESULTS", f"{results}: not a results folder (its summary.json holds no "
+                    "scenarios)")
+    try:
+        _print_summary(folder.summary)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        _bad_option("RESULTS", f"{results}: summary.json is not one this version of baiji-sim "
+                    f"can read ({type(exc).__name__}: {exc}); re-run the batch")
+    manifest = folder.manifest
+    made = ", ".join(x for x in (
+        f"seed {manifest.seed}" if manifest.seed is not None else "",
+        manifest.date or "", manifest.status or "") if x)
+    out_console.print(f"results in {results}/" + (f" ({made})" if made else ""), markup=False)
+
+
+@app.command(cls=_Command)
 def trace(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
     seed: Annotated[int, typer.Option(min=0, help="Replication seed (the 'seed' column of "
@@ -564,7 +630,7 @@ def _value_text(row: ParameterRow | None) -> str:
     return f"{row.value}{unit}"
 
 
-@app.command()
+@app.command(cls=_Command)
 def explain(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
     diff: Annotated[Path | None, typer.Option(help="Show only what differs from this one.",
@@ -642,7 +708,7 @@ def _progress_bar(total: int) -> Progress:
 SWEEP_SHOWN = ("operating_days", "garrison_held", "helicopters_lost")  # sweep's default --metric
 
 
-@app.command()
+@app.command(cls=_Command)
 def sweep(
     ctx: typer.Context,
     scenario: Annotated[Path | None, typer.Argument(
@@ -852,7 +918,7 @@ def _print_sweep(result: Any, chosen: list[str], level: tuple[str, float] | None
                       markup=False)
 
 
-@app.command()
+@app.command(cls=_Command)
 def sensitivity(
     ctx: typer.Context,
     scenario: Annotated[Path | None, typer.Argument(
@@ -950,7 +1016,7 @@ def sensitivity(
                       markup=False)
 
 
-@app.command()
+@app.command(cls=_Command)
 def plot(
     results: Annotated[Path, typer.Argument(help="A results folder written by run.",
                                             show_default=False)],
@@ -978,7 +1044,7 @@ def plot(
         out_console.print(str(path), markup=False)
 
 
-@app.command()
+@app.command(cls=_Command)
 def report(
     results: Annotated[Path, typer.Argument(help="A results folder written by run.",
                                             show_default=False)],
@@ -1005,7 +1071,7 @@ def report(
 MAX_WARNINGS = 20  # per scenario: explain shows them all
 
 
-@app.command()
+@app.command(cls=_Command)
 def validate(scenarios: ScenarioFiles) -> None:
     """Check scenario files without running them.
 

@@ -4,6 +4,7 @@ Layout of ``--out``::
 
     replications.csv     one row per replication (the public metric names)
     summary.json         per scenario and metric: mean, 95% CI, quantiles, count
+    summary.csv          summary.json's estimates flat: one row per scenario and metric
     daily_bands.csv      per scenario, series and day: mean and 5/25/50/75/95% quantiles
     scenarios/NAME.yaml  each scenario fully resolved (after extends and --set)
     manifest.json        command line, seed, replications, version, date, status
@@ -36,7 +37,7 @@ import numpy as np
 import yaml
 
 from sim import __version__
-from sim.model.metrics import METRICS
+from sim.model.metrics import METRICS, REGISTRY
 from sim.model.recorder import DAILY
 from sim.output.results_folder import (
     BAND_STATS,
@@ -45,6 +46,7 @@ from sim.output.results_folder import (
     REPLICATIONS,
     SCENARIOS,
     SUMMARY,
+    SUMMARY_CSV,
     TRACES,
     file_stems,
     spreadsheet_text,
@@ -114,6 +116,7 @@ def _write_results(batch: BatchResult, out: Path, stems: dict[str, str],
     write_replications_csv(batch, out / REPLICATIONS)
     _write_text(out / SUMMARY,
                 json.dumps(json_safe(summary), indent=2, allow_nan=False) + "\n")
+    write_summary_csv(summary, out / SUMMARY_CSV)
     write_daily_bands(batch, out / DAILY_BANDS)
     scen_dir = out / SCENARIOS
     scen_dir.mkdir(exist_ok=True)
@@ -213,6 +216,59 @@ def write_replications_csv(batch: BatchResult, path: Path) -> None:
                     runs.replication.tolist(), runs.seed.tolist(), values, strict=True)):
                 extra = ["" if c is None else _cell(c[k]) for c in columns]
                 writer.writerow([name, replication, seed, *map(_cell, metrics), *extra])
+
+
+SUMMARY_HEADER = ("scenario", "metric", "statistic", "estimate", "ci_low", "ci_high", "n",
+                  "unit", "kind", "p_event_by_horizon", "p_ci_low", "p_ci_high")
+
+
+def summary_rows(summary: dict[str, Any]) -> Iterator[list[Any]]:
+    """The rows of summary.csv: one per scenario and metric (in the order of the registry),
+    each value exactly as summary.json holds it (empty for none).
+
+    ``estimate`` with its 95% interval is, by ``statistic``: ``mean`` (Student-t interval)
+    for amounts and fractions; ``share`` (Wilson) for 0/1 metrics; ``km_median`` for event
+    days: the Kaplan-Meier median day (empty when fewer than half the replications had the
+    event by the horizon, an interval bound likewise), with the probability of the event by
+    the horizon (Wilson) in ``p_event_by_horizon``, ``p_ci_low``, ``p_ci_high``. ``n``
+    counts the replications the estimate is made from; ``unit`` and ``kind`` are the
+    metric registry's (sim/model/metrics.py)."""
+    for name, entry in (summary.get("scenarios") or {}).items():
+        estimates = entry.get("metrics") or {}
+        for metric in [m for m in REGISTRY if m in estimates] + [
+                m for m in estimates if m not in REGISTRY]:
+            e = estimates[metric]
+            known = REGISTRY.get(metric)
+            unit, kind = (known.unit, known.kind) if known else ("", "")
+            if e.get("kind") == "time_to_event":
+                p = e.get("p_event_by_horizon") or {}
+                values = ["km_median", e.get("median"), *(e.get("median_ci95") or [None, None]),
+                          e.get("n"), unit, kind, p.get("share"),
+                          *(p.get("ci95") or [None, None])]
+            else:
+                values = [e.get("kind") or "mean", e.get("mean"),
+                          *(e.get("ci95") or [None, None]), e.get("n"), unit, kind,
+                          None, None, None]
+            yield [spreadsheet_text(name), spreadsheet_text(metric),
+                   *(spreadsheet_text(v) if isinstance(v, str) else _exact(v) for v in values)]
+
+
+def write_summary_csv(summary: dict[str, Any], path: Path) -> None:
+    """summary.csv: :func:`summary_rows` under :data:`SUMMARY_HEADER`."""
+    with atomic_open(path) as fh:
+        writer = csv.writer(fh)
+        writer.writerow(SUMMARY_HEADER)
+        writer.writerows(summary_rows(summary))
+
+
+def _exact(value: Any) -> str:
+    """A number as JSON writes it (every digit: the CSV equals summary.json); empty for
+    none, NaN or an infinity."""
+    if value is None or isinstance(value, bool):
+        return "" if value is None else str(int(value))
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else ""
+    return str(value)
 
 
 def write_daily_bands(batch: BatchResult, path: Path) -> None:

@@ -1,11 +1,20 @@
-"""Terminal tables of a run: every figure printed with its 95% interval."""
+"""Terminal tables of a run: every figure printed with its 95% interval.
+
+:func:`summary_tables` gives what ``run`` and ``show`` print, fitted to the console's width
+(:func:`fit`): a table too wide for it is cut into tables of fewer columns, each repeating
+the scenario, so that at 80 columns no cell wraps and no header word is split.
+"""
 
 from __future__ import annotations
 
+import copy
 import math
+from collections.abc import Sequence
 from typing import Any
 
-from rich.table import Table
+from rich.cells import cell_len
+from rich.table import Column, Table
+from rich.text import Text
 
 from sim.model.metrics import BINARY_METRICS
 
@@ -216,3 +225,175 @@ def uncertainty_table(uncertainty: dict[str, Any]) -> Table:
             table.add_row(name, metric, f"{share:.0%} [{low:.0%}, {high:.0%}]",
                           f"{1 - share:.0%}", top)
     return table
+
+
+# -- fitting a table to the width of a terminal --------------------------------------------
+
+
+def _plain(renderable: Any) -> str:
+    return renderable.plain if isinstance(renderable, Text) else str(renderable)
+
+
+PROSE_WIDTH = 30  # a column of sentences wraps between words, down to this width
+
+
+def _natural_width(column: Column, prose: bool = False) -> int:
+    """The narrowest the column can be with no cell wrapped (``prose``: no word of a cell
+    split, and not below :data:`PROSE_WIDTH`) and no header word split."""
+    lines = [line for cell in column.cells for line in _plain(cell).split("\n")]
+    words = [cell_len(w) for w in _plain(column.header).split()]
+    if prose:
+        words += [cell_len(w) for line in lines for w in line.split()]
+        return max([1, *words, min(PROSE_WIDTH, max(map(cell_len, lines), default=1))])
+    return max([1, *map(cell_len, lines), *words])
+
+
+def _full_width(column: Column) -> int:
+    """The column's width with its header and every cell on one line."""
+    lines = [line for cell in column.cells for line in _plain(cell).split("\n")]
+    return max([_natural_width(column), *map(cell_len, lines),
+                cell_len(" ".join(_plain(column.header).split()))])
+
+
+def _header_lines(words: list[int], width: int) -> int:
+    """Lines a header of words of these lengths takes at ``width``, wrapped between words."""
+    lines, used = 1, -1
+    for w in words:
+        if used + 1 + w > width and used >= 0:
+            lines, used = lines + 1, w
+        else:
+            used += 1 + w
+    return lines
+
+
+def _widened(natural: list[int], full: list[int], room: int,
+             headers: list[list[int]]) -> list[int]:
+    """The natural widths, given up to ``room`` more characters where a header wraps: a
+    line at a time to the header on the most lines, while the room lasts."""
+    widths = list(natural)
+    while room > 0:
+        steps = []
+        for i, words in enumerate(headers):
+            lines = _header_lines(words, widths[i])
+            if lines > 1:
+                more = next((w for w in range(widths[i] + 1, full[i] + 1)
+                             if _header_lines(words, w) < lines), full[i])
+                steps.append((-lines, more - widths[i], i))
+        fitting = [s for s in steps if s[1] <= room]
+        if not fitting:
+            break
+        _, extra, i = min(fitting)
+        widths[i] += extra
+        room -= extra
+    return widths
+
+
+def _width(widths: Sequence[int]) -> int:
+    """A table's width with these columns: one space each side of a cell, a rule between
+    cells and at both edges (rich's default box and padding)."""
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def fit(table: Table, width: int | None, keep: int = 1,
+        groups: Sequence[Sequence[int]] | None = None,
+        prose: Sequence[int] = ()) -> list[Table]:
+    """``table`` as one or more tables no wider than ``width`` (None: as it is), the
+    columns at their natural width (:func:`_natural_width`: headers wrap between words).
+
+    When the columns do not fit side by side, the first ``keep`` columns (the scenario)
+    start every table and the others follow in ``groups`` (default: each column on its
+    own; a group's columns stay together), as many to a table as fit; the title says which
+    part a table is, the caption goes under the last. A key column too wide to leave room
+    for a group is folded. The cells of the ``prose`` columns may wrap between words."""
+    if width is None:
+        return [table]
+    columns = table.columns
+    natural = [_natural_width(c, i in prose) for i, c in enumerate(columns)]
+    full = [_full_width(c) for c in columns]
+    headers = [[cell_len(w) for w in _plain(c.header).split()] for c in columns]
+    if _width(full) <= width:
+        return [table]
+    if _width(natural) <= width:
+        for column, w in zip(columns, _widened(natural, full, width - _width(natural),
+                                               headers), strict=True):
+            column.width = w
+        return [table]
+    key = list(range(keep))
+    rest = [list(g) for g in groups] if groups is not None else [
+        [i] for i in range(keep, len(columns))]
+    parts: list[list[int]] = []
+    for group in rest:
+        if parts and _width([natural[i] for i in key + parts[-1] + group]) <= width:
+            parts[-1] += group
+        else:
+            parts.append(list(group))
+    tables = []
+    for k, part in enumerate(parts):
+        piece = copy.copy(table)
+        piece.columns = []
+        shown = key + part
+        widths = _widened([natural[i] for i in shown], [full[i] for i in shown],
+                          width - _width([natural[i] for i in shown]),
+                          [headers[i] for i in shown])
+        for index, (i, w) in enumerate(zip(shown, widths, strict=True)):
+            column = copy.copy(columns[i])
+            column._index = index
+            column.width = w
+            piece.columns.append(column)
+        room = (width - _width([natural[i] for i in part]) - 3 * len(key)) // max(1, keep)
+        if _width([c.width or 0 for c in piece.columns]) > width:
+            for column in piece.columns[:keep]:
+                if (column.width or 0) > room:  # a very long scenario name: folded
+                    column.width, column.overflow = max(8, room), "fold"
+        if len(parts) > 1:
+            title = _plain(table.title) if table.title is not None else ""
+            piece.title = f"{title} (part {k + 1} of {len(parts)})".lstrip()
+        if k < len(parts) - 1:
+            piece.caption = None
+        tables.append(piece)
+    return tables
+
+
+def _face_validity_narrow(summary: dict[str, Any], wide: Table) -> list[Table]:
+    """The face-validity table as one small table per observation (its id, date and
+    condition in the title), for a console too narrow for the observations' long ids."""
+    section = summary["face_validity"]
+    by_observation: dict[str, tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]] = {}
+    for name, entries in section["scenarios"].items():
+        for entry in entries.values():
+            if entry["status"] == "tested":
+                by_observation.setdefault(entry["id"], (entry, []))[1].append((name, entry))
+    tables = []
+    for oid, (first, rows) in by_observation.items():
+        table = Table(title=f"{oid}: consistent if {first['condition']}",
+                      title_justify="left", caption_justify="left", min_width=50)
+        for head in ("scenario", "share consistent", "n"):
+            table.add_column(head, justify="left" if head == "scenario" else "right")
+        for name, entry in rows:
+            table.add_row(name, ci({"mean": entry["share"], "ci95": entry["ci95"]}, 0, True),
+                          str(entry["n"]))
+        tables.append(table)
+    if tables:
+        tables[0].title = (f"{_plain(wide.title)}\n\n{_plain(tables[0].title)}")
+        tables[-1].caption = wide.caption
+    return tables
+
+
+def summary_tables(summary: dict[str, Any], width: int | None = None) -> list[Table]:
+    """The tables ``run`` (and ``show``) print for a summary, in order, each fitted to
+    ``width`` columns (None: as wide as they come)."""
+    tables = fit(comparison_table(summary), width)
+    checks = face_validity_table(summary)  # None when no scenario tests an observation
+    if checks is not None:
+        fitted = fit(checks, width, keep=2, prose=[3])
+        tables += fitted if len(fitted) == 1 else _face_validity_narrow(summary, checks)
+    tables += fit(events_table(summary), width, groups=[[1, 2], [3, 4], [5, 6]])
+    for side in ("government", "insurgents"):  # the insurgents' only if they ever held it
+        stopped = stopped_table(summary, side)
+        if stopped is not None:
+            tables += fit(stopped, width)
+    if "comparisons" in summary:
+        tables += fit(paired_table(summary["comparisons"]), width, keep=2)
+    if "uncertainty" in summary:
+        tables += fit(uncertainty_table(summary["uncertainty"]), width, keep=2, prose=[4])
+    return tables

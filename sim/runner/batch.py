@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -115,6 +115,29 @@ class BatchResult:
                     "seed": int(runs.seed[k])}
                 row.update(zip(METRICS, runs.metrics[k].tolist(), strict=True))
                 yield row
+
+
+    def to_pandas(self) -> Any:
+        """A pandas DataFrame with one row per finished replication, scenario by scenario
+        (the rows of replications.csv): ``scenario``, ``replication``, ``seed`` and one
+        float column per metric (NaN: no event, or an observation not tested). pandas is
+        not a dependency of baiji-sim: ``pip install pandas`` for this method."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError("BatchResult.to_pandas() needs pandas, which baiji-sim does "
+                              "not install: pip install pandas") from exc
+        names = [runs.scenario.name for runs in self.runs for _ in range(len(runs.seed))]
+        columns: dict[str, Any] = {
+            "scenario": pd.Series(names, dtype=object),
+            "replication": np.concatenate([np.asarray(r.replication, dtype=np.int64)
+                                           for r in self.runs] or [np.empty(0, np.int64)]),
+            "seed": np.concatenate([np.asarray(r.seed, dtype=np.uint64)
+                                    for r in self.runs] or [np.empty(0, np.uint64)])}
+        for metric in METRICS:
+            columns[metric] = np.concatenate([np.asarray(r.column(metric), dtype=float)
+                                              for r in self.runs] or [np.empty(0)])
+        return pd.DataFrame(columns)
 
 
 class Sink(Protocol):
