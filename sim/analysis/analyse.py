@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sim.analysis.calibration import calibration_summary
 from sim.analysis.comparison import compare_to_baseline, select_best
 from sim.analysis.estimates import summarize
 from sim.analysis.sequential import StoppingReport
@@ -54,4 +55,7 @@ def analyse(batch: BatchResult, *, baseline: str | None = None,
     uncertainty = uncertainty_summary(batch)
     if uncertainty is not None:
         summary["uncertainty"] = uncertainty
+    calibration = calibration_summary(batch)
+    if calibration is not None:
+        summary["calibration"] = calibration
     return summary

@@ -574,6 +574,52 @@ def show(
 
 
 @app.command(cls=_Command)
+def calibrate(
+    ctx: typer.Context,
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file (one that tests "
+                                             "the articles' observations).",
+                                             show_default=False)],
+    replications: Annotated[int, typer.Option(
+        "-n", "--replications", min=2, help="Replications (per_draw of them a draw).")] = 4000,
+    per_draw: Annotated[int, typer.Option(min=2, help="Replications that share a draw.")] = 4,
+    shape: Annotated[str, typer.Option(
+        help="uniform, or triangular (mode: the scenario's value).")] = "uniform",
+    seed: Annotated[int, typer.Option(min=0, help="Batch seed.")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Local worker processes (default: all cores).", show_default=False)
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results/calibration"),
+    overrides: SetOption = [],  # noqa: B006
+    plots: Annotated[bool, typer.Option(help="Write plots.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace an earlier run in --out.")] = False,
+) -> None:
+    """Weigh the scenario's uncertain parameters by the articles' dated observations.
+
+    A run with --uncertainty whose draws are weighted by how often they reproduce every
+    observation the scenario tests (docs/model.md, 5.4): prints the parameters the
+    observations narrow most and the outcomes before and after; calibration.csv has them
+    all. A stopped calibration finishes with run --resume OUT.
+    """
+    from sim.model.observations import OBSERVATIONS, TESTED, status
+    from sim.scenario.loading import ScenarioError, load_scenario
+
+    try:
+        spec = load_scenario(scenario, overrides)
+    except ScenarioError as exc:
+        _fail(exc)
+    if not any(status(o, spec) == TESTED for o in OBSERVATIONS):
+        _bad_option("SCENARIO", f"{scenario} tests none of the articles' dated observations "
+                    "(its dates do not cover them): nothing to calibrate against; try "
+                    "scenarios/campaign-2014-15.yaml")
+    run(ctx, [scenario], replications=replications, seed=seed, workers=workers, out=out,
+        overrides=overrides, plots=plots, baseline=None, select="operating_days",
+        minimize=False, precision=None, abs_precision=None, precision_metric=[],
+        max_replications=20000, resume=None, scheduler=None, dask=None, plot_format="png",
+        force=force, uncertainty=True, per_draw=per_draw, shape=shape)
+
+
+@app.command(cls=_Command)
 def trace(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
     seed: Annotated[int, typer.Option(min=0, help="Replication seed (the 'seed' column of "

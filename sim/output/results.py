@@ -41,6 +41,7 @@ from sim.model.metrics import METRICS, REGISTRY
 from sim.model.recorder import DAILY
 from sim.output.results_folder import (
     BAND_STATS,
+    CALIBRATION_CSV,
     DAILY_BANDS,
     MANIFEST,
     REPLICATIONS,
@@ -117,6 +118,8 @@ def _write_results(batch: BatchResult, out: Path, stems: dict[str, str],
     _write_text(out / SUMMARY,
                 json.dumps(json_safe(summary), indent=2, allow_nan=False) + "\n")
     write_summary_csv(summary, out / SUMMARY_CSV)
+    if summary.get("calibration"):
+        write_calibration_csv(summary["calibration"], out / CALIBRATION_CSV)
     write_daily_bands(batch, out / DAILY_BANDS)
     scen_dir = out / SCENARIOS
     scen_dir.mkdir(exist_ok=True)
@@ -259,6 +262,24 @@ def write_summary_csv(summary: dict[str, Any], path: Path) -> None:
         writer = csv.writer(fh)
         writer.writerow(SUMMARY_HEADER)
         writer.writerows(summary_rows(summary))
+
+
+CALIBRATION_HEADER = ("scenario", "parameter", "range_low", "range_high", "prior_p5",
+                      "prior_p50", "prior_p95", "posterior_p5", "posterior_p50",
+                      "posterior_p95", "shrinkage", "ess")
+
+
+def write_calibration_csv(calibration: dict[str, Any], path: Path) -> None:
+    """calibration.csv: per scenario and uncertain parameter, its 5/50/95% quantiles before
+    and after weighting the draws by the observations (sim/analysis/calibration.py)."""
+    with atomic_open(path) as fh:
+        writer = csv.writer(fh)
+        writer.writerow(CALIBRATION_HEADER)
+        for name, c in calibration.items():
+            for p in c.get("parameters", []):
+                writer.writerow([spreadsheet_text(name), spreadsheet_text(p["parameter"]),
+                                 *map(_exact, [*p["range"], *p["prior"], *p["posterior"],
+                                               p["shrinkage"], c["ess"]])])
 
 
 def _exact(value: Any) -> str:

@@ -35,6 +35,7 @@ from sim.scenario.schema import Scenario
 
 # -- the files of a results folder (written by sim/output/results.py) ---------------------
 SUMMARY = "summary.json"  # per scenario and metric: estimates; comparisons, selection...
+CALIBRATION_CSV = "calibration.csv"  # --uncertainty with observations: before and after them
 SUMMARY_CSV = "summary.csv"  # SUMMARY's estimates flat: one row per scenario and metric
 MANIFEST = "manifest.json"  # command line, seed, replications, versions, date, status
 REPLICATIONS = "replications.csv"  # one row per replication

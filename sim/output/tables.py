@@ -396,4 +396,44 @@ def summary_tables(summary: dict[str, Any], width: int | None = None) -> list[Ta
         tables += fit(paired_table(summary["comparisons"]), width, keep=2)
     if "uncertainty" in summary:
         tables += fit(uncertainty_table(summary["uncertainty"]), width, keep=2, prose=[4])
+    for table in calibration_tables(summary.get("calibration") or {}):
+        tables += fit(table, width)
+    return tables
+
+
+def calibration_tables(calibration: dict[str, Any], top: int = 10) -> list[Table]:
+    """What the observations say (``run --uncertainty`` of a scenario that tests them):
+    the parameters they narrow most, and the outcomes before and after."""
+    tables = []
+    for name, c in calibration.items():
+        if c.get("ess", 0.0) == 0.0:
+            table = Table(title=f"Calibration of {name}: {c.get('note', '')}",
+                          title_justify="left")
+            table.add_column("observations tested")
+            table.add_row(", ".join(c["observations"]))
+            tables.append(table)
+            continue
+        table = Table(title=f"What the articles' observations say about {name}'s parameters "
+                      f"({c['draws']} draws, {c['acceptance']:.1%} of replications agree with "
+                      f"all {len(c['observations'])}; effective sample size "
+                      f"{c['ess']:.0f}): median [90% interval]", title_justify="left")
+        for head in ("parameter", "before", "after", "narrower by"):
+            table.add_column(head, justify="left" if head == "parameter" else "right")
+        for p in c["parameters"][:top]:
+            before, after = p["prior"], p["posterior"]
+            table.add_row(p["parameter"], f"{before[1]:.3g} [{before[0]:.3g}, {before[2]:.3g}]",
+                          f"{after[1]:.3g} [{after[0]:.3g}, {after[2]:.3g}]",
+                          f"{p['shrinkage']:.0%}")
+        tables.append(table)
+        outcomes = Table(title=f"{name}'s outcomes before and after the observations "
+                         "(mean [95% CI])", title_justify="left")
+        for head in ("outcome", "before", "after"):
+            outcomes.add_column(head, justify="left" if head == "outcome" else "right")
+        for metric, o in c["outcomes"].items():
+            low, high = o["posterior_ci95"]
+            after = (f"{o['posterior']:.3g} [{low:.3g}, {high:.3g}]" if low is not None
+                     else f"{o['posterior']:.3g}")
+            outcomes.add_row(metric, f"{o['prior']:.3g} [{o['prior_ci95'][0]:.3g}, "
+                             f"{o['prior_ci95'][1]:.3g}]", after)
+        tables.append(outcomes)
     return tables
