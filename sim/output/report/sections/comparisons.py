@@ -1,5 +1,5 @@
-"""The comparisons of the scenarios: paired differences with the baseline (Table 4), the
-subset that holds the best scenario (Table 5), and the sequential stopping rule."""
+"""The comparisons of the scenarios: paired differences with the baseline, the subset
+that holds the best scenario, and the sequential stopping rule."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from sim.model.metrics import REGISTRY
 from sim.output.report.folder import Folder
-from sim.output.report.html import Html, el, estimate, para, path_code, table
+from sim.output.report.html import Html, el, estimate, label, para, path_code, table
 from sim.output.report.numbers import auto_decimals, interval, number, p_text, value_text
 from sim.output.report.vocabulary import METRIC_INFO
 
@@ -32,8 +32,9 @@ def paired(f: Folder) -> Html:
     level = comparisons.get("level", 0.95)
     head = ["outcome", "metric", "difference [95% CI]", "p (Holm)",
             f"significant at {100 * (1 - level):.0f}%?", "variance reduction"]
-    tab = el("div", el("table", el("caption", f"Table 4. Each scenario minus {base}, replication "
-                                   "by replication (same seeds)"),
+    tab = el("div", el("table", el("caption", label("Table", "table-paired"),
+                                   f" Each scenario minus {base}, replication by replication "
+                                   "(same seeds)"),
                        el("thead", el("tr", [el("th", h, scope="col") for h in head])),
                        el("tbody", rows), id="table-paired"), class_="wide")
     return el("div", title, para(
@@ -48,7 +49,7 @@ def paired(f: Folder) -> Html:
 
 
 def _paired_row(row: dict[str, Any]) -> Html:
-    """One comparison of summary.json's ``comparisons`` as a row of Table 4."""
+    """One comparison of summary.json's ``comparisons`` as a row of the paired table."""
     metric = str(row.get("metric"))
     pp = metric in REGISTRY and REGISTRY[metric].percent
     diff = interval(row.get("mean_difference"), row.get("ci95"), percent=pp, signed=True,
@@ -91,7 +92,7 @@ def selection(f: Folder) -> Html:
                                 f"{sel.get('replications', '?')} common replications.",
                                 id="selection-text"),
               table(["scenario", f"mean {metric}", "selected"], rows,
-                    caption="Table 5. Means used by the selection", numeric=[1],
+                    caption="Means used by the selection", numeric=[1],
                     id="table-selection"))
 
 
