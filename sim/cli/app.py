@@ -808,8 +808,12 @@ def _print_sweep(result: Any, chosen: list[str], level: tuple[str, float] | None
         table.add_column(head)
     for r in rows:
         table.add_row(*(str(r[p]) for p in param), r["metric"],
-                      ci({"mean": r["mean"], "ci95": [r["ci_low"], r["ci_high"]]}, 3))
+                      ci({"mean": r["mean"], "ci95": [r["ci_low"], r["ci_high"]]}, 3)
+                      + (" *" if r.get("ci_clipped") else ""))
     out_console.print(table)
+    if any(r.get("ci_clipped") for r in rows):
+        out_console.print("* interval clipped at the metric's bounds (a count or amount "
+                          "cannot be negative; ci_clipped in sweep.csv)", markup=False)
     if level is not None:
         out_console.print(f"threshold: {threshold_text(threshold_summary(result, *level))}",
                           markup=False)
