@@ -495,15 +495,19 @@ def test_sensitivity_results_and_unknown_plots_are_included(results: Path,
     folder = _copy(results, tmp_path)
     shutil.copy(folder / "plots" / "timeline.png", folder / "plots" / "extra-view.png")
     shutil.copy(folder / "plots" / "timeline.png", folder / "sensitivity.png")  # beside its json
-    indices = [{"parameter": p, "mu_star": mu, "mu_star_conf": 0.01, "mu": mu, "sigma": 0.02}
+    indices = [{"parameter": p, "mu_star": mu, "mu_star_conf": 0.01, "mu": mu, "sigma": 0.02,
+                "resolved": True, "resolution": "resolved"}
                for p, mu in (("air_defence.hit_prob", 0.4), ("garrison.troops", 0.2),
                              ("besiegers.attack_rate_per_day", 0.1))]
+    indices[-1].update(mu_star_conf=0.2, resolved=False,
+                       resolution="not distinguishable from 0")
     (folder / "sensitivity.json").write_text(json.dumps({
         "scenario": "baseline", "method": "morris", "metric": "garrison_held",
         "metric_meaning": "garrison_held (share of replications)", "ranked_by": "mu_star",
         "bounds": {"air_defence.hit_prob": [0.2, 0.5], "garrison.troops": [150, 325],
                    "besiegers.attack_rate_per_day": [0.05, 0.2]},
         "design_points": 40, "replications": 20, "model_runs": 800, "indices": indices,
+        "resolution_note": "ranking: 2 of the top 3 ranks resolved",
     }), encoding="utf-8")
     _edit_json(folder / "summary.json", lambda s: [s.pop("comparisons"), s.pop("selection")])
     report_text = write_report(folder).read_text(encoding="utf-8")
@@ -512,6 +516,8 @@ def test_sensitivity_results_and_unknown_plots_are_included(results: Path,
     assert [r[1] for r in rows] == [i["parameter"] for i in indices]
     assert rows[0][2] == "0.2 to 0.5" and rows[0][3] == "0.4"
     assert [r[-1] for r in rows] == ["–", "yes", "–"]  # garrison.troops differs here
+    assert [r[-2] for r in rows] == ["resolved", "resolved", "not distinguishable from 0"]
+    assert "Resolution: ranking: 2 of the top 3 ranks resolved" in page.all_text()
     figure = [a for t, a in page.elements if a.get("data-file") == "extra-view.png"]
     assert figure and str(figure[0]["alt"]).endswith("extra-view.png")  # caption: file name
     figure = [a for t, a in page.elements if a.get("data-file") == "sensitivity.png"]

@@ -857,6 +857,8 @@ def sensitivity(
     from sim.analysis.sensitivity import (
         parse_range,
         ranked_rows,
+        resolution_mark,
+        resolution_text,
         resume_sensitivity,
         run_sensitivity,
         skipped_text,
@@ -907,12 +909,16 @@ def sensitivity(
                   "model runs = "
                   f"{result.points} points x {result.replications} replications)",
                   title_justify="left")
-    for head in ["rank", "parameter", "range", *index_columns]:
-        table.add_column(head, justify="left" if head == "parameter" else "right")
+    for head in ["rank", "parameter", "range", *index_columns, "resolved"]:
+        table.add_column(head, justify="left" if head in ("parameter", "resolved") else "right")
     for r in rows[:top]:
         table.add_row(str(r["rank"]), r["parameter"], f"{r['low']:g} to {r['high']:g}",
-                      *(f"{r[c]:.4g}" for c in index_columns))
+                      *(f"{r[c]:.4g}" for c in index_columns),
+                      resolution_mark(r))
     out_console.print(table)
+    if note := resolution_text(result):
+        out_console.print(f"{note} (≈0: interval reaches 0; ≈#k: overlaps rank k)",
+                          markup=False)
     if result.skipped:
         out_console.print(skipped_text(result), markup=False)
     out_console.print(f"results in {out}/ (sensitivity.csv, sensitivity.json, sensitivity.png)",

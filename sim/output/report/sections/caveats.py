@@ -226,11 +226,13 @@ def sensitivity(f: Folder, driving: dict[str, Any]) -> Html:
     columns = [c for c in ("mu_star", "mu_star_conf", "sigma", "ST", "ST_conf", "S1",
                            "S1_conf") if any(c in r for r in indices)]
     bounds = s.get("bounds") or {}
+    resolution = any("resolution" in r for r in indices)  # folders written before: none
     rows = []
     for k, r in enumerate(indices, start=1):
         name = str(r.get("parameter", "?"))
         rows.append([k, path_code(name), range_text(bounds.get(name)),
                      *(f"{r[c]:.4g}" if finite(r.get(c)) else "–" for c in columns),
+                     *([value_text(r.get("resolution", "–"))] if resolution else []),
                      "yes" if name in driving else "–"])
     png = f.path / SENSITIVITY_FIGURE
     drawing = figure("sensitivity", [png]) if png.is_file() else None
@@ -242,7 +244,11 @@ def sensitivity(f: Folder, driving: dict[str, Any]) -> Html:
         f"ranked by {value_text(s.get('ranked_by', '?'))}. The top-ranked parameters are "
         "those the answer depends on most; the last column says whether the parameter also "
         "differs between the scenarios compared here."),
-        table(["rank", "parameter", "range varied", *columns, "differs between scenarios"],
+        table(["rank", "parameter", "range varied", *columns,
+               *(["resolved (95% CI clear of 0 and of the next ranks)"] if resolution else []),
+               "differs between scenarios"],
               rows, caption="Top-ranked uncertain parameters",
               numeric=range(3, 3 + len(columns)), id="table-sensitivity"),
+        el("p", el("strong", "Resolution: "), str(s["resolution_note"]), id="sensitivity-note")
+        if s.get("resolution_note") else None,
         drawing)
