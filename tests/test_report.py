@@ -263,6 +263,19 @@ def test_paired_comparisons_and_the_selection_are_reported(report: str,
     assert any(r[3] != "–" for r in compared)  # the check above saw numbers, not only gaps
     troops = summary["comparisons"]["comparisons"][0]
     assert compared[0][1] == troops["metric"]
+    # the body has them as scenario x outcome tables, significant differences in bold; the
+    # full table (p-values, variance reduction) is in the appendix
+    body, appendix = report.split('id="appendix"', 1)
+    assert 'id="table-paired"' in appendix and 'id="table-paired"' not in body
+    metrics = list(dict.fromkeys(e["metric"] for e in summary["comparisons"]["comparisons"]))
+    parts = [t for k, t in page.tables.items() if k.startswith("table-paired-summary-")]
+    assert [r[0] for t in parts for r in t] == [EVIL] * len(parts)
+    cells = [c for t in parts for r in t for c in r[1:]]
+    assert len(cells) == len(metrics) and all(MEAN_CI.match(c) for c in cells), cells
+    first = next(e for e in summary["comparisons"]["comparisons"] if e["significant"])
+    shown = cells[metrics.index(first["metric"])]
+    assert f"<strong>{html_escape(shown.split(' [')[0])}" in body.replace(
+        '<span class="est">', "").replace("</span>", "")
     text = " ".join(page.headings.values()) + page.all_text()
     assert "Holm" in text and "variance reduction" in text
     assert "baseline (paired differences under common random numbers)" in text
@@ -371,7 +384,7 @@ def test_the_report_is_a_handout_with_the_sources_in_an_appendix(report: str) ->
     assert 'id="table-parameters"' in body and "table-diff-" not in body
     assert 'id="table-diff-0"' in appendix and 'id="table-cited"' in appendix
     assert 'id="table-metrics"' in appendix
-    assert appendix.count('<details class="appendix">') == 3  # closed on screen
+    assert appendix.count('<details class="appendix">') == 4  # closed on screen
     css = "".join(re.findall(r"<style>(.*?)</style>", report, re.S))
     assert re.search(r"@media print \{\s*details\.appendix::details-content \{ "
                      r"content-visibility: visible; display: block; \}", css)

@@ -102,7 +102,7 @@ def contents() -> Html:
                ("stress-1", "STRESS 1 Objectives"), ("stress-2", "STRESS 2 Logic"),
                ("stress-3", "STRESS 3 Data"), ("stress-4", "STRESS 4 Experimentation"),
                ("stress-5", "STRESS 5 Implementation"), ("stress-6", "STRESS 6 Code access"),
-               ("appendix", "Appendix: the sources, scenario by scenario")]
+               ("appendix", "Appendix: sources, definitions, every comparison")]
     return el("nav", el("h2", "Contents", class_="toc-title"),
               el("ol", [el("li", el("a", text, href=f"#{ref}")) for ref, text in entries]),
               class_="toc", aria_label="Contents")

@@ -1,5 +1,5 @@
-"""The appendix: the full provenance of every scenario's values, the facts they cite and
-the definitions of the outputs.
+"""The appendix: the full provenance of every scenario's values, the facts they cite, the
+definitions of the outputs and every paired comparison with its p-value.
 
 The body of the report has one table of what differs between the scenarios; the tables here
 repeat a source for each scenario that uses it, which is what a reader checking one scenario
@@ -15,6 +15,7 @@ from sim.output.report.folder import Folder
 from sim.output.report.html import Html, anchor, el, para, path_code, table
 from sim.output.report.numbers import value_text
 from sim.output.report.sections.caveats import source_cell
+from sim.output.report.sections.comparisons import paired_table
 from sim.output.report.sections.data import cited_facts
 from sim.output.report.sections.objectives import metrics_table
 from sim.scenario.provenance import ParameterRow
@@ -23,10 +24,12 @@ from sim.scenario.provenance import ParameterRow
 def appendix(f: Folder) -> Html:
     facts = cited_facts(f)
     diffs = _diffs(f)
-    return el("section", el("h2", "Appendix: the sources, scenario by scenario", id="appendix"),
+    paired = paired_table(f)
+    return el("section", el("h2", "Appendix: sources, definitions, every comparison",
+                            id="appendix"),
               para("The provenance of every value that differs between the scenarios, one "
-                   "table per scenario, the facts and planning factors they cite, and the "
-                   "definition of every output. Closed "
+                   "table per scenario, the facts and planning factors they cite, the "
+                   "definition of every output and every paired comparison in full. Closed "
                    "on screen (click a title to open it); printed in full."),
               el("details", el("summary", el("h3", "A.1 The parameters of each scenario that "
                                                    f"differ from {f.base}, with their "
@@ -41,6 +44,10 @@ def appendix(f: Folder) -> Html:
               el("details", el("summary", el("h3", "A.3 The outputs of one replication",
                                              id="appendix-metrics")),
                  metrics_table(f), class_="appendix"),
+              el("details", el("summary", el("h3", "A.4 Every paired comparison, with its "
+                                                   "p-value and variance reduction",
+                                             id="appendix-paired")),
+                 paired, class_="appendix") if paired is not None else None,
               class_="appendix")
 
 
