@@ -125,7 +125,8 @@ def render_report(results_dir: Path) -> str:
                                "then the caveats, then an account of the model and the "
                                "study in the order of the STRESS-DES reporting checklist for "
                                "discrete-event simulation (Monks et al. 2019, Journal of "
-                               "Simulation 13(1)), sections STRESS 1 to 6."), class_="note"),
+                               "Simulation 13(1)), sections STRESS 1 to 6, and last an "
+                               "appendix with each scenario's sources."), class_="note"),
                 glance(f), contents())
     main = el("main", results(f), caveats(f),
               el("div", el("p", "The account below follows the STRESS-DES checklist (Monks et "
