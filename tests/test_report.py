@@ -263,6 +263,19 @@ def test_paired_comparisons_and_the_selection_are_reported(report: str,
     assert any(r[3] != "–" for r in compared)  # the check above saw numbers, not only gaps
     troops = summary["comparisons"]["comparisons"][0]
     assert compared[0][1] == troops["metric"]
+    # the body has them as scenario x outcome tables, significant differences in bold; the
+    # full table (p-values, variance reduction) is in the appendix
+    body, appendix = report.split('id="appendix"', 1)
+    assert 'id="table-paired"' in appendix and 'id="table-paired"' not in body
+    metrics = list(dict.fromkeys(e["metric"] for e in summary["comparisons"]["comparisons"]))
+    parts = [t for k, t in page.tables.items() if k.startswith("table-paired-summary-")]
+    assert [r[0] for t in parts for r in t] == [EVIL] * len(parts)
+    cells = [c for t in parts for r in t for c in r[1:]]
+    assert len(cells) == len(metrics) and all(MEAN_CI.match(c) for c in cells), cells
+    first = next(e for e in summary["comparisons"]["comparisons"] if e["significant"])
+    shown = cells[metrics.index(first["metric"])]
+    assert f"<strong>{html_escape(shown.split(' [')[0])}" in body.replace(
+        '<span class="est">', "").replace("</span>", "")
     text = " ".join(page.headings.values()) + page.all_text()
     assert "Holm" in text and "variance reduction" in text
     assert "baseline (paired differences under common random numbers)" in text
@@ -332,15 +345,49 @@ def test_parameters_that_differ_are_listed_with_their_provenance(report: str) ->
     page = Page(report)
     assert page.tables["table-diff-0"] == [["garrison.troops", "250", "260", "troops",
                      f"assumption {EVIL_ASSUMPTION} Plausible range 200 to 300."]]
-    driving = page.tables["table-driving"]
-    assert [r[0] for r in driving] == ["garrison.troops"]
-    assert driving[0][1] == "250" and driving[0][2] == f"{EVIL}: 260"
-    assert driving[0][4].startswith("In baseline: assumption 'Several hundred'")
-    assert f"In {EVIL}: assumption {EVIL_ASSUMPTION} Plausible range 200 to 300." in driving[0][4]
+    # the one table of the body: a parameter by scenario, its sources once, below the values
+    values, sources = page.tables["table-parameters"]
+    assert values == ["garrison.troops troops", "250", "260"]
+    assert sources[0].startswith("source: baseline: assumption 'Several hundred'")
+    assert f"{EVIL}: assumption {EVIL_ASSUMPTION} (range 200 to 300)" in sources[0]
     categories = {r[0]: r for r in page.tables["table-categories"]}
     assert categories["garrison and supplies"][5] == "0"  # every parameter has provenance
     assert "Known limitations" in page.headings["limitations"]
     assert "docs/model.md" in page.all_text()
+
+
+def test_tables_and_figures_are_numbered_in_order_from_one_counter(report: str) -> None:
+    """Issue 15: two tables were labelled "Table 6" and two "Table 7"; the numbers are now
+    given once the page is complete, in the order a reader meets them."""
+    for kind in ("Table", "Figure"):
+        labels = re.findall(rf'<span class="label">{kind} (\d+)\.</span>', report)
+        assert labels and labels == [str(k) for k in range(1, len(labels) + 1)], (kind, labels)
+    assert 'data-kind="' not in report  # no placeholder left
+    captions = re.findall(r"<caption>(.*?)</caption>", report, re.S)
+    assert all('<span class="label">Table ' in c for c in captions)
+    assert not re.search(r">Table \d+\. Table", report)  # no hand-written number left
+    # a reference is the number of the table it names, and a link to it
+    number = re.search(r'<table id="table-outcomes"><caption><span class="label">(Table \d+)',
+                       report)
+    assert number and f'<a class="xref" href="#table-outcomes">{number[1]}</a>' in report
+
+
+def test_the_report_is_a_handout_with_the_sources_in_an_appendix(report: str) -> None:
+    """Issue 15: the per-scenario source tables filled two thirds of the page. The body has
+    one parameter table; the full provenance of each scenario is in the appendix at the end,
+    closed on screen and printed open."""
+    page = Page(report)
+    order = [i for t, a in page.elements if t in ("h2", "h3") and (i := a.get("id"))]
+    assert order.index("driving") < order.index("stress-1") < order.index("appendix")
+    assert order[-1].startswith("appendix-")  # nothing after the appendix
+    body, appendix = report.split('id="appendix"', 1)
+    assert 'id="table-parameters"' in body and "table-diff-" not in body
+    assert 'id="table-diff-0"' in appendix and 'id="table-cited"' in appendix
+    assert 'id="table-metrics"' in appendix
+    assert appendix.count('<details class="appendix">') == 4  # closed on screen
+    css = "".join(re.findall(r"<style>(.*?)</style>", report, re.S))
+    assert re.search(r"@media print \{\s*details\.appendix::details-content \{ "
+                     r"content-visibility: visible; display: block; \}", css)
 
 
 def test_the_known_limitations_are_those_of_docs_model_md_section_6(report: str) -> None:
@@ -461,26 +508,35 @@ def test_sensitivity_results_and_unknown_plots_are_included(results: Path,
     folder = _copy(results, tmp_path)
     shutil.copy(folder / "plots" / "timeline.png", folder / "plots" / "extra-view.png")
     shutil.copy(folder / "plots" / "timeline.png", folder / "sensitivity.png")  # beside its json
-    indices = [{"parameter": p, "mu_star": mu, "mu_star_conf": 0.01, "mu": mu, "sigma": 0.02}
+    indices = [{"parameter": p, "mu_star": mu, "mu_star_conf": 0.01, "mu": mu, "sigma": 0.02,
+                "resolved": True, "resolution": "resolved"}
                for p, mu in (("air_defence.hit_prob", 0.4), ("garrison.troops", 0.2),
                              ("besiegers.attack_rate_per_day", 0.1))]
+    indices[-1].update(mu_star_conf=0.2, resolved=False,
+                       resolution="not distinguishable from 0")
     (folder / "sensitivity.json").write_text(json.dumps({
         "scenario": "baseline", "method": "morris", "metric": "garrison_held",
         "metric_meaning": "garrison_held (share of replications)", "ranked_by": "mu_star",
         "bounds": {"air_defence.hit_prob": [0.2, 0.5], "garrison.troops": [150, 325],
                    "besiegers.attack_rate_per_day": [0.05, 0.2]},
         "design_points": 40, "replications": 20, "model_runs": 800, "indices": indices,
+        "resolution_note": "ranking: 2 of the top 3 ranks resolved",
     }), encoding="utf-8")
     _edit_json(folder / "summary.json", lambda s: [s.pop("comparisons"), s.pop("selection")])
-    page = Page(write_report(folder).read_text(encoding="utf-8"))
+    report_text = write_report(folder).read_text(encoding="utf-8")
+    page = Page(report_text)
     rows = page.tables["table-sensitivity"]
     assert [r[1] for r in rows] == [i["parameter"] for i in indices]
     assert rows[0][2] == "0.2 to 0.5" and rows[0][3] == "0.4"
     assert [r[-1] for r in rows] == ["–", "yes", "–"]  # garrison.troops differs here
+    assert [r[-2] for r in rows] == ["resolved", "resolved", "not distinguishable from 0"]
+    assert "Resolution: ranking: 2 of the top 3 ranks resolved" in page.all_text()
     figure = [a for t, a in page.elements if a.get("data-file") == "extra-view.png"]
     assert figure and str(figure[0]["alt"]).endswith("extra-view.png")  # caption: file name
     figure = [a for t, a in page.elements if a.get("data-file") == "sensitivity.png"]
-    assert figure and str(figure[0]["alt"]).startswith("Sensitivity figure: Sensitivity analysis")
+    assert figure and str(figure[0]["alt"]).startswith("Sensitivity analysis")
+    labels = re.findall(r'<span class="label">(Figure \d+)\.</span>', report_text)
+    assert labels == [f"Figure {k}" for k in range(1, len(labels) + 1)]  # the last is its own
     assert "This run made no paired comparisons" in page.all_text()
 
 

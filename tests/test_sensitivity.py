@@ -317,3 +317,90 @@ def test_no_uncertain_parameters_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(scenario().model_dump(mode="json")), encoding="utf-8")
     with pytest.raises(ValueError, match=r"no uncertain parameters.*--range"):
         run_sensitivity(path, "min_supply_days", workers=1)
+
+
+# -- resolution (issue 15) ---------------------------------------------------------------
+def test_each_rank_says_whether_it_is_resolved() -> None:
+    from sim.analysis.sensitivity import resolution_mark, resolve
+
+    rows = [{"parameter": p, "mu_star": mu, "mu_star_conf": c} for p, mu, c in (
+        ("a", 1.0, 0.1),   # clear of 0 and of b
+        ("b", 0.5, 0.1),   # clear of 0 and of a, but not of c
+        ("c", 0.35, 0.1),  # overlaps b
+        ("d", 0.05, 0.1),  # reaches 0
+        ("e", 0.0, 0.0))]  # moved nothing
+    out = resolve(rows, "mu_star")
+    assert [r["resolution"] for r in out] == [
+        "resolved", "overlaps rank 3", "overlaps rank 2", "not distinguishable from 0",
+        "no effect"]
+    assert [r["resolved"] for r in out] == [True, False, False, False, False]
+    assert [resolution_mark(r) for r in out] == ["yes", "≈#3", "≈#2", "≈0", "none"]
+    assert out[0]["mu_star"] == 1.0  # the indices are kept
+
+
+def _synthetic(trajectories: int, noise: float, tmp_path: Path) -> SensitivityResult:
+    """Morris indices of a known model: the output rises by 10 across the stock's range,
+    the other parameters do nothing, plus noise of standard deviation ``noise`` (the mean of
+    a point's replications), drawn with a fixed seed."""
+    from sim.analysis.sensitivity import _indices, sensitivity_design
+
+    path = write_quiet(tmp_path)
+    design = sensitivity_design(load_scenario(path), "min_supply_days", path=path,
+                                trajectories=trajectories, design_seed=3)
+    stock = design.design[:, design.names.index(SUPPLIES)]
+    lo, hi = RELEVANT_RANGE
+    y = 10 * (stock - lo) / (hi - lo) + np.random.default_rng(7).normal(0, noise, len(stock))
+    return _indices(design, y, replications=10, seed=1)
+
+
+def test_a_small_noisy_design_is_not_resolved_and_says_what_would_resolve_it(
+        tmp_path: Path) -> None:
+    from sim.analysis.sensitivity import resolution_summary, resolution_text
+
+    r = _synthetic(4, noise=6.0, tmp_path=tmp_path)
+    # the noise even puts a parameter without effect first; no rank is resolved
+    assert [row["resolved"] for row in r.indices] == [False] * 4
+    assert r.indices[0]["parameter"] != SUPPLIES
+    assert r.indices[0]["mu_star_conf"] > 0.5 * r.indices[0]["mu_star"]  # wide intervals
+    summary = resolution_summary(r)
+    assert (summary["resolved"], summary["top"], summary["current"]) == (0, 4, 4)
+    assert summary["to_order"] > 10 * 4  # an estimate: many more trajectories
+    note = resolution_text(r)
+    assert note.startswith("ranking: 0 of the top 4 ranks resolved")
+    assert (f"Estimate, if the interval shrinks as 1/sqrt(trajectories) and the indices hold "
+            f"(now --trajectories 4): --trajectories {summary['to_order']} to order them"
+            ) in note
+
+
+def test_a_large_design_resolves_the_parameter_that_matters(tmp_path: Path) -> None:
+    from sim.analysis.sensitivity import resolution_summary, resolution_text
+
+    r = _synthetic(60, noise=1.0, tmp_path=tmp_path)
+    first, *rest = r.indices
+    assert first["parameter"] == SUPPLIES and first["resolved"], first
+    assert first["mu_star"] - first["mu_star_conf"] > 5  # the effect is 10, clearly not 0
+    for row in rest:  # noise alone: they cannot be told from each other
+        assert not row["resolved"], row
+    summary = resolution_summary(r)
+    assert summary["resolved_ranks"] == [1]
+    assert resolution_text(r).startswith(f"ranking: 1 of the top {summary['top']} ranks")
+
+
+def test_an_exact_effect_is_resolved_and_no_effect_is_not_a_lack_of_precision(
+        morris_result, tmp_path: Path) -> None:
+    """The real model, fixed seeds: the stock moves the lowest stock one for one (resolved
+    at 4 trajectories), the other parameters move nothing at all."""
+    from sim.analysis.sensitivity import resolution_text
+
+    _, r = morris_result
+    assert [row["resolution"] for row in r.indices] == ["resolved"] + ["no effect"] * 3
+    assert resolution_text(r) == ("ranking: 1 of the top rank resolved (95% intervals clear "
+                                  "of 0 and of the ranks next to them), 1 of 4 parameters "
+                                  "distinguishable from 0.")
+    paths = write_sensitivity(r, tmp_path)
+    doc = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert doc["indices"][0]["resolved"] is True and doc["resolution"]["resolved"] == 1
+    assert doc["resolution_note"] == resolution_text(r)
+    with paths["csv"].open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [row["resolution"] for row in rows] == ["resolved"] + ["no effect"] * 3

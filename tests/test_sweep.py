@@ -413,3 +413,47 @@ def test_the_threshold_line_rounds_and_gives_the_band_range() -> None:
         {"q": 2.0, "value": 0.25, "band_crossings": {"ci_low": 0.2, "ci_high": 0.3}}]}
     text = threshold_text(two_d)
     assert "q = 1: never within the values swept; q = 2: 0.25 (" in text
+
+
+def test_intervals_stay_within_the_metric_s_bounds_and_say_when_clipped(
+        tmp_path: Path) -> None:
+    """Issue 15: a sweep gave `0.075 [-0.073, 0.224]` helicopters lost. The Student-t interval
+    of a non-negative amount is clipped at 0 (and of a share of a whole at 1), marked in
+    sweep.csv and sweep.json; where it stays within the bounds nothing changes."""
+    from sim.analysis.estimates import mean_interval
+    from sim.analysis.sweep import bounded_interval
+
+    n = 40
+    lost = np.array([0.0] * 37 + [1.0] * 3)  # mean 0.075, rare losses
+    sectors = np.array([1.0] * 39 + [0.6])  # a share of the plant, nearly always all of it
+    metrics = np.zeros((n, len(METRICS)))
+    metrics[:, METRICS.index("helicopters_lost")] = lost
+    metrics[:, METRICS.index("gov_control_final")] = sectors
+    metrics[:, METRICS.index("operating_days")] = np.linspace(10, 50, n)  # well away from 0
+    runs = [ScenarioRuns(scenario(horizon_days=1), np.arange(n), np.arange(n, dtype=np.uint64),
+                         metrics, np.zeros((n, len(DAILY), 1), np.float32))]
+    result = SweepResult(["p"], [(1.0,)], BatchResult(runs, 1, 4), seed=1, replications=n)
+    raw = mean_interval(lost)
+    assert raw[1] < 0  # the plain Student-t interval reaches below zero
+    rows = {r["metric"]: r for r in result.table()}
+    lost_row, sector_row = rows["helicopters_lost"], rows["gov_control_final"]
+    assert (lost_row["ci_low"], lost_row["ci_high"]) == (0.0, pytest.approx(raw[2]))
+    assert lost_row["ci_clipped"] and lost_row["mean"] == pytest.approx(0.075)
+    assert sector_row["ci_high"] == 1.0 and sector_row["ci_clipped"]
+    days = rows["operating_days"]
+    assert not days["ci_clipped"] and days["ci_low"] > 0
+    assert not rows["garrison_held"]["ci_clipped"]  # Wilson: always within [0, 1]
+    assert bounded_interval("not-a-metric", [-1.0, 1.0]) == (-1.0, 1.0, False)
+    assert bounded_interval("helicopters_lost", [None, None]) == (None, None, False)
+    for r in rows.values():
+        assert r["ci_low"] is None or r["ci_low"] >= 0
+    summary = write_sweep(result, tmp_path)
+    with (tmp_path / "sweep.csv").open(newline="", encoding="utf-8") as fh:
+        written = {r["metric"]: r for r in csv.DictReader(fh)}
+    assert written["helicopters_lost"]["ci_low"] == "0"
+    assert written["helicopters_lost"]["ci_clipped"] == "yes"
+    assert written["operating_days"]["ci_clipped"] == ""
+    clipped = {c["metric"]: c["point"] for c in summary["intervals"]["clipped"]}
+    assert clipped["helicopters_lost"] == clipped["gov_control_final"] == [1.0]
+    assert "operating_days" not in clipped
+    assert "clipped" in summary["intervals"]["method"]

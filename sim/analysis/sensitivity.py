@@ -48,6 +48,11 @@ Choices, and why:
   defined; a point where the metric is never defined is an error.
 * **Failures.** A replication that raises makes the analysis an error: the
   indices assume every point ran the same replications.
+* **Resolution.** A small design gives confidence intervals as wide as the indices
+  themselves. Each ranked row says whether its index is distinguishable from zero and
+  from its neighbours in the ranking (:func:`resolve`), and the result says how many of
+  the top ranks are resolved and what design would resolve them (an estimate from the
+  1/sqrt(trajectories) scaling of the interval: :func:`resolution_text`).
 
 The scenario file is read and validated once; each design point is the resolved
 scenario with ``--set``-style overrides applied and validated again (reading the
@@ -90,6 +95,9 @@ METHODS = ("morris", "sobol")
 RANK_BY = {"morris": "mu_star", "sobol": "ST"}
 CONF_RESAMPLES = 1000  # bootstrap resamples for the confidence intervals of the indices
 CONF_LEVEL = 0.95
+RESOLVE_TOP = 5  # the ranks whose resolution the one-line note and the budget are about
+CONF_OF = {"mu_star": "mu_star_conf", "ST": "ST_conf"}  # the half-width of each ranked index
+BUDGET = {"morris": ("trajectories", "trajectories"), "sobol": ("sobol_n", "--sobol-n")}
 
 def parse_range(text: str) -> tuple[str, tuple[float, float]]:
     """``"path.to.key=lo:hi"`` -> ``("path.to.key", (lo, hi))``; ValueError if malformed."""
@@ -374,10 +382,176 @@ def _indices(d: Design, y: np.ndarray, replications: int, seed: int) -> Sensitiv
                                        seed=d.design_seed)
     return SensitivityResult(
         method=d.method, metric=d.metric, parameters=d.names, bounds=d.bounds,
-        design=d.design, outputs=y, indices=_ranked(d.method, d.names, si),
+        design=d.design, outputs=y, indices=resolve(_ranked(d.method, d.names, si),
+                                                    RANK_BY[d.method]),
         model_runs=len(d.scenarios) * replications, replications=replications, seed=seed,
         design_seed=d.design_seed, scenario=d.base.name, settings=d.settings,
         adjusted_points=d.adjusted, note=note, skipped=d.skipped)
+
+
+# -- resolution ------------------------------------------------------------------------
+def _interval(row: Mapping[str, Any], by: str) -> tuple[float, float] | None:
+    """(index, half-width) of a ranked row, or None where either is not a number."""
+    index, conf = row.get(by), row.get(CONF_OF[by])
+    if not isinstance(index, (int, float)) or not isinstance(conf, (int, float)):
+        return None
+    if math.isnan(index) or math.isnan(conf):
+        return None
+    return float(index), abs(float(conf))
+
+
+def _separated(upper: tuple[float, float] | None, lower: tuple[float, float] | None) -> bool:
+    """Whether the interval of ``upper`` lies wholly above that of ``lower``."""
+    if upper is None or lower is None:
+        return False
+    return upper[0] - upper[1] > lower[0] + lower[1]
+
+
+def resolve(rows: list[dict[str, Any]], by: str) -> list[dict[str, Any]]:
+    """The ranked ``rows`` with whether each rank is resolved, ranked by ``by``.
+
+    ``resolution`` is ``resolved`` when the index's confidence interval (index ±
+    its ``_conf`` half-width) lies above zero and does not overlap the intervals of the
+    ranks just above and below; ``no effect`` when the index and its interval are exactly
+    zero (the parameter moved nothing; ties between such parameters are not a lack of
+    precision); otherwise ``not distinguishable from 0`` or ``overlaps rank K`` (or
+    ``ranks J and K``). ``resolved`` is the same as a boolean.
+
+    Morris's mu* is a mean of absolute effects, so noise alone makes it positive: "clear of
+    0" says the effects (noise included) are, and the separation from the neighbouring
+    ranks is the stronger check.
+    """
+    spans = [_interval(r, by) for r in rows]
+    zero = (0.0, 0.0)
+    out = []
+    for k, (row, span) in enumerate(zip(rows, spans, strict=True)):
+        if span == zero:
+            status = "no effect"
+        elif not _separated(span, zero):
+            status = "not distinguishable from 0"
+        else:
+            overlaps = [k] if k > 0 and not _separated(spans[k - 1], span) else []
+            if k + 1 < len(rows) and not _separated(span, spans[k + 1]):
+                overlaps.append(k + 2)
+            status = ("resolved" if not overlaps else
+                      f"overlaps rank{'s' if len(overlaps) > 1 else ''} "
+                      + " and ".join(str(n) for n in overlaps))
+        out.append({**row, "resolved": status == "resolved", "resolution": status})
+    return out
+
+
+def resolution_summary(result: SensitivityResult) -> dict[str, Any]:
+    """How many of the top ranks are resolved, and an estimate of the design that would
+    resolve them (``sensitivity.json``'s ``resolution``).
+
+    The estimate: a confidence half-width shrinks about as 1/sqrt(trajectories) (Morris: the
+    bootstrap interval of a mean of elementary effects, one per trajectory) or 1/sqrt(N)
+    (Sobol), so a gap ``g`` between an index and zero, or between two neighbouring indices,
+    covered by half-widths summing to ``c`` needs about ``(c / g)^2`` times the design. Two
+    budgets: one to tell each of the top ranks from zero (``to_clear_zero``), one to also
+    order them (``to_order``). Both assume the indices stay as estimated (they move as the
+    design grows); indices equal as estimated (``tied_ranks``, the lower rank of each pair)
+    cannot be ordered this way. A budget over ``MAX_FACTOR`` times the design is given as
+    None. More replications per design point reduce only the part of the interval that is
+    simulation noise, not the spread of the parameter's effects across the design."""
+    by = RANK_BY[result.method]
+    rows = result.indices
+    spans = [_interval(r, by) for r in rows]
+    none = (0.0, 0.0)
+    top = [k for k, span in enumerate(spans[:RESOLVE_TOP]) if span != none]
+    tolerance = 1e-9 * max((abs(x[0]) for x in spans if x is not None), default=0.0) + 1e-12
+    to_zero, to_order, ties = 1.0, 1.0, []
+
+    def factor(upper: tuple[float, float], lower: tuple[float, float]) -> float | None:
+        gap, width = upper[0] - lower[0], upper[1] + lower[1]
+        return None if gap <= tolerance else (width / gap) ** 2
+
+    for k in top:
+        span = spans[k]
+        if span is None:
+            continue
+        if not _separated(span, none):
+            f = factor(span, none)
+            to_zero = max(to_zero, f if f is not None else math.inf)
+        below = spans[k + 1] if k + 1 < len(spans) else none
+        if below is not None and not _separated(span, below):
+            f = factor(span, below)
+            if f is None:
+                ties.append(k + 2)
+            else:
+                to_order = max(to_order, f)
+    to_order = max(to_order, to_zero)
+    name, _ = BUDGET[result.method]
+    current = int(result.settings.get(name) or 0)
+    return {"top": len(top), "resolved": sum(1 for k in top if rows[k].get("resolved")),
+            "resolved_ranks": [k + 1 for k in top if rows[k].get("resolved")],
+            "distinguishable_from_zero": sum(1 for r in rows if r.get("resolution") not in (
+                "not distinguishable from 0", "no effect")),
+            "parameters": len(rows), "setting": name, "current": current or None,
+            "to_clear_zero": _budget(result.method, current, to_zero),
+            "to_order": _budget(result.method, current, to_order),
+            "tied_ranks": [t for t in ties if t - 1 <= RESOLVE_TOP],
+            "estimate": f"half-width ~ 1/sqrt({name}); indices as estimated"}
+
+
+def resolution_mark(row: Mapping[str, Any]) -> str:
+    """A ranked row's resolution in a few characters for a terminal table: ``yes``, ``≈0``
+    (not distinguishable from zero), ``≈#3,#5`` (overlaps those ranks), ``none`` (no
+    effect); ``?`` for a row without one."""
+    status = str(row.get("resolution", "?"))
+    if status == "resolved":
+        return "yes"
+    if status == "no effect":
+        return "none"
+    if status.startswith("not distinguishable"):
+        return "≈0"
+    if status.startswith("overlaps"):
+        return "≈" + ",".join(f"#{w}" for w in status.split() if w.isdigit())
+    return status
+
+
+MAX_FACTOR = 1000  # budgets beyond this many times the design are not worth estimating
+
+
+def _budget(method: str, current: int, factor: float) -> int | None:
+    """The design setting (trajectories; Sobol N, a power of 2) ``factor`` times ``current``,
+    ``current`` itself when nothing is needed, None when too large to estimate."""
+    if not current or factor > MAX_FACTOR:
+        return None
+    if factor <= 1.0:
+        return current
+    needed = math.floor(current * factor) + 1
+    return 1 << (needed - 1).bit_length() if method == "sobol" else needed
+
+
+def resolution_text(result: SensitivityResult) -> str:
+    """One line: how many of the top ranks are resolved and what design would resolve
+    them (an estimate), or '' when nothing moved the metric."""
+    s = resolution_summary(result)
+    if not s["top"]:
+        return ""
+    name, option = BUDGET[result.method]
+    option = "--trajectories" if name == "trajectories" else option
+    top = "the top rank" if s["top"] == 1 else f"the top {s['top']} ranks"
+    text = (f"ranking: {s['resolved']} of {top} resolved (95% intervals clear of 0 and of the "
+            f"ranks next to them), {s['distinguishable_from_zero']} of {s['parameters']} "
+            "parameters distinguishable from 0.")
+    if s["resolved"] == s["top"]:
+        return text
+
+    def budget(n: int | None) -> str:
+        return f"over {MAX_FACTOR}x the design" if n is None else f"{option} {n}"
+
+    parts = []
+    if s["to_clear_zero"] != s["current"]:
+        parts.append(f"{budget(s['to_clear_zero'])} to tell {top} from 0")
+    if s["to_order"] != s["to_clear_zero"] or not parts:
+        parts.append(f"{budget(s['to_order'])} to order them")
+    ties = ", ".join(f"{t - 1}={t}" for t in s["tied_ranks"])
+    return (text + f" Estimate, if the interval shrinks as 1/sqrt({name}) and the indices "
+            f"hold (now {option} {s['current']}): " + ", ".join(parts)
+            + (f"; ranks {ties} are tied as estimated" if ties else "")
+            + "; more replications per point cut only the simulation noise.")
 
 
 # -- reporting -------------------------------------------------------------------------
@@ -428,6 +602,8 @@ def sensitivity_summary(result: SensitivityResult) -> dict[str, Any]:
         "adjusted_points": result.adjusted_points,
         "note": result.note,
         "skipped_inactive": result.skipped,
+        "resolution": resolution_summary(result),
+        "resolution_note": resolution_text(result),
         "indices": [{k: (None if isinstance(v, float) and math.isnan(v) else v)
                      for k, v in row.items()} for row in result.indices],
     }

@@ -12,7 +12,8 @@ points are then due to the parameter rather than to different random draws, so
 the curves are smooth and the threshold found between them is stable.
 
 Outputs (:func:`sim.output.sweep_files.write_sweep`): ``sweep.csv`` (point x metric, mean and 95%
-interval: Wilson for shares, Student-t otherwise), ``sweep.png`` (1-D: mean
+interval: Wilson for shares, Student-t otherwise, kept within the metric's bounds: see
+:func:`bounded_interval`), ``sweep.png`` (1-D: mean
 lines with bands; 2-D: heatmaps of the means) and ``sweep.json`` (the design,
 the seed and the threshold). Event-day metrics (empty when the event did not
 happen) are left out: their means cover different replications at each point.
@@ -31,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.estimates import BINARY_METRICS, describe
-from sim.model.metrics import EVENT_DAY_METRICS, METRICS
+from sim.model.metrics import EVENT_DAY_METRICS, METRICS, REGISTRY
 from sim.runner.batch import BatchResult, ScenarioRuns, Sink, run_batch
 from sim.runner.store import FolderSink, read_batch
 from sim.scenario.loading import load_scenario, validate
@@ -137,9 +138,10 @@ class SweepResult:
         for values, runs in zip(self.grid, self.batch.runs, strict=True):
             for metric in SWEEP_METRICS:
                 d = describe(runs.column(metric), binary=metric in BINARY_METRICS)
+                lo, hi, clipped = bounded_interval(metric, d["ci95"])
                 row: dict[str, Any] = dict(zip(self.params, values, strict=True))
-                row.update(metric=metric, mean=d["mean"], ci_low=d["ci95"][0],
-                           ci_high=d["ci95"][1], n=d["n"], ci_method=d["ci_method"])
+                row.update(metric=metric, mean=d["mean"], ci_low=lo, ci_high=hi, n=d["n"],
+                           ci_method=d["ci_method"], ci_clipped=clipped)
                 rows.append(row)
         return rows
 
@@ -275,9 +277,40 @@ def curve(result: SweepResult, metric: str, of: str = "mean") -> np.ndarray:
     out = np.full(len(result.grid), np.nan)
     for i, runs in enumerate(result.batch.runs):
         d = describe(runs.column(metric), binary=metric in BINARY_METRICS)
-        v = d["mean"] if of == "mean" else d["ci95"][0 if of == "ci_low" else 1]
+        v = d["mean"] if of == "mean" else bounded_interval(metric, d["ci95"])[
+            0 if of == "ci_low" else 1]
         out[i] = np.nan if v is None else v
     return out
+
+
+def bounded_interval(metric: str, ci: Sequence[float | None]
+                     ) -> tuple[float | None, float | None, bool]:
+    """(low, high, clipped): the 95% interval ``ci`` of ``metric``'s mean, kept within the
+    values the metric can take (:attr:`sim.model.metrics.Metric.bounds`: no count, amount,
+    day or share is negative; shares of a whole end at 1).
+
+    Shares of replications already have Wilson intervals, which never leave [0, 1]. The
+    Student-t interval of a non-negative amount can reach below 0 when most replications
+    give 0 (``0.075 [-0.073, 0.224]`` helicopters lost); it is clipped at the bound, and
+    ``clipped`` says so. Clipping changes no coverage: the true mean lies within the
+    bounds, so it lies in the clipped interval exactly when it lies in the Student-t one.
+    It does not mend the t-interval's other weakness with such skewed data (too short on
+    the upper side when the non-zero values are rare), which only more replications or a
+    model of the counts would (a percentile bootstrap stays within the bounds too, but is as
+    short at a few dozen replications, and would make the numbers depend on a resampling
+    seed).
+    """
+    lo, hi = ci[0], ci[1]
+    known = REGISTRY.get(metric)
+    if known is None:
+        return lo, hi, False
+    floor, ceiling = known.bounds
+    clipped = False
+    if lo is not None and lo < floor:
+        lo, clipped = floor, True
+    if hi is not None and ceiling is not None and hi > ceiling:
+        hi, clipped = ceiling, True
+    return lo, hi, clipped
 
 
 def crossing(xs: Sequence[float], ys: np.ndarray, level: float) -> tuple[float, float] | None:

@@ -955,8 +955,12 @@ def _print_sweep(result: Any, chosen: list[str], level: tuple[str, float] | None
         table.add_column(head)
     for r in rows:
         table.add_row(*(str(r[p]) for p in param), r["metric"],
-                      ci({"mean": r["mean"], "ci95": [r["ci_low"], r["ci_high"]]}, 3))
+                      ci({"mean": r["mean"], "ci95": [r["ci_low"], r["ci_high"]]}, 3)
+                      + (" *" if r.get("ci_clipped") else ""))
     out_console.print(table)
+    if any(r.get("ci_clipped") for r in rows):
+        out_console.print("* interval clipped at the metric's bounds (a count or amount "
+                          "cannot be negative; ci_clipped in sweep.csv)", markup=False)
     if level is not None:
         out_console.print(f"threshold: {threshold_text(threshold_summary(result, *level))}",
                           markup=False)
@@ -1000,6 +1004,8 @@ def sensitivity(
     from sim.analysis.sensitivity import (
         parse_range,
         ranked_rows,
+        resolution_mark,
+        resolution_text,
         resume_sensitivity,
         run_sensitivity,
         skipped_text,
@@ -1050,12 +1056,16 @@ def sensitivity(
                   "model runs = "
                   f"{result.points} points x {result.replications} replications)",
                   title_justify="left")
-    for head in ["rank", "parameter", "range", *index_columns]:
-        table.add_column(head, justify="left" if head == "parameter" else "right")
+    for head in ["rank", "parameter", "range", *index_columns, "resolved"]:
+        table.add_column(head, justify="left" if head in ("parameter", "resolved") else "right")
     for r in rows[:top]:
         table.add_row(str(r["rank"]), r["parameter"], f"{r['low']:g} to {r['high']:g}",
-                      *(f"{r[c]:.4g}" for c in index_columns))
+                      *(f"{r[c]:.4g}" for c in index_columns),
+                      resolution_mark(r))
     out_console.print(table)
+    if note := resolution_text(result):
+        out_console.print(f"{note} (≈0: interval reaches 0; ≈#k: overlaps rank k)",
+                          markup=False)
     if result.skipped:
         out_console.print(skipped_text(result), markup=False)
     out_console.print(f"results in {out}/ (sensitivity.csv, sensitivity.json, sensitivity.png)",

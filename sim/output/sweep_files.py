@@ -32,7 +32,9 @@ from sim.output.results_folder import spreadsheet_text
 MAIN_METRICS = panels(("operating_days", "garrison_held", "helicopters_lost",
                        "supplies_delivered_t", "refined_kbbl", "gov_control_final"))
 UNITS = {metric: unit for metric, (_, unit) in METRIC_LABELS.items()}
-CSV_COLUMNS = ("metric", "mean", "ci_low", "ci_high", "n", "ci_method")
+# ci_clipped: "yes" where the Student-t interval left the metric's bounds and was clipped to
+# them (sim.analysis.sweep.bounded_interval).
+CSV_COLUMNS = ("metric", "mean", "ci_low", "ci_high", "n", "ci_method", "ci_clipped")
 LINE, BAND, MARK = "#0072B2", "#56B4E9", "#D55E00"  # Okabe-Ito blue, sky blue, vermillion
 ANNOTATE_MAX_CELLS = 64  # heatmaps up to this size print each cell's mean
 
@@ -178,10 +180,11 @@ def write_sweep(result: SweepResult, out: Path, threshold: tuple[str, float] | N
     """Write sweep.csv, sweep.png and sweep.json into ``out``; returns the JSON content."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    table = result.table()
     with (out / "sweep.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow([*result.params, *CSV_COLUMNS])
-        for row in result.table():
+        for row in table:
             writer.writerow([*(fmt_value(row[p]) for p in result.params),
                              *(_cell(row[c]) for c in CSV_COLUMNS)])
     sweep_figure(result, threshold).savefig(out / "sweep.png", dpi=110)
@@ -198,6 +201,13 @@ def write_sweep(result: SweepResult, out: Path, threshold: tuple[str, float] | N
         "interrupted": batch.interrupted,
         "threshold": (threshold_summary(result, *threshold) if threshold is not None
                       else None),
+        "intervals": {
+            "method": "95% interval of the mean: Wilson for shares of replications, "
+                      "Student-t otherwise, clipped to the metric's bounds (no count or "
+                      "amount below 0, no share of a whole above 1)",
+            "clipped": [{"point": [row[p] for p in result.params], "metric": row["metric"]}
+                        for row in table if row["ci_clipped"]],
+        },
         "files": ["sweep.csv", "sweep.png", "sweep.json"],
     }
     (out / "sweep.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -207,6 +217,8 @@ def write_sweep(result: SweepResult, out: Path, threshold: tuple[str, float] | N
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
+    if isinstance(value, bool):  # ci_clipped
+        return "yes" if value else ""
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, str):  # text a spreadsheet must not take for a formula

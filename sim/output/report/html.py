@@ -97,9 +97,12 @@ def table(head: list[Any], rows: Iterable[list[Any]], caption: Any = None,
           groups: list[tuple[str, int]] | None = None, **attrs: Any) -> Html:
     """A bordered table; columns in ``numeric`` are right-aligned with tabular figures.
 
+    A table with a ``caption`` is numbered ("Table 3.", see :func:`number_labels`).
     With ``row_headers`` the first cell of each row is its header (the scenario's name);
     ``groups`` adds a header row above ``head`` of (label, number of columns) cells.
     """
+    if caption is not None:
+        caption = [label("Table", attrs.get("id")), " ", caption]
     numeric = set(numeric)
     body = []
     for row in rows:
@@ -133,3 +136,45 @@ def path_code(path: str) -> Html:
 def anchor(prefix: str, name: str, index: int) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40]
     return f"{prefix}-{index}-{slug}" if slug else f"{prefix}-{index}"
+
+
+# -- numbering ---------------------------------------------------------------------------
+# Tables and figures are numbered once the page is complete, in the order a reader meets
+# them, so that no number is written by hand and none is skipped or given twice.
+_LABEL = re.compile(r'<span class="label" data-kind="(Table|Figure)" data-for="([^"]*)">'
+                    r'</span>')
+_XREF = re.compile(r'<a class="xref" href="#([^"]*)">([^<]*)</a>')
+
+
+def label(kind: str, target: str | None) -> Html:
+    """The number of a table or figure (``kind``) whose element has the id ``target``:
+    a placeholder that :func:`number_labels` fills in."""
+    return Html(f'<span class="label" data-kind="{kind}" data-for="{esc_plain(target or "")}">'
+                "</span>")
+
+
+def xref(target: str, fallback: str) -> Html:
+    """A link to the table or figure with the id ``target``, written as its number ("Table
+    2") by :func:`number_labels`; ``fallback`` (plain text) if the page has no such table."""
+    return Html(f'<a class="xref" href="#{esc_plain(target)}">{esc(fallback)}</a>')
+
+
+def number_labels(page: str) -> str:
+    """``page`` with its tables and figures numbered from one counter per kind, in document
+    order ("Table 1.", "Table 2."... "Figure 1."...), and each :func:`xref` written as the
+    number of the table or figure it names."""
+    counts: dict[str, int] = {}
+    numbers: dict[str, str] = {}
+
+    def numbered(m: re.Match[str]) -> str:
+        counts[m[1]] = counts.get(m[1], 0) + 1
+        text = f"{m[1]} {counts[m[1]]}"
+        if m[2]:
+            numbers[m[2]] = text
+        return f'<span class="label">{text}.</span>'
+
+    def reference(m: re.Match[str]) -> str:
+        found = numbers.get(html.unescape(m[1]))
+        return f'<a class="xref" href="#{m[1]}">{found}</a>' if found else m[2]
+
+    return _XREF.sub(reference, _LABEL.sub(numbered, page))

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from sim import __version__
 from sim.output.report.folder import Folder, read_folder
-from sim.output.report.html import Html, el, para, table
+from sim.output.report.html import Html, el, number_labels, para, table
 from sim.output.report.numbers import known
+from sim.output.report.sections.appendix import appendix
 from sim.output.report.sections.caveats import caveats
 from sim.output.report.sections.data import data
 from sim.output.report.sections.logic import logic
@@ -100,7 +101,8 @@ def contents() -> Html:
     entries = [("results", "Results"), ("caveats", "Caveats: what the results hang on"),
                ("stress-1", "STRESS 1 Objectives"), ("stress-2", "STRESS 2 Logic"),
                ("stress-3", "STRESS 3 Data"), ("stress-4", "STRESS 4 Experimentation"),
-               ("stress-5", "STRESS 5 Implementation"), ("stress-6", "STRESS 6 Code access")]
+               ("stress-5", "STRESS 5 Implementation"), ("stress-6", "STRESS 6 Code access"),
+               ("appendix", "Appendix: sources, definitions, every comparison")]
     return el("nav", el("h2", "Contents", class_="toc-title"),
               el("ol", [el("li", el("a", text, href=f"#{ref}")) for ref, text in entries]),
               class_="toc", aria_label="Contents")
@@ -123,7 +125,8 @@ def render_report(results_dir: Path) -> str:
                                "then the caveats, then an account of the model and the "
                                "study in the order of the STRESS-DES reporting checklist for "
                                "discrete-event simulation (Monks et al. 2019, Journal of "
-                               "Simulation 13(1)), sections STRESS 1 to 6."), class_="note"),
+                               "Simulation 13(1)), sections STRESS 1 to 6, and last an "
+                               "appendix with each scenario's sources."), class_="note"),
                 glance(f), contents())
     main = el("main", results(f), caveats(f),
               el("div", el("p", "The account below follows the STRESS-DES checklist (Monks et "
@@ -132,7 +135,7 @@ def render_report(results_dir: Path) -> str:
                                 "Journal of Simulation 13(1)); each item carries its number in "
                                 "the checklist."), class_="note", id="stress"),
               objectives(f), logic(f), data(f), experimentation(f), implementation(f),
-              code_access(f))
+              code_access(f), appendix(f))
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     footer = el("footer", el("p", f"Written by baiji-sim {__version__} (report) on {now} from "
                                   f"the results folder {f.path.name}. Self-contained: figures "
@@ -143,7 +146,7 @@ def render_report(results_dir: Path) -> str:
                          el("meta", name="generator", content=f"baiji-sim {__version__}"),
                          el("title", title), el("style", Html(stylesheet()))),
               el("body", header, main, footer), lang="en")
-    return "<!DOCTYPE html>\n" + page + "\n"
+    return "<!DOCTYPE html>\n" + number_labels(page) + "\n"
 
 
 def write_report(results_dir: Path, out: Path | None = None) -> Path:

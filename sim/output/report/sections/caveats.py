@@ -12,7 +12,7 @@ from importlib.resources import files
 from typing import Any
 
 from sim.output.report.folder import Folder
-from sim.output.report.html import Html, el, para, path_code, prose, table
+from sim.output.report.html import Html, el, esc, label, para, path_code, prose, table
 from sim.output.report.numbers import finite, range_text, value_text
 from sim.output.report.sections.figures import figure
 from sim.output.report.vocabulary import SECTION_LABELS
@@ -78,7 +78,8 @@ def source_cell(row: ParameterRow | None) -> Html:
 
 
 def driving_assumptions(f: Folder) -> dict[str, dict[str, Any]]:
-    """Assumption-provenance parameters whose values differ between the base and a scenario."""
+    """Assumption-provenance parameters whose values differ between the base and a scenario
+    (the sensitivity table marks them)."""
     out: dict[str, dict[str, Any]] = {}
     for name, rows in f.diffs.items():
         for path, a, b in rows:
@@ -95,22 +96,14 @@ def driving_assumptions(f: Folder) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _by_value(variants: list[tuple[str, ParameterRow | None]]) -> list[tuple[str, list[str]]]:
-    """(value text, scenario names) for each distinct value, in order of first appearance."""
-    grouped: dict[str, list[str]] = {}
-    for name, row in variants:
-        grouped.setdefault(value_text(row.value) if row else "(absent)", []).append(name)
-    return list(grouped.items())
-
-
 def caveats(f: Folder) -> Html:
     driving = driving_assumptions(f)
     return el("section", el("h2", "Caveats: what the results hang on", id="caveats"), para(
         "The model turns a few reported facts and many assumptions into numbers. The intervals "
         "above cover the randomness of the simulation only. Read the differences between "
         "scenarios together with the assumptions that make them differ."),
-        el("h3", "Assumptions that differ between the scenarios", id="driving"),
-        _driving_table(f, driving),
+        el("h3", "What differs between the scenarios", id="driving"),
+        parameter_table(f),
         el("h3", "Key assumption categories", id="assumption-categories"),
         el("ul", [el("li", prose(t)) for t in KEY_CATEGORIES]),
         _category_table(f) if f.base is not None else None,
@@ -123,32 +116,81 @@ def caveats(f: Folder) -> Html:
              "items refer to."))
 
 
-def _driving_table(f: Folder, driving: dict[str, dict[str, Any]]) -> list[Html]:
+def _short_source(row: ParameterRow) -> Html:
+    """Where a value comes from, in a few words: the fact or the assumption with its range
+    (the basis and the full wording are in the appendix)."""
+    if row.kind == "fact":
+        return el("span", el("span", "fact ", class_="kind"), el("code", row.source))
+    if row.kind == "assumption":
+        return el("span", el("span", "assumption ", class_="kind"), row.source,
+                  f" (range {range_text(row.range)})" if row.range else None,
+                  " ", el("span", "counterfactual", class_="badge")
+                  if row.source.lower().startswith("counterfactual") else None)
+    return source_cell(row)
+
+
+def _value(row: ParameterRow | None) -> str:
+    return value_text(row.value) if row is not None else "(absent)"
+
+
+def _breakable(name: str) -> Html:
+    """A scenario's name as a column head that may break after a hyphen."""
+    pieces = re.split(r"(?<=-)", name)
+    return Html("".join(esc(p) + ("<wbr>" if k < len(pieces) - 1 else "")
+                        for k, p in enumerate(pieces)))
+
+
+def parameter_table(f: Folder) -> list[Html]:
+    """The one table of what differs between the scenarios: a row per parameter that differs
+    anywhere, a column per scenario (its value where it differs from the base's), and the
+    sources of the values once per parameter."""
     if f.base is None:
         return [para(f.no_reference_text())]
-    if not driving:
-        return [para(f"No parameter that rests on an assumption differs from {f.base}.")]
-    rows = []
-    for path, entry in driving.items():
-        base_row = entry["base"]
-        variants = el("ul", [el("li", el("strong", ", ".join(names)), ": ", value)
-                             for value, names in _by_value(entry["variants"])], class_="plain")
-        reasons = [el("div", el("span", f"In {', '.join(names)}: ", class_="who"),
-                      source_cell(r), " ", el("span", "counterfactual", class_="badge")
-                      if r.source.lower().startswith("counterfactual") else None,
-                      class_="reason")
-                   for r, names in entry["reasons"].values()]
-        unit = (base_row or entry["variants"][0][1]).unit
-        rows.append([path_code(path), value_text(base_row.value) if base_row else "(absent)",
-                     variants, unit, reasons])
+    others = [n for n, rows in f.diffs.items() if rows]
+    if not others:
+        return [para(f"No parameter differs from {f.base}.")]
+    by_path: dict[str, dict[str, tuple[ParameterRow | None, ParameterRow | None]]] = {}
+    for name, rows in f.diffs.items():
+        for path, a, b in rows:
+            by_path.setdefault(path, {})[name] = (a, b)
+    body = []
+    for path, changed in by_path.items():
+        base_row = next(iter(changed.values()))[0]
+        sources: dict[tuple[Any, ...], tuple[ParameterRow, list[str]]] = {}
+        for who, row in [(f.base, base_row), *((n, b) for n, (_, b) in changed.items())]:
+            if row is not None:
+                key = (row.kind, row.source, tuple(row.range or ()))
+                sources.setdefault(key, (row, []))[1].append(who)
+        cells = [el("div", el("span", f"{', '.join(names)}: ", class_="who")
+                    if len(sources) > 1 else None, _short_source(row), class_="reason")
+                 for row, names in sources.values()]
+        unit = next((r.unit for pair in changed.values() for r in pair if r is not None), "")
+        values = [_value(changed[n][1]) if n in changed else el("span", "·", class_="same")
+                  for n in others]
+        body.append(el("tbody", el("tr", el("th", path_code(path), " ", el("span", unit,
+                                                                        class_="unit")
+                                            if unit and unit != "-" else None,
+                                            scope="row", rowspan="2"),
+                                   [el("td", v) for v in [
+                                       _value(base_row), *values]]),
+                       el("tr", el("td", el("span", "source: ", class_="kind"), cells,
+                                   colspan=str(len(others) + 1), class_="source"))))
+    head = el("tr", el("th", "parameter", scope="col"),
+              [el("th", _breakable(n), scope="col") for n in [f.base, *others]])
+    caption = el("caption", label("Table", "table-parameters"),
+                 f" {len(body)} parameters that differ between the scenarios: the value in "
+                 f"each scenario (· the same as in {f.base}) and, below, where the values "
+                 "come from")
     return [para(
-        f"Every parameter whose value differs from {f.base} (the base of the comparison) and "
-        "whose value, in either scenario, is an assumption rather than a reported fact. These "
-        "are the inputs a reader should question first. Counterfactual assumptions describe "
-        "a situation that did not happen, on purpose."),
-        table(["parameter", f"value in {f.base}", "value in the other scenarios", "unit",
-               "where the values come from"], rows, caption=f"Table 6. {len(rows)} assumed "
-              "parameters that differ between the scenarios", id="table-driving")]
+        f"Every parameter whose value differs between the scenarios: its value in {f.base} "
+        "(the base of the comparison) and in each scenario where it differs (· where it is "
+        f"the same as in {f.base}), then where the values come from, once per parameter "
+        "(who uses which source when they differ). Assumptions are the inputs a reader "
+        "should question first; counterfactual ones describe a situation that did not "
+        "happen, on purpose. The full provenance of each scenario, with the basis of every "
+        "assumption, is in ", el("a", "the appendix", href="#appendix"), "."),
+        el("div", el("table", caption, el("thead", head), body, id="table-parameters",
+                      class_="parameters"), class_="wide")]
 
 
 def _category_table(f: Folder) -> Html:
@@ -168,7 +210,7 @@ def _category_table(f: Folder) -> Html:
     rows = [[label, *counts] for label, counts in merged.items()]
     return table(["part of the model", "parameters", "reported facts", "assumptions",
                   "assumptions with a plausible range", "no provenance"], rows,
-                 caption=f"Table 7. Where the parameters of {f.base} come from",
+                 caption=f"Where the parameters of {f.base} come from",
                  numeric=range(1, 6), id="table-categories")
 
 
@@ -184,14 +226,16 @@ def sensitivity(f: Folder, driving: dict[str, Any]) -> Html:
     columns = [c for c in ("mu_star", "mu_star_conf", "sigma", "ST", "ST_conf", "S1",
                            "S1_conf") if any(c in r for r in indices)]
     bounds = s.get("bounds") or {}
+    resolution = any("resolution" in r for r in indices)  # folders written before: none
     rows = []
     for k, r in enumerate(indices, start=1):
         name = str(r.get("parameter", "?"))
         rows.append([k, path_code(name), range_text(bounds.get(name)),
                      *(f"{r[c]:.4g}" if finite(r.get(c)) else "–" for c in columns),
+                     *([value_text(r.get("resolution", "–"))] if resolution else []),
                      "yes" if name in driving else "–"])
     png = f.path / SENSITIVITY_FIGURE
-    drawing = figure("Sensitivity figure", "sensitivity", [png]) if png.is_file() else None
+    drawing = figure("sensitivity", [png]) if png.is_file() else None
     return el("div", title, para(
         f"{value_text(s.get('method', '?')).capitalize()} analysis of "
         f"{value_text(s.get('metric_meaning') or s.get('metric', '?'))} in scenario "
@@ -200,7 +244,11 @@ def sensitivity(f: Folder, driving: dict[str, Any]) -> Html:
         f"ranked by {value_text(s.get('ranked_by', '?'))}. The top-ranked parameters are "
         "those the answer depends on most; the last column says whether the parameter also "
         "differs between the scenarios compared here."),
-        table(["rank", "parameter", "range varied", *columns, "differs between scenarios"],
-              rows, caption="Table 8. Top-ranked uncertain parameters",
+        table(["rank", "parameter", "range varied", *columns,
+               *(["resolved (95% CI clear of 0 and of the next ranks)"] if resolution else []),
+               "differs between scenarios"],
+              rows, caption="Top-ranked uncertain parameters",
               numeric=range(3, 3 + len(columns)), id="table-sensitivity"),
+        el("p", el("strong", "Resolution: "), str(s["resolution_note"]), id="sensitivity-note")
+        if s.get("resolution_note") else None,
         drawing)

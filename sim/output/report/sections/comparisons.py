@@ -1,5 +1,5 @@
-"""The comparisons of the scenarios: paired differences with the baseline (Table 4), the
-subset that holds the best scenario (Table 5), and the sequential stopping rule."""
+"""The comparisons of the scenarios: paired differences with the baseline, the subset
+that holds the best scenario, and the sequential stopping rule."""
 
 from __future__ import annotations
 
@@ -8,47 +8,99 @@ from typing import Any
 
 from sim.model.metrics import REGISTRY
 from sim.output.report.folder import Folder
-from sim.output.report.html import Html, el, estimate, para, path_code, table
+from sim.output.report.html import Html, el, estimate, label, para, path_code, table
 from sim.output.report.numbers import auto_decimals, interval, number, p_text, value_text
-from sim.output.report.vocabulary import METRIC_INFO
+from sim.output.report.vocabulary import METRIC_INFO, OTHER_COLUMNS
 
 
-def paired(f: Folder) -> Html:
+def _grouped(f: Folder) -> tuple[str, dict[str, list[dict[str, Any]]]] | None:
+    """The baseline and the paired comparisons scenario by scenario, or None."""
     comparisons = f.summary.get("comparisons")
-    title = el("h3", "Paired comparisons with the baseline", id="paired")
     if not comparisons or not comparisons.get("comparisons"):
-        return el("div", title, para(
-            "This run made no paired comparisons (run with `--baseline NAME` to compare every "
-            "scenario with one of them, replication by replication)."))
-    base = comparisons.get("baseline", "?")
+        return None
     by_scenario: dict[str, list[dict[str, Any]]] = {}
     for row in comparisons["comparisons"]:
         by_scenario.setdefault(str(row.get("scenario")), []).append(row)
+    return str(comparisons.get("baseline", "?")), by_scenario
+
+
+def paired(f: Folder) -> Html:
+    """The paired differences in the body: scenario x outcome, significant ones in bold."""
+    title = el("h3", "Paired comparisons with the baseline", id="paired")
+    grouped = _grouped(f)
+    if grouped is None:
+        return el("div", title, para(
+            "This run made no paired comparisons (run with `--baseline NAME` to compare every "
+            "scenario with one of them, replication by replication)."))
+    base, by_scenario = grouped
+    return el("div", title, para(
+        f"Replication i of every scenario uses the same random numbers as replication i of "
+        f"{base}, so the difference between two scenarios is measured pair by pair. The "
+        "tables give the mean difference with its 95% interval (shares in percentage points, "
+        "pp), in bold where it is significant: a paired t-test adjusted for the whole family "
+        "of comparisons by Holm's step-down method. Event days are compared as the day of "
+        "the event or the horizon, whichever comes first. The p-values and the variance "
+        "reduction (how many times more replications independent sampling would have needed "
+        "for the same precision) are in ", el("a", "the appendix", href="#appendix-paired"),
+        "."), _paired_summary(by_scenario, base))
+
+
+def paired_table(f: Folder) -> Html | None:
+    """Every paired comparison with its p-value and variance reduction (the appendix)."""
+    grouped = _grouped(f)
+    if grouped is None:
+        return None
+    base, by_scenario = grouped
     rows = []
     for name, group in by_scenario.items():
         rows.append(Html(el("tr", el("th", f"{name} minus {base}", colspan="6",
                                      class_="group", scope="rowgroup"))))
         rows += [_paired_row(row) for row in group]
-    level = comparisons.get("level", 0.95)
+    level = (f.summary.get("comparisons") or {}).get("level", 0.95)
     head = ["outcome", "metric", "difference [95% CI]", "p (Holm)",
             f"significant at {100 * (1 - level):.0f}%?", "variance reduction"]
-    tab = el("div", el("table", el("caption", f"Table 4. Each scenario minus {base}, replication "
-                                   "by replication (same seeds)"),
-                       el("thead", el("tr", [el("th", h, scope="col") for h in head])),
-                       el("tbody", rows), id="table-paired"), class_="wide")
-    return el("div", title, para(
-        f"Replication i of every scenario uses the same random numbers as replication i of "
-        f"{base}, so the difference between two scenarios is measured pair by pair. The table "
-        "gives the mean difference with its 95% interval (shares in percentage points, pp), "
-        "the p-value of a paired t-test adjusted for the whole family of comparisons by "
-        "Holm's step-down method, whether the difference is significant at that level, and the "
-        "variance reduction: how many times more replications independent sampling would "
-        "have needed for the same precision. Event days are compared as the day of the event "
-        "or the horizon, whichever comes first."), tab)
+    return el("div", el("table", el("caption", label("Table", "table-paired"),
+                                    f" Each scenario minus {base}, replication by replication "
+                                    "(same seeds), with the p-value and the variance "
+                                    "reduction"),
+                        el("thead", el("tr", [el("th", h, scope="col") for h in head])),
+                        el("tbody", rows), id="table-paired"), class_="wide")
+
+
+def _paired_summary(by_scenario: dict[str, list[dict[str, Any]]], base: str) -> list[Html]:
+    """The paired differences as scenario x outcome tables of a few columns each."""
+    metrics = list(dict.fromkeys(str(r.get("metric")) for g in by_scenario.values()
+                                 for r in g))
+    chunks = [metrics[i:i + OTHER_COLUMNS] for i in range(0, len(metrics), OTHER_COLUMNS)]
+    tables = []
+    for k, chunk in enumerate(chunks, start=1):
+        rows = []
+        for name, group in by_scenario.items():
+            found = {str(r.get("metric")): r for r in group}
+            rows.append([name, *(_difference_cell(found.get(m)) for m in chunk)])
+        head = [f"scenario minus {base}"] + [
+            METRIC_INFO.get(m, (m,))[0] + (" (pp)" if m in REGISTRY and REGISTRY[m].percent
+                                           else "") for m in chunk]
+        part = f" ({k} of {len(chunks)})" if len(chunks) > 1 else ""
+        tables.append(table(head, rows, caption=f"Paired differences from {base}{part}: mean "
+                            "[95% CI], bold where significant after Holm's correction",
+                            numeric=range(1, len(head)), row_headers=True,
+                            id=f"table-paired-summary-{k}"))
+    return tables
+
+
+def _difference_cell(row: dict[str, Any] | None) -> Any:
+    if row is None:
+        return "–"
+    metric = str(row.get("metric"))
+    pp = metric in REGISTRY and REGISTRY[metric].percent
+    text = estimate(interval(row.get("mean_difference"), row.get("ci95"), percent=pp,
+                             signed=True))
+    return el("strong", text) if row.get("significant") else text
 
 
 def _paired_row(row: dict[str, Any]) -> Html:
-    """One comparison of summary.json's ``comparisons`` as a row of Table 4."""
+    """One comparison of summary.json's ``comparisons`` as a row of the paired table."""
     metric = str(row.get("metric"))
     pp = metric in REGISTRY and REGISTRY[metric].percent
     diff = interval(row.get("mean_difference"), row.get("ci95"), percent=pp, signed=True,
@@ -91,7 +143,7 @@ def selection(f: Folder) -> Html:
                                 f"{sel.get('replications', '?')} common replications.",
                                 id="selection-text"),
               table(["scenario", f"mean {metric}", "selected"], rows,
-                    caption="Table 5. Means used by the selection", numeric=[1],
+                    caption="Means used by the selection", numeric=[1],
                     id="table-selection"))
 
 

@@ -36,15 +36,12 @@ PARAMETERS = (
 
 def data(f: Folder) -> Html:
     cited = _cited(f)
-    cited_rows = _cited_rows(f, cited)
     unknown = sorted(i for i in cited if i not in f.facts)
     return stress_section(3, "Data", stress_item("3.1", "Data sources", para(SOURCES),
                                                  _sources(f, cited)),
-        stress_item("3.2", "Pre-processing", para(PREPROCESSING),
-                    el("details", el("summary", f"The {len(cited_rows)} facts and planning "
-                                                "factors cited by the scenarios of this run"),
-                       table(["id", "statement", "source"], cited_rows), open=True)
-                    if cited_rows else None,
+        stress_item("3.2", "Pre-processing", para(PREPROCESSING), el(
+            "p", "The facts and planning factors the scenarios of this run cite are listed in ",
+            el("a", "the appendix", href="#appendix-facts"), "."),
                     para("Cited but not found in the fact sheets: " + ", ".join(unknown) + ".",
                          class_="missing") if unknown else None),
         stress_item("3.3", "Input parameters", para(PARAMETERS), table(
@@ -56,6 +53,12 @@ def data(f: Folder) -> Html:
             "assumption and the known limitations are listed in ",
             el("a", "Caveats", href="#caveats"), ". The structural assumptions of each "
             "mechanism are in docs/model.md, section 2, under 'Assumptions'.")))
+
+
+def cited_facts(f: Folder) -> list[list[Any]]:
+    """The rows (id, statement, source) of the facts and planning factors the scenarios of
+    the run cite, articles first."""
+    return _cited_rows(f, _cited(f))
 
 
 def _cited(f: Folder) -> set[str]:

@@ -7,7 +7,7 @@ import base64
 from pathlib import Path
 
 from sim.output.report.folder import Folder
-from sim.output.report.html import Html, anchor, el, para
+from sim.output.report.html import Html, anchor, el, label, para
 
 CAPTIONS = {
     "outcomes": "Outcome distributions. For each scenario, the replications (dots, up to 400), "
@@ -50,12 +50,14 @@ def data_uri(path: Path) -> str:
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
 
-def figure(label: str, stem: str, files: list[Path]) -> Html:
-    """One figure from the files of one plot (a PNG, an SVG, or both of the same drawing)."""
+def figure(stem: str, files: list[Path]) -> Html:
+    """One figure from the files of one plot (a PNG, an SVG, or both of the same drawing),
+    numbered with the others (see :func:`~sim.output.report.html.number_labels`)."""
     text = CAPTIONS.get(stem) or files[0].name
     by_type = {p.suffix.lower(): p for p in files}
     names = " and ".join(p.name for p in files)
-    alt = f"{label}: {text}"
+    alt = text
+    ident = anchor("figure", stem, 0)
     if ".png" in by_type and ".svg" in by_type:
         # One figure, two files: the vector drawing where the browser takes it, else the PNG.
         image: Html | list[Html] = el("picture", el("source", type="image/svg+xml",
@@ -65,9 +67,8 @@ def figure(label: str, stem: str, files: list[Path]) -> Html:
                       data_file=by_type[".png"].name))
     else:
         image = [el("img", src=data_uri(p), alt=alt, data_file=p.name) for p in files]
-    return el("figure", image, el("figcaption", el("strong", f"{label}. "), text,
-                                  " ", el("span", f"({names})", class_="file")),
-              id=anchor("figure", stem, 0))
+    return el("figure", image, el("figcaption", el("strong", label("Figure", ident), " "), text,
+                                  " ", el("span", f"({names})", class_="file")), id=ident)
 
 
 def figures(f: Folder) -> Html:
@@ -84,7 +85,7 @@ def figures(f: Folder) -> Html:
         groups.setdefault(p.stem, []).append(p)
     order = [s for s in FIGURE_ORDER if s in groups] + sorted(
         s for s in groups if s not in FIGURE_ORDER)
-    figures = [figure(f"Figure {k}", stem, groups[stem]) for k, stem in enumerate(order, 1)]
+    figures = [figure(stem, groups[stem]) for stem in order]
     note = para(f"Also in plots/ (not embedded): {', '.join(p.name for p in other)}.") \
         if other else None
     return el("div", title, para("Every figure of the results folder (`plots/`), drawn from its "

@@ -4,11 +4,8 @@ algorithms and the components of the model."""
 from __future__ import annotations
 
 from sim.output.report.folder import Folder
-from sim.output.report.html import Html, anchor, el, para, path_code, prose, table
-from sim.output.report.numbers import value_text
-from sim.output.report.sections.caveats import source_cell
+from sim.output.report.html import Html, el, para, prose, xref
 from sim.output.report.sections.checklist import stress_item, stress_section
-from sim.scenario.provenance import ParameterRow
 
 BOXES = ("scenario file (YAML, validated)", "world: areas and holders, stocks, forces",
          "mechanisms: SimPy events that change the world", "recorder: metrics and daily samples",
@@ -83,11 +80,13 @@ def logic(f: Folder) -> Html:
                                                          for n, t in MECHANISMS]),
                     para("Each mechanism, with its equations and its own assumptions, is "
                          "described in `docs/model.md`, section 2.")),
-        stress_item("2.3", "Scenario logic", para(
-            f"The scenarios share the same logic and differ only in their parameters. Below, "
-            f"every parameter whose value differs from {f.base or 'the base scenario'}, with "
-            "its unit and where the value comes from (`baiji-sim explain A --diff B` prints "
-            "the same)."), _diffs(f)),
+        stress_item("2.3", "Scenario logic", el(
+            "p", "The scenarios share the same logic and differ only in their parameters. ",
+            xref("table-parameters", "The parameter table of the caveats"),
+            " gives every parameter that differs between them, and ",
+            el("a", "the appendix", href="#appendix"), " the full provenance of each "
+            "scenario's values (", el("code", "baiji-sim explain A --diff B"),
+            " prints the same).")),
         stress_item("2.4", "Algorithms", el("ul", [el("li", prose(t)) for t in ALGORITHMS])),
         stress_item("2.5", "Components", el("dl", [[el("dt", k), el("dd", v)]
                                                    for k, v in COMPONENTS])))
@@ -98,26 +97,3 @@ def _diagram() -> Html:
                        el("span", "→", class_="arrow", aria_hidden="true")
                        if k < len(BOXES) - 1 else None] for k, b in enumerate(BOXES)],
               class_="flow", role="img", aria_label="Data flow: " + " to ".join(BOXES))
-
-
-def _unit(*rows: ParameterRow | None) -> str:
-    """The unit of a parameter, from whichever scenario has it."""
-    return next((r.unit for r in rows if r is not None), "")
-
-
-def _diffs(f: Folder) -> list[Html]:
-    """For each scenario, the parameters that differ from the base's, with provenance."""
-    if f.base is None:
-        return [para(f.no_reference_text())]
-    out = []
-    for k, (name, rows) in enumerate(f.diffs.items()):
-        body = [[path_code(path), value_text(a.value) if a else "(absent)",
-                 value_text(b.value) if b else "(absent)", _unit(a, b),
-                 source_cell(b if b is not None else a)] for path, a, b in rows]
-        out.append(el("h4", name, id=anchor("diff", name, k)))
-        out.append(table(["parameter", f"in {f.base}", f"in {name}", "unit",
-                          f"provenance (of the value in {name})"], body,
-                         caption=f"{len(body)} parameters of {name} that differ from "
-                         f"{f.base}", id=f"table-diff-{k}")
-                   if body else para(f"No parameter differs from {f.base}."))
-    return out

@@ -1,5 +1,5 @@
-"""The results: headline outcomes (Table 1), events by the horizon (Table 2), the other
-outcomes (Table 3), then the comparisons, the checks against the articles and the figures."""
+"""The results: headline outcomes, events by the horizon, the other outcomes (in parts
+of a few columns), then the comparisons, the checks against the articles and the figures."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def headline_table(f: Folder) -> Html:
     counts = {name: f.replications(name) for name in f.names}
     rows = [[name, "?" if counts[name] is None else counts[name],
              *(entry_text(f.metric(name, m)) for m in HEADLINE)] for name in f.names]
-    return table(head, rows, caption="Table 1. Headline outcomes at the horizon: mean or share "
+    return table(head, rows, caption="Headline outcomes at the horizon: mean or share "
                  "of replications [95% CI]", numeric=range(1, len(head)), id="table-outcomes",
                  row_headers=True)
 
@@ -69,7 +69,7 @@ def events_table(f: Folder) -> Html | None:
         for m in events:
             row += list(event_texts(f.metric(name, m)))
         rows.append(row)
-    return table(head, rows, caption="Table 2. Events by the horizon: share of replications in "
+    return table(head, rows, caption="Events by the horizon: share of replications in "
                  "which the event happened [95% CI]; median day of the event [95% CI] "
                  "(Kaplan-Meier, 'not reached' when fewer than half the replications saw it by "
                  "the horizon)", numeric=range(1, len(head)), id="table-events",
@@ -77,7 +77,7 @@ def events_table(f: Folder) -> Html | None:
 
 
 def other_tables(f: Folder) -> list[Html]:
-    """Table 3 in parts of a few columns each, to fit a printed page."""
+    """The other outcomes in parts of a few columns each, to fit a printed page."""
     others = [m for m, e in _first_metrics(f).items() if m not in HEADLINE and isinstance(
         e, dict) and e.get("kind") in ("mean", "share") and m not in OWN_SECTION
               and not m.startswith("obs.")]  # observations: the face-validity table
@@ -88,7 +88,7 @@ def other_tables(f: Folder) -> list[Html]:
                                f"({METRIC_INFO.get(m, (m, '-'))[1]})" for m in chunk]
         rows = [[n, *(entry_text(f.metric(n, m)) for m in chunk)] for n in f.names]
         part = f" ({k} of {len(chunks)})" if len(chunks) > 1 else ""
-        tables.append(table(head, rows, caption=f"Table 3. Other outcomes{part}: mean or share "
+        tables.append(table(head, rows, caption=f"Other outcomes{part}: mean or share "
                             "[95% CI]", numeric=range(1, len(head)), id=f"table-other-{k}",
                             row_headers=True))
     return tables

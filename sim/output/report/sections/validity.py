@@ -1,5 +1,5 @@
-"""The model against what was observed: the articles' dated observations (face validity,
-Table 6) and what stopped the refinery, day by day (Table 7). Both are read from summary.json,
+"""The model against what was observed: the articles' dated observations (face validity)
+and what stopped the refinery, day by day. Both are read from summary.json,
 which holds them ready (``face_validity``, ``stopped_refinery``)."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def face_validity(f: Folder) -> Html:
     sheet_rows = [_sheet_row(oid, entry) for oid, entry in seen.items()]
     return el("div", title, para(FACE_VALIDITY),
         table(["scenario", "observation", "date", "consistent if", "share consistent",
-               "replications"], rows, caption="Table 6. Replications consistent with the "
+               "replications"], rows, caption="Replications consistent with the "
               "articles' dated observations: share [95% CI]", numeric=[4, 5],
               id="table-face-validity", row_headers=True),
         para("Not tested: " + "; ".join(f"{oid} by {', '.join(names)} ({why})" for (
@@ -51,8 +51,8 @@ def face_validity(f: Folder) -> Html:
 
 def _observations(scenarios: dict[str, Any]) -> tuple[
         list[list[Any]], dict[tuple[str, str], list[str]], dict[str, dict[str, Any]]]:
-    """The rows of Table 6 (tested observations); the observations not tested, with the
-    scenarios and why; every observation met, by id."""
+    """The rows of the face-validity table (tested observations); the observations not
+    tested, with the scenarios and why; every observation met, by id."""
     rows: list[list[Any]] = []
     untested: dict[tuple[str, str], list[str]] = {}  # (observation, why) -> scenarios
     seen: dict[str, dict[str, Any]] = {}
@@ -97,6 +97,6 @@ def what_stopped(f: Folder) -> Html | None:
         "being recommissioned with none running yet. The table gives the mean share of the "
         "horizon's days for each, with the Student-t 95% interval of the mean."),
         table(["scenario", *(r.get("label", r.get("metric")) for r in reasons)], rows,
-              caption="Table 7. What stopped the refinery (government): mean share of days "
+              caption="What stopped the refinery (government): mean share of days "
               "[95% CI]", numeric=range(1, len(reasons) + 1), id="table-what-stopped",
               row_headers=True))
