@@ -62,3 +62,24 @@ def test_calibrate_refuses_a_scenario_that_tests_no_observation(tmp_path: Path) 
     assert done.exit_code == 2 and "tests none of the articles' dated observations" in (
         done.stderr)
     assert not (tmp_path / "x").exists()
+
+
+def test_the_uncertainty_figure_shows_the_shares_and_the_narrowed_parameters(
+        tmp_path: Path) -> None:
+    from sim.output.plots import uncertainty
+    from sim.output.results_folder import load_results
+
+    out = tmp_path / "cal"
+    assert runner.invoke(app, ["calibrate", str(CAMPAIGN), "-n", "80", "--workers", "1",
+                               "--out", str(out)]).exit_code == 0
+    data = load_results(out)
+    fig = uncertainty(data)
+    assert fig is not None
+    shares, narrowed = fig.axes
+    assert [t.get_text() for t in shares.get_yticklabels()] == list(
+        data.summary["uncertainty"]["scenarios"]["campaign-2014-15"]["metrics"])
+    assert shares.get_xlim() == (0.0, 1.0)
+    calibrated = data.summary["calibration"]["campaign-2014-15"]["parameters"][:8]
+    assert len(narrowed.get_yticklabels()) == len(calibrated)
+    # prior and posterior: two interval markers per parameter
+    assert len(narrowed.lines) >= 2 * len(calibrated)

@@ -54,8 +54,10 @@ def data(folder: Path) -> ResultsData:
 
 
 def drawn(data: ResultsData) -> set[str]:
-    """Every figure; what_stopped only once the model records why the refinery stopped."""
-    return set(FIGURES) - (set() if "stopped_refinery" in data.summary else {"what_stopped"})
+    """Every figure; what_stopped only once the model records why the refinery stopped,
+    uncertainty only for a run with --uncertainty."""
+    optional = {"what_stopped": "stopped_refinery", "uncertainty": "uncertainty"}
+    return {f for f in FIGURES if optional.get(f, "") in data.summary or f not in optional}
 
 
 def test_run_writes_every_figure(folder: Path, data: ResultsData) -> None:
@@ -261,7 +263,7 @@ def test_what_stopped_is_drawn_with_the_others_once_the_summary_has_the_reasons(
     (copy / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     written = write_plots(copy)
     assert copy / "plots" / "what_stopped.png" in written
-    assert {p.stem for p in written} == set(FIGURES)
+    assert {p.stem for p in written} == set(FIGURES) - {"uncertainty"}  # no --uncertainty
 
 
 def test_write_plots_draws_the_figures_asked_for(folder: Path, tmp_path: Path) -> None:

@@ -686,6 +686,67 @@ def what_stopped(data: ResultsData) -> Figure | None:
     return fig
 
 
+@styled
+def uncertainty(data: ResultsData, top: int = 8) -> Figure | None:
+    """A run with --uncertainty: each outcome's share of variance from the parameters (with
+    its 95% interval), and, when the scenario tests the articles' observations, the 90%
+    intervals of the parameters they narrow most, before and after (None otherwise)."""
+    section = data.summary.get("uncertainty")
+    if not section:
+        return None
+    calibration = data.summary.get("calibration") or {}
+    names = [n for n in data.scenarios if n in section["scenarios"]]
+    fig = Figure(figsize=(13, 1.6 + 2.6 * len(names)))
+    _margins(fig, 2.9, 0.3, 0.8, 0.6, wspace=1.1, hspace=0.55)
+    axes = np.atleast_2d(fig.subplots(len(names), 2))
+    for row, name in enumerate(names):
+        shares, right = axes[row]
+        metrics = section["scenarios"][name]["metrics"]
+        labels = list(metrics)
+        for j, metric in enumerate(labels):
+            e = metrics[metric]
+            if e.get("share") is None:
+                shares.text(0.02, j, e.get("note", "no share"), va="center", fontsize=7,
+                            color="grey")
+                continue
+            low, high = e["ci95"]
+            shares.errorbar(e["share"], j, xerr=[[e["share"] - low], [high - e["share"]]],
+                            fmt="o", capsize=3, color=colour(data.scenarios.index(name)))
+        shares.set_yticks(range(len(labels)), labels, fontsize=8)
+        shares.set_ylim(len(labels) - 0.5, -0.5)
+        shares.set_xlim(0, 1)
+        shares.set_xlabel("share of the variance from the parameters (rest: chance)",
+                          fontsize=8)
+        shares.set_title(f"{name}: parameters versus chance", fontsize=9)
+        shares.grid(axis="x", alpha=0.3)
+        c = calibration.get(name)
+        if not c or not c.get("parameters"):
+            right.set_axis_off()
+            right.text(0.0, 0.5, "no observation tested: nothing to calibrate against",
+                       fontsize=8, color="grey", transform=right.transAxes)
+            continue
+        params = c["parameters"][:top]
+        for j, p in enumerate(params):
+            span = (p["range"][1] - p["range"][0]) or 1.0
+            for offset, key, colour_ in ((-0.15, "prior", "#999999"),
+                                          (0.15, "posterior", OKABE_ITO[5])):
+                lo, mid, hi = ((v - p["range"][0]) / span for v in p[key])
+                right.errorbar(mid, j + offset, xerr=[[mid - lo], [hi - mid]], fmt="o",
+                               capsize=2, color=colour_, markersize=4,
+                               label=key if j == 0 else None)
+        right.set_yticks(range(len(params)), [_short(p["parameter"], 44) for p in params],
+                         fontsize=7)
+        right.set_ylim(len(params) - 0.5, -0.5)
+        right.set_xlim(-0.02, 1.02)
+        right.set_xlabel("position in the parameter's range (0: low end, 1: high end)",
+                         fontsize=8)
+        right.set_title(f"after the observations (ESS {c['ess']:.0f} of {c['draws']} draws):"
+                        "\nmedian and 90% interval", fontsize=9)
+        right.legend(fontsize=7, loc="lower right")
+        right.grid(axis="x", alpha=0.3)
+    return fig
+
+
 # One figure per idea: the garrison's survival is the first panel of survival_curves, the
 # plant share and garrison stock are rows of fan_charts (garrison_survival and daily_bands,
 # which drew them again, are gone).
@@ -697,6 +758,7 @@ FIGURES = {
     "what_stopped": what_stopped,
     "timeline": timeline,
     "forest": forest,
+    "uncertainty": uncertainty,
 }
 
 

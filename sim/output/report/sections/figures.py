@@ -33,6 +33,11 @@ CAPTIONS = {
                 "average run.",
     "forest": "Paired differences against the reference scenario, each with its 95% CI; "
               "hollow markers are not significant after Holm's correction.",
+    "uncertainty": "A run with parameter uncertainty: each outcome's share of variance that "
+                   "comes from the parameters drawn from their provenance ranges (the rest is "
+                   "chance), with 95% intervals; and, where the scenario tests the articles' "
+                   "observations, the 90% intervals of the parameters they narrow most, "
+                   "before and after weighting the draws by the observations.",
     "sensitivity": "Sensitivity analysis: the uncertain parameters ranked by their effect on "
                    "the chosen outcome.",
     "what_stopped": "What stopped the refinery: for each scenario, the mean share of the "
@@ -40,7 +45,7 @@ CAPTIONS = {
                     "reason (the segments add up to the whole horizon).",
 }
 FIGURE_ORDER = ("outcomes", "survival_curves", "fan_charts", "helicopter_losses",
-                "what_stopped", "forest", "timeline")
+                "what_stopped", "forest", "uncertainty", "timeline")
 IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
 
 
