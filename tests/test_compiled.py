@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.machinery
+import importlib.util
 import json
 import os
 import subprocess
@@ -129,3 +130,20 @@ def test_the_compiled_build_gives_the_same_numbers(tmp_path: Path) -> None:
     assert not differ, (
         f"the compiled build gives other numbers than the sources for {differ} "
         f"({REPLICATIONS} replications each, metrics, daily series and traces)")
+
+
+def test_the_benchmark_measures_both_variants(tmp_path: Path) -> None:
+    compiled_build_or_skip()
+    spec = importlib.util.spec_from_file_location(
+        "bench_replication", ROOT / "benchmarks" / "bench_replication.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["bench_replication"] = bench  # dataclasses look their module up
+    spec.loader.exec_module(bench)
+    out = tmp_path / "both.json"
+    assert bench.main(["scenarios/flights-halted.yaml", "--compiled", "--replications", "3",
+                       "--count", "2", "--repeat", "1", "--rounds", "1",
+                       "--json", str(out)]) == 0
+    (pair,) = json.loads(out.read_text(encoding="utf-8"))["scenarios"]
+    assert pair["pure"]["events_per_replication"] == pair["compiled"]["events_per_replication"]
+    assert pair["pure"]["ratio"] > 0 and pair["compiled"]["ratio"] > 0
