@@ -47,10 +47,10 @@ compiled: $(STAMP)
 	mkdir -p $(COMPILED)
 	cp -R sim $(COMPILED)/sim
 	find $(COMPILED)/sim -name __pycache__ -prune -exec rm -rf {} +
-	ln -s ../../seeds $(COMPILED)/seeds  # read relative to the package (observations.py)
-	ln -s ../../docs $(COMPILED)/docs
+	ln -s $(CURDIR)/seeds $(COMPILED)/seeds  # read relative to the package (observations.py)
+	ln -s $(CURDIR)/docs $(COMPILED)/docs
 	cd $(COMPILED) && $(CURDIR)/$(BIN)/mypyc --config-file $(CURDIR)/pyproject.toml \
-	  $(MYPYC_MODULES) > mypyc.log 2>&1 || { tail -20 $(COMPILED)/mypyc.log; exit 1; }
+	  $(MYPYC_MODULES) > mypyc.log 2>&1 || { tail -20 mypyc.log; exit 1; }
 	rm -rf $(COMPILED)/build
 	find sim -name '*.py' | LC_ALL=C sort | xargs sha256sum > $(COMPILED)/SOURCES.sha256
 	@echo "compiled $(words $(MYPYC_MODULES)) modules into $(COMPILED)/ (tests/test_compiled.py compares it)"
