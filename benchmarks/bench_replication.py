@@ -28,20 +28,31 @@ timing every ``env.step()`` of the counted replications, and sets each kind's
 cost per event against a bare loop stepped and timed the same way. That shows
 which mechanisms keep the ratio above 2, and by how much.
 
+With ``--compiled [DIR]`` it measures the pure-Python model and the optional compiled
+build (``make compiled``, mypyc, in ``build/compiled/``) in one run: for each scenario,
+``--rounds`` times, one subprocess of this script with the sources and one with
+``PYTHONPATH=DIR`` (alternating which goes first), each timing the model and the bare
+loop in its own interpreter; the best of each is kept. It prints both rep/s and both
+ratios to bare SimPy.
+
 Usage::
 
     python benchmarks/bench_replication.py [SCENARIO.yaml ...] [--replications R]
-        [--count N] [--repeat K] [--by-kind] [--json PATH]
+        [--count N] [--repeat K] [--by-kind] [--compiled [DIR]] [--rounds N]
+        [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Generator, Sequence
@@ -51,12 +62,14 @@ from pathlib import Path
 import numpy as np
 import simpy
 
+import sim.model.replication
 from sim.model.replication import Replication, run_replication
 from sim.rng import replication_seeds
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Scenario
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+COMPILED = REPO_ROOT / "build" / "compiled"  # where `make compiled` builds
 BATCH_SEED = 1
 RNG_PROCESSES = 8
 
@@ -70,6 +83,7 @@ class Row:
     replications: int
     counted_replications: int
     seconds: float  # best pass over all replications
+    cpu_seconds: float  # the process's CPU time of the best pass by CPU (time.process_time)
     replications_per_s: float
     events_per_replication: float
     model_us_per_event: float
@@ -83,15 +97,19 @@ class Row:
 # -- the model -------------------------------------------------------------------------------
 
 
-def time_replications(scenario: Scenario, seeds: Sequence[int], repeat: int) -> float:
-    """Best wall-clock seconds, over ``repeat`` passes, to run every seed once."""
-    best = math.inf
+def time_replications(scenario: Scenario, seeds: Sequence[int],
+                      repeat: int) -> tuple[float, float]:
+    """Best wall-clock and best CPU seconds, over ``repeat`` passes, to run every seed once.
+
+    On a shared machine the CPU time (waits for a core left out) is the steadier figure."""
+    best = best_cpu = math.inf
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         for seed in seeds:
             run_replication(scenario, seed)
+        best_cpu = min(best_cpu, time.process_time() - start_cpu)
         best = min(best, time.perf_counter() - start)
-    return best
+    return best, best_cpu
 
 
 def count_events(scenario: Scenario, seed: int) -> tuple[int, dict[str, float]]:
@@ -301,7 +319,7 @@ def bench_scenario(path: Path, replications: int, count: int, repeat: int) -> Ro
     seeds = replication_seeds(BATCH_SEED, replications)
     run_replication(scenario, seeds[0])  # warm-up: first-call costs are not the model's speed
 
-    seconds = time_replications(scenario, seeds, repeat)
+    seconds, cpu_seconds = time_replications(scenario, seeds, repeat)
 
     counted = seeds[:count]
     total = 0
@@ -324,6 +342,7 @@ def bench_scenario(path: Path, replications: int, count: int, repeat: int) -> Ro
         replications=replications,
         counted_replications=len(counted),
         seconds=seconds,
+        cpu_seconds=cpu_seconds,
         replications_per_s=replications / seconds,
         events_per_replication=per_rep,
         model_us_per_event=model_us,
@@ -335,12 +354,19 @@ def bench_scenario(path: Path, replications: int, count: int, repeat: int) -> Ro
     )
 
 
+def model_variant() -> str:
+    """``pure`` if the model runs from its .py sources, else ``compiled`` (the file loaded)."""
+    path = sim.model.replication.__file__ or ""
+    return "pure" if path.endswith(".py") else f"compiled ({path})"
+
+
 def environment() -> dict[str, str | int]:
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         usable = os.cpu_count() or 1
     return {
+        "model": model_variant(),
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "simpy": simpy.__version__,
@@ -373,6 +399,116 @@ def print_table(rows: Sequence[Row]) -> None:
         print(line(row))
 
 
+# -- pure against compiled -------------------------------------------------------------------
+
+
+def stale_build(build: Path) -> list[str]:
+    """Sources whose content differs from what ``make compiled`` built (its SOURCES.sha256)."""
+    listed = dict(reversed(line.split(maxsplit=1))
+                  for line in (build / "SOURCES.sha256").read_text().splitlines())
+    current = {p.relative_to(REPO_ROOT).as_posix() for p in (REPO_ROOT / "sim").rglob("*.py")}
+    return sorted(current ^ listed.keys()) + sorted(
+        p for p in current & listed.keys()
+        if hashlib.sha256((REPO_ROOT / p).read_bytes()).hexdigest() != listed[p])
+
+
+def run_variant(path: Path, build: Path | None, args: argparse.Namespace) -> Row:
+    """This script on one scenario in a fresh interpreter, with the sources or ``build``."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    if build is not None:
+        env["PYTHONPATH"] = str(build)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "row.json"
+        subprocess.run([sys.executable, str(Path(__file__).resolve()), str(path),
+                        "--replications", str(args.replications), "--count", str(args.count),
+                        "--repeat", str(args.repeat), "--json", str(out)],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+        figures = json.loads(out.read_text(encoding="utf-8"))
+    wanted = "pure" if build is None else "compiled"
+    if not figures["environment"]["model"].startswith(wanted):
+        raise SystemExit(f"asked for the {wanted} model, ran {figures['environment']['model']}")
+    (row,) = figures["scenarios"]
+    return Row(**row)
+
+
+def best(rows: Sequence[Row]) -> Row:
+    """The best model time and the best bare times over rounds, ratios recomputed."""
+    seconds = min(r.seconds for r in rows)
+    cpu_seconds = min(r.cpu_seconds for r in rows)
+    bare = min(r.bare_us_per_event for r in rows)
+    rng = min(r.bare_rng_us_per_event for r in rows)
+    first = rows[0]
+    model_us = seconds / (first.events_per_replication * first.replications) * 1e6
+    return Row(**{**asdict(first), "seconds": seconds, "cpu_seconds": cpu_seconds,
+                  "replications_per_s": first.replications / seconds,
+                  "model_us_per_event": model_us, "bare_us_per_event": bare,
+                  "ratio": model_us / bare, "bare_rng_us_per_event": rng,
+                  "ratio_rng": model_us / rng})
+
+
+def compare_compiled(paths: Sequence[Path], build: Path,
+                     args: argparse.Namespace) -> list[tuple[Row, Row]]:
+    """(pure, compiled) figures of each scenario, the two measured in alternation."""
+    pairs = []
+    for path in paths:
+        runs: dict[bool, list[Row]] = {False: [], True: []}
+        for k in range(args.rounds):
+            for compiled in ((False, True) if k % 2 == 0 else (True, False)):
+                runs[compiled].append(run_variant(path, build if compiled else None, args))
+        pure, comp = best(runs[False]), best(runs[True])
+        if comp.events_per_replication != pure.events_per_replication:
+            raise SystemExit(f"{path.name}: the compiled build counts other events")
+        pairs.append((pure, comp))
+        print(f"  {pure.scenario}: pure {pure.replications_per_s:,.0f} rep/s, compiled "
+              f"{comp.replications_per_s:,.0f} rep/s", flush=True)
+    return pairs
+
+
+def print_comparison(pairs: Sequence[tuple[Row, Row]]) -> None:
+    head = ("scenario", "events/rep", "pure rep/s", "compiled rep/s", "wall c/p",
+            "CPU c/p", "pure ratio", "compiled ratio")
+    body = [(p.scenario, f"{p.events_per_replication:,.1f}", f"{p.replications_per_s:,.0f}",
+             f"{c.replications_per_s:,.0f}", f"{c.seconds / p.seconds:.2f}",
+             f"{c.cpu_seconds / p.cpu_seconds:.2f}", f"{p.ratio:.2f}", f"{c.ratio:.2f}")
+            for p, c in pairs]
+    widths = [max(len(row[i]) for row in (head, *body)) for i in range(len(head))]
+    for row in (head, tuple("-" * w for w in widths), *body):
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                        for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+
+
+def main_compiled(paths: Sequence[Path], args: argparse.Namespace, count: int) -> int:
+    build = args.compiled.resolve()
+    if not any((build / "sim" / "model").glob("replication.*.so")) and not any(
+            (build / "sim" / "model").glob("replication.*.pyd")):
+        raise SystemExit(f"no compiled build in {build}: run `make compiled` (needs a C "
+                         "compiler)")
+    stale = stale_build(build)
+    if stale:
+        raise SystemExit(f"the compiled build in {build} is older than the sources "
+                         f"({', '.join(stale[:5])}): run `make compiled`")
+    env = environment()
+    print(f"Python {env['python']}, SimPy {env['simpy']}, numpy {env['numpy']}, "
+          f"{env['cpu_count']} cores ({env['usable_cores']} usable), {env['system']} "
+          f"{env['machine']}")
+    print(f"pure (sim/) against compiled ({build}); per scenario {args.rounds} rounds, "
+          f"alternating, of one fresh process each: {args.replications} replications, "
+          f"best of {args.repeat}, events counted over {count}. ratio = model µs/event / "
+          "bare SimPy µs/event, measured in the same process.")
+    pairs = compare_compiled(paths, build, args)
+    print()
+    print_comparison(pairs)
+    if args.json:
+        payload = {"environment": env, "build": str(build), "rounds": args.rounds,
+                   "replications": args.replications, "counted_replications": count,
+                   "repeat": args.repeat,
+                   "scenarios": [{"pure": asdict(p), "compiled": asdict(c)} for p, c in pairs]}
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenarios", nargs="*",
@@ -385,17 +521,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="timed passes; the best is kept (default 3)")
     parser.add_argument("--by-kind", action="store_true",
                         help="also split each scenario's time by kind of event")
+    parser.add_argument("--compiled", type=Path, nargs="?", const=COMPILED, metavar="DIR",
+                        help="measure the pure model and the compiled build in DIR (default "
+                        "build/compiled, from `make compiled`), in alternating subprocesses")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="with --compiled: processes per variant and scenario (default 2)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
     args = parser.parse_args(argv)
-    if args.replications < 1 or args.count < 1 or args.repeat < 1:
-        parser.error("--replications, --count and --repeat must be at least 1")
+    if args.replications < 1 or args.count < 1 or args.repeat < 1 or args.rounds < 1:
+        parser.error("--replications, --count, --repeat and --rounds must be at least 1")
 
     paths = resolve(args.scenarios)
+    count = min(args.count, args.replications)
+    if args.compiled is not None:
+        if args.by_kind:
+            parser.error("--by-kind and --compiled: run --by-kind on each variant instead")
+        return main_compiled(paths, args, count)
     env = environment()
     print(f"Python {env['python']} ({env['implementation']}), SimPy {env['simpy']}, "
           f"numpy {env['numpy']}, {env['cpu_count']} cores ({env['usable_cores']} usable), "
-          f"{env['system']} {env['machine']}")
-    count = min(args.count, args.replications)
+          f"{env['system']} {env['machine']}; model: {env['model']}")
     print(f"{args.replications} replications per scenario (seeds replication_seeds"
           f"({BATCH_SEED}, {args.replications})), events counted over the first {count}, "
           f"best of {args.repeat}; single process.")

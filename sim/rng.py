@@ -332,7 +332,7 @@ def _spawned_first_words(batch_seed: int, index: np.ndarray) -> np.ndarray:
         return v ^ (v >> u32(_XSHIFT))
 
     def mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        r = u32(_MIX_MULT_L) * x - u32(_MIX_MULT_R) * y
+        r: np.ndarray = u32(_MIX_MULT_L) * x - u32(_MIX_MULT_R) * y  # mypyc infers float64
         return r ^ (r >> u32(_XSHIFT))
 
     with np.errstate(over="ignore"):  # uint32 arithmetic wraps, as in numpy's C code

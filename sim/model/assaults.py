@@ -69,6 +69,9 @@ class Assaults:
         """Call ``action`` at the arrivals of a Poisson process from ``start``, while a
         garrison holds; a process the fall ended waits for :meth:`resume`."""
         world = self.world
+        # Declared before the closure that uses it: mypyc otherwise fails to bind a name
+        # that a lambda inside a nested function reads and that is assigned after it.
+        next_arrival: Callable[[float], None]
 
         def arrive(_: Timer) -> None:
             if world.garrison_alive:
