@@ -280,3 +280,13 @@ def test_plot_rejects_what_it_cannot_draw(tmp_path: Path, folder: Path) -> None:
     assert r.exit_code == 2 and "not a results folder" in r.stderr
     r = CliRunner().invoke(app, ["plot", str(folder), "--format", "gif"])
     assert r.exit_code == 2
+
+
+def test_figures_drawn_on_the_workers_are_the_same_files(folder: Path, tmp_path: Path) -> None:
+    """Issue 16: run draws its figures on the idle worker processes; the files are those the
+    main process would have drawn, byte for byte."""
+    here = write_plots(folder, out=tmp_path / "here")
+    there = write_plots(folder, out=tmp_path / "there", workers=2)
+    assert [p.name for p in here] == [p.name for p in there]
+    for a, b in zip(here, there, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name

@@ -150,7 +150,7 @@ def _write_results(batch: BatchResult, out: Path, stems: dict[str, str],
     if plots:
         from sim.output.plots import write_plots  # matplotlib only when plots are wanted
 
-        write_plots(out, plot_format)
+        write_plots(out, plot_format, workers=workers or 1)
     manifest["status"] = status
     _write_text(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
 
