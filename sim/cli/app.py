@@ -35,6 +35,8 @@ from sim.cli.run_options import BATCH_ONLY, KEPT, RunOptions
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from sim.analysis.sequential import StoppingReport
+    from sim.runner.batch import BatchResult
     from sim.scenario.loading import ScenarioError
     from sim.scenario.provenance import ParameterRow
     from sim.scenario.schema import Scenario
@@ -313,14 +315,7 @@ def run(
     """
     from sim.runner.cluster import engine
     from sim.runner.pool import default_workers
-    from sim.runner.store import (
-        FolderError,
-        block_sink,
-        claim_folder,
-        finish,
-        run_to_folder,
-        start_blocks,
-    )
+    from sim.runner.store import FolderError, claim_folder, finish, run_to_folder
     from sim.scenario.loading import ScenarioError, load_scenarios
 
     _check_run_options(replications, max_replications, workers, seed, precision,
@@ -364,16 +359,9 @@ def run(
         with engine(scheduler, dask == "local", workers) as executor, \
                 _advancing(total, "run") as advance:
             if precision:
-                from sim.analysis.sequential import run_until_precise
-
-                initial = max(2, replications)
-                if resume is None:
-                    start_blocks(out, loaded, initial, seed, options.to_json())
-                batch, stopping = run_until_precise(
-                    loaded, precision_metric, precision, options.max_replications,
-                    abs_precision=abs_precision, initial=initial, seed=seed,
-                    workers=workers, progress=advance, executor=executor,
-                    sink_for=block_sink(out, seed))
+                batch, stopping = _run_until_precise(loaded, options, out, replications,
+                                                     seed, workers, executor, advance,
+                                                     new=resume is None)
             else:
                 batch = run_to_folder(loaded, replications, out, seed=seed, workers=workers,
                                       executor=executor, resume=resume is not None,
@@ -393,10 +381,32 @@ def run(
         if not batch.interrupted:
             finish(out)
     _print_summary(summary)
-    finished = sum(len(r.seed) for r in batch.runs)
     per = f"{replications} per scenario" if precision is None else "sequential"
-    out_console.print(f"{finished} replications ({per}, seed {seed}, "
-                      f"{workers} workers); results in {out}/", markup=False)
+    _end_run(batch, out, total, f"{per}, seed {seed}, {workers} workers")
+
+
+def _run_until_precise(loaded: list[Scenario], options: RunOptions, out: Path,
+                       replications: int, seed: int, workers: int, executor: Any,
+                       advance: Callable[[int], None], new: bool
+                       ) -> tuple[BatchResult, StoppingReport]:
+    """A run until precise, its blocks streamed to ``out`` (a new one is described first)."""
+    from sim.analysis.sequential import run_until_precise
+    from sim.runner.store import block_sink, start_blocks
+
+    assert options.precision is not None
+    initial = max(2, replications)
+    if new:
+        start_blocks(out, loaded, initial, seed, options.to_json())
+    return run_until_precise(
+        loaded, options.precision_metric, options.precision, options.max_replications,
+        abs_precision=options.abs_precision, initial=initial, seed=seed, workers=workers,
+        progress=advance, executor=executor, sink_for=block_sink(out, seed))
+
+
+def _end_run(batch: BatchResult, out: Path, total: int, how: str) -> None:
+    """The run's last lines, and its exit code: 130 if stopped, 1 if replications failed."""
+    finished = sum(len(r.seed) for r in batch.runs)
+    out_console.print(f"{finished} replications ({how}); results in {out}/", markup=False)
     if batch.failures:
         err_console.print(f"{len(batch.failures)} replications failed; see "
                           f"{out}/manifest.json (scenario, seed, error)", markup=False)
