@@ -33,7 +33,9 @@ class Variants:
         data["name"] = name
         try:
             apply_overrides(data, settings, self.path)
-            scenario = validate(data, self.path)
+            # Settings change values, not paths (a new key fails the schema), so the base's
+            # check of its inactive declarations holds unless they are what changed.
+            scenario = validate(data, self.path, same_paths_as=self.base)
             check_band_memory(scenario, self.path)
         except ScenarioError as exc:
             suffix = f" ({where})" if where else ""
