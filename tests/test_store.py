@@ -233,7 +233,7 @@ def test_a_run_stopped_while_writing_its_results_keeps_its_parts(
     import sim.output.plots
     from sim.cli.app import app
 
-    def ctrl_c(*_: object) -> None:
+    def ctrl_c(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(sim.output.plots, "write_plots", ctrl_c)
