@@ -20,7 +20,7 @@ run: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/ruff check sim tests benchmarks docs
 	$(BIN)/mypy sim
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 ## Headless Chromium (Debian's package) for the test that renders the HTML report.
 browser:
