@@ -83,3 +83,24 @@ def test_the_uncertainty_figure_shows_the_shares_and_the_narrowed_parameters(
     assert len(narrowed.get_yticklabels()) == len(calibrated)
     # prior and posterior: two interval markers per parameter
     assert len(narrowed.lines) >= 2 * len(calibrated)
+
+
+def test_the_report_says_how_wide_the_answer_is(tmp_path: Path) -> None:
+    """Issue 17: after calibrate, the report has the variance split and the calibration's
+    predictive check, outcomes and narrowed parameters, each a numbered table."""
+    from sim.output.report import render_report
+
+    out = tmp_path / "cal"
+    assert runner.invoke(app, ["calibrate", str(CAMPAIGN), "-n", "80", "--workers", "1",
+                               "--out", str(out)]).exit_code == 0
+    page = render_report(out)
+    summary = json.loads((out / "summary.json").read_text())
+    assert 'id="table-uncertainty"' in page and "Parameters versus chance" in page
+    share = summary["uncertainty"]["scenarios"]["campaign-2014-15"]["metrics"]["garrison_held"]
+    if share["share"] is not None:
+        assert f'<span class="est">{share["share"]:.0%}</span>' in page
+    assert "observations say about campaign-2014-15" in page
+    for kind in ("check", "outcomes", "parameters"):
+        assert f'id="table-calibration-{kind}-0-campaign-2014-15"' in page
+    first = summary["calibration"]["campaign-2014-15"]["parameters"][0]["parameter"]
+    assert first in page

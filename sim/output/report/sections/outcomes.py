@@ -11,6 +11,7 @@ from sim.output.report.html import Html, el, para, table
 from sim.output.report.numbers import entry_text, event_texts, number
 from sim.output.report.sections.comparisons import paired, selection, stopping
 from sim.output.report.sections.figures import figures
+from sim.output.report.sections.uncertainty import uncertainty
 from sim.output.report.sections.validity import face_validity, what_stopped
 from sim.output.report.vocabulary import (
     EVENT_ORDER,
@@ -31,7 +32,7 @@ def results(f: Folder) -> Html:
         parts.append(el("p", el("strong", "Note: "), str(f.summary["horizons_note"]),
                         id="note-horizons"))
     parts += [headline_table(f), events_table(f), *other_tables(f), paired(f), selection(f),
-              stopping(f), face_validity(f), what_stopped(f), figures(f)]
+              stopping(f), face_validity(f), what_stopped(f), uncertainty(f), figures(f)]
     return el("section", parts)
 
 
