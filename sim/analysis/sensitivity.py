@@ -79,7 +79,7 @@ from sim.analysis.estimates import BINARY_METRICS, censored
 from sim.model.metrics import EVENT_DAY_METRICS, METRICS
 from sim.runner.batch import BatchResult, Sink, run_batch
 from sim.runner.store import FolderSink, read_batch
-from sim.scenario.loading import load_scenario, validate
+from sim.scenario.loading import validate
 from sim.scenario.provenance import scenario_leaves
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import (
@@ -89,7 +89,7 @@ from sim.scenario.uncertainty import (
     skipped_parameters,
     uncertain_parameters,
 )
-from sim.scenario.variants import Variants
+from sim.scenario.variants import Variants, resolved
 
 METHODS = ("morris", "sobol")
 RANK_BY = {"morris": "mu_star", "sobol": "ST"}
@@ -306,12 +306,7 @@ def run_sensitivity(
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
-    if not isinstance(base, Scenario):
-        path = base
-        base = load_scenario(path, overrides)
-    elif overrides:
-        raise ValueError("overrides apply when loading a file; pass a loaded scenario "
-                         "with its --set values already applied")
+    base, path = resolved(base, overrides, path)
     design = sensitivity_design(base, metric, method, path=path, trajectories=trajectories,
                                 sobol_n=sobol_n, levels=levels, design_seed=design_seed,
                                 ranges=ranges)

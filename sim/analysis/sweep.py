@@ -35,9 +35,9 @@ from sim.analysis.estimates import BINARY_METRICS, describe
 from sim.model.metrics import EVENT_DAY_METRICS, METRICS, REGISTRY
 from sim.runner.batch import BatchResult, ScenarioRuns, Sink, run_batch
 from sim.runner.store import FolderSink, read_batch
-from sim.scenario.loading import load_scenario, validate
+from sim.scenario.loading import validate
 from sim.scenario.schema import Scenario
-from sim.scenario.variants import Variants
+from sim.scenario.variants import Variants, resolved
 
 # Metrics reported per point: every metric that is defined in every replication.
 SWEEP_METRICS = tuple(m for m in METRICS if m not in EVENT_DAY_METRICS)
@@ -172,12 +172,7 @@ def run_sweep(
     ``force``), and :func:`resume_sweep` finishes it if it is stopped; ``options``
     (JSON-able) are kept with it for the command that resumes.
     """
-    if not isinstance(base, Scenario):
-        path = base
-        base = load_scenario(path, overrides)
-    elif overrides:
-        raise ValueError("overrides apply when loading a file; pass a loaded scenario "
-                         "with its --set values already applied")
+    base, path = resolved(base, overrides, path)
     grid, scenarios = sweep_scenarios(base, params, path)
     sink = None
     if out is not None:

@@ -12,8 +12,26 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from sim.scenario.loading import ScenarioError, apply_overrides, check_band_memory, validate
+from sim.scenario.loading import (
+    ScenarioError,
+    apply_overrides,
+    check_band_memory,
+    load_scenario,
+    validate,
+)
 from sim.scenario.schema import Scenario
+
+
+def resolved(base: Scenario | str | Path, overrides: Sequence[str] = (),
+             path: str | Path = "<scenario>") -> tuple[Scenario, str | Path]:
+    """An experiment's base scenario and the file its errors name: ``base`` as given, or
+    the file ``base`` loaded with ``overrides`` (which a loaded scenario has applied)."""
+    if not isinstance(base, Scenario):
+        return load_scenario(base, overrides), base
+    if overrides:
+        raise ValueError("overrides apply when loading a file; pass a loaded scenario "
+                         "with its --set values already applied")
+    return base, path
 
 
 class Variants:
