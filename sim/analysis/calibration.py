@@ -69,17 +69,46 @@ def _draw_values(runs: ScenarioRuns, per_draw: int) -> dict[str, np.ndarray]:
     return {p: v[first] for p, v in (runs.parameters or {}).items()}
 
 
+def tested_observations(runs: ScenarioRuns) -> list[str]:
+    """The observations the scenario tests (their columns are not all empty)."""
+    return [m for m in OBSERVATIONS if not np.all(np.isnan(runs.column(m)))]
+
+
+def consistent(runs: ScenarioRuns) -> np.ndarray:
+    """1.0 for each replication consistent with every tested observation, else 0.0."""
+    tested = tested_observations(runs)
+    return np.all(np.stack([runs.column(m) == 1.0 for m in tested]), axis=0).astype(float)
+
+
+def draw_weights(runs: ScenarioRuns, per_draw: int) -> np.ndarray:
+    """w_k: the share of draw k's replications consistent with every tested observation."""
+    return _by_draw(runs, consistent(runs), per_draw)
+
+
+def posterior_draws(runs: ScenarioRuns, per_draw: int
+                    ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(paths, values (draws, paths), weights) of the draws with a weight above 0: the
+    posterior a calibrated scenario file carries."""
+    w = draw_weights(runs, per_draw)
+    values = _draw_values(runs, per_draw)
+    paths = list(values)
+    keep = w > 0
+    table = np.column_stack([values[p] for p in paths]) if paths else np.empty((len(w), 0))
+    return paths, table[keep], w[keep]
+
+
 def calibrate_runs(runs: ScenarioRuns, per_draw: int, seed: int = 0) -> dict[str, Any] | None:
-    """The posterior reading of one scenario's draws (None if it tests no observation)."""
-    tested = [m for m in OBSERVATIONS if not np.all(np.isnan(runs.column(m)))]
-    if not tested or not runs.parameters:
+    """The posterior reading of one scenario's draws (None if it tests no observation, or
+    if its draws come from a posterior already: weighing them by the observations again
+    would count the observations twice)."""
+    tested = tested_observations(runs)
+    if not tested or not runs.parameters or runs.scenario.posterior is not None:
         return None
     columns = {m: runs.column(m) for m in tested}
-    consistent = np.all(np.stack([columns[m] == 1.0 for m in tested]), axis=0).astype(float)
-    w = _by_draw(runs, consistent, per_draw)
+    w = draw_weights(runs, per_draw)
     k = len(w)
     out: dict[str, Any] = {"observations": tested, "draws": k, "per_draw": per_draw,
-                           "acceptance": float(consistent.mean())}
+                           "acceptance": float(consistent(runs).mean())}
     if w.sum() == 0.0:
         out.update(ess=0.0, note="no replication agrees with every observation: the "
                    "parameters' ranges (or the model) cannot reproduce the articles")

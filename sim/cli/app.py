@@ -305,6 +305,9 @@ def run(
     shape: Annotated[str, typer.Option(
         help="With --uncertainty: uniform, or triangular (mode: the scenario's value).")
     ] = "uniform",
+    calibration: Annotated[bool, typer.Option(
+        "--calibration", hidden=True, help="Set by calibrate: write calibrated.yaml.")
+    ] = False,
 ) -> None:
     """Run a Monte Carlo batch of each scenario and compare them.
 
@@ -325,7 +328,8 @@ def run(
                          command=["baiji-sim", *sys.argv[1:]], precision=precision,
                          abs_precision=abs_precision, precision_metric=list(precision_metric),
                          max_replications=max(max_replications, replications),
-                         uncertainty=None if drawn is None else [drawn.per_draw, drawn.shape])
+                         uncertainty=None if drawn is None else [drawn.per_draw, drawn.shape],
+                         calibration=calibration)
     if resume is not None:
         if force:
             _bad_option("--force", "--resume finishes the batch in the folder and --force "
@@ -347,6 +351,7 @@ def run(
             _fail(exc)
         options.sources = {s.name: str(p) for s, p in zip(loaded, scenarios, strict=True)}
     _check_names(loaded, scenarios, options, precision_metric)
+    _posterior_note(loaded, drawn)
     if resume is None:
         try:
             claim_folder(out, force)
@@ -381,8 +386,43 @@ def run(
         if not batch.interrupted:
             finish(out)
     _print_summary(summary)
+    if options.calibration and not batch.interrupted:
+        _write_calibrated(batch, out, options)
     per = f"{replications} per scenario" if precision is None else "sequential"
     _end_run(batch, out, total, f"{per}, seed {seed}, {workers} workers")
+
+
+def _posterior_note(loaded: list[Scenario], drawn: Uncertainty | None) -> None:
+    """Say where a calibrated scenario's parameters come from in this run."""
+    for s in loaded:
+        if s.posterior is None:
+            continue
+        if drawn is None:
+            err_console.print(f"note: {s.name} carries a posterior of "
+                              f"{len(s.posterior.draws)} draws; without --uncertainty it runs "
+                              "its own values (the original's), not the posterior",
+                              markup=False)
+        else:
+            err_console.print(f"note: {s.name}: {len(s.posterior.parameters)} parameters "
+                              f"drawn from its posterior ({len(s.posterior.draws)} weighted "
+                              f"draws, from {s.posterior.source.folder}), the others from "
+                              "their ranges", markup=False)
+
+
+def _write_calibrated(batch: BatchResult, out: Path, options: RunOptions) -> None:
+    """calibrated.yaml: the calibrated scenario a later run draws its parameters from."""
+    from sim.output.calibrated_file import write_calibrated
+
+    try:
+        written = write_calibrated(batch, out, options.sources)
+    except OSError as exc:
+        _write_failed(exc, f"the calibration's results are in {out}/")
+    for path in written:
+        out_console.print(f"calibrated scenario: {path} (run it with --uncertainty)",
+                          markup=False)
+    if not written:
+        err_console.print("no calibrated.yaml: no draw agrees with every observation "
+                          "(see the table above); try more replications", markup=False)
 
 
 def _run_until_precise(loaded: list[Scenario], options: RunOptions, out: Path,
@@ -603,13 +643,19 @@ def calibrate(
     plots: Annotated[bool, typer.Option(help="Write plots.")] = False,
     force: Annotated[bool, typer.Option(
         "--force", help="Replace an earlier run in --out.")] = False,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Run on this Dask cluster (tcp://HOST:PORT).", show_default=False)] = None,
+    dask: Annotated[str | None, typer.Option(
+        help="'local': start a local Dask cluster of --workers processes.",
+        show_default=False)] = None,
 ) -> None:
     """Weigh the scenario's uncertain parameters by the articles' dated observations.
 
     A run with --uncertainty whose draws are weighted by how often they reproduce every
     observation the scenario tests (docs/model.md, 5.4): prints the parameters the
     observations narrow most and the outcomes before and after; calibration.csv has them
-    all. A stopped calibration finishes with run --resume OUT.
+    all, and OUT/calibrated.yaml is the calibrated scenario (run it with --uncertainty).
+    A stopped calibration finishes with run --resume OUT.
     """
     from sim.model.observations import OBSERVATIONS, TESTED, status
     from sim.scenario.loading import ScenarioError, load_scenario
@@ -622,11 +668,21 @@ def calibrate(
         _bad_option("SCENARIO", f"{scenario} tests none of the articles' dated observations "
                     "(its dates do not cover them): nothing to calibrate against; try "
                     "scenarios/campaign-2014-15.yaml")
+    if spec.posterior is not None:
+        _bad_option("SCENARIO", f"{scenario} is calibrated already (its posterior comes from "
+                    f"{spec.posterior.source.folder}): weighing its draws by the same "
+                    "observations again would count them twice; calibrate "
+                    f"{spec.posterior.source.scenario}")
+    if overrides:
+        err_console.print("note: no calibrated.yaml with --set (a file extending the original "
+                          "would not repeat the settings): put them in a scenario file that "
+                          "extends it, and calibrate that", markup=False)
     run(ctx, [scenario], replications=replications, seed=seed, workers=workers, out=out,
         overrides=overrides, plots=plots, baseline=None, select="operating_days",
         minimize=False, precision=None, abs_precision=None, precision_metric=[],
-        max_replications=20000, resume=None, scheduler=None, dask=None, plot_format="png",
-        force=force, uncertainty=True, per_draw=per_draw, shape=shape)
+        max_replications=20000, resume=None, scheduler=scheduler, dask=dask,
+        plot_format="png", force=force, uncertainty=True, per_draw=per_draw, shape=shape,
+        calibration=not overrides)
 
 
 @app.command(cls=_Command)
