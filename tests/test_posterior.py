@@ -1,0 +1,147 @@
+"""The calibrated scenario file (issue 17): calibrate writes it, the loader checks its
+posterior, and run --uncertainty draws whole rows of it."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from sim.cli.app import app
+from sim.scenario.loading import ScenarioError, load_scenario
+from sim.scenario.uncertainty import (
+    Uncertainty,
+    draw_parameters,
+    posterior_rows,
+    uncertain_parameters,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+CAMPAIGN = REPO / "scenarios" / "campaign-2014-15.yaml"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def calibrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small calibration of the campaign (40 draws of 4 replications)."""
+    out = tmp_path_factory.mktemp("posterior") / "cal"
+    done = runner.invoke(app, ["calibrate", str(CAMPAIGN), "-n", "160", "--workers", "2",
+                               "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert "calibrated scenario:" in done.stdout
+    return out
+
+
+def test_stratified_resampling_takes_each_row_as_often_as_its_weight() -> None:
+    """Weights 1:3:0:4 over 800 groups: 100, 300, 0 and 400 picks, each within two."""
+    weights = np.array([1.0, 3.0, 0.0, 4.0])
+    picks = posterior_rows(7, weights, 800)
+    counts = np.bincount(picks, minlength=4)
+    assert counts[2] == 0
+    assert np.all(np.abs(counts - weights / weights.sum() * 800) <= 2), counts
+    assert np.array_equal(picks, posterior_rows(7, weights, 800))  # same seed, same rows
+    assert not np.array_equal(picks, posterior_rows(8, weights, 800))
+
+
+def test_the_calibrated_file_extends_the_original_and_says_where_it_comes_from(
+        calibrated: Path) -> None:
+    text = (calibrated / "calibrated.yaml").read_text()
+    data = yaml.safe_load(text)
+    assert (calibrated / data["extends"]).resolve() == CAMPAIGN.resolve()
+    source = data["posterior"]["source"]
+    assert source["seed"] == 1 and source["replications"] == 160 and source["per_draw"] == 4
+    assert source["prior_draws"] == 40 and source["folder"] == str(calibrated)
+    assert len(source["observations"]) == 5 and 1 <= source["ess"] <= 40
+    spec = load_scenario(calibrated / "calibrated.yaml")
+    assert spec.name == "campaign-2014-15-calibrated" and spec.posterior is not None
+    ranges = uncertain_parameters(load_scenario(CAMPAIGN))
+    assert spec.posterior.parameters == list(ranges)
+    weights = spec.posterior.weights or []
+    assert all(0 < w <= 1 for w in weights) and len(weights) == len(spec.posterior.draws)
+    # The scenario's own values are the original's: only the posterior was added.
+    plain = load_scenario(CAMPAIGN).model_dump(exclude={"name", "description", "posterior"})
+    assert spec.model_dump(exclude={"name", "description", "posterior"}) == plain
+    done = runner.invoke(app, ["validate", str(calibrated / "calibrated.yaml")])
+    assert done.exit_code == 0 and "ok" in done.stdout and not done.stderr
+
+
+def test_run_uncertainty_draws_rows_of_the_posterior(calibrated: Path, tmp_path: Path) -> None:
+    """Every drawn parameter set is one of the posterior's rows, and the parameters the
+    observations inform are drawn from a narrower interval than their range."""
+    path = calibrated / "calibrated.yaml"
+    spec = load_scenario(path)
+    assert spec.posterior is not None
+    rows = np.array(spec.posterior.draws)
+    out = tmp_path / "run"
+    done = runner.invoke(app, ["run", str(path), "-n", "24", "--uncertainty", "--workers", "1",
+                               "--no-plots", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert "drawn from its posterior" in done.stderr
+    with (out / "replications.csv").open() as fh:
+        table = list(csv.DictReader(fh))
+    names = spec.posterior.parameters
+    for r in table:  # replications.csv keeps 6 significant digits
+        drawn_row = np.array([float(r[f"param.{p}"]) for p in names])
+        assert np.any(np.all(np.isclose(rows, drawn_row, rtol=1e-5, atol=0), axis=1))
+    ranges = uncertain_parameters(spec)
+    narrowest = min(names, key=lambda p: np.ptp(rows[:, names.index(p)])
+                    / (ranges[p][1] - ranges[p][0]))
+    drawn = [float(r[f"param.{narrowest}"]) for r in table]
+    lo, hi = ranges[narrowest]
+    assert np.ptp(drawn) < 0.9 * (hi - lo)
+    # Reproducible by seed: the draws are a function of (seed, scenario) alone.
+    a = draw_parameters(spec, 1, 24, Uncertainty(4))
+    assert np.array_equal(a.values, draw_parameters(spec, 1, 24, Uncertainty(4)).values)
+    assert not np.array_equal(a.values, draw_parameters(spec, 2, 24, Uncertainty(4)).values)
+
+
+def test_a_plain_run_of_the_calibrated_file_says_it_runs_the_original_values(
+        calibrated: Path, tmp_path: Path) -> None:
+    done = runner.invoke(app, ["run", str(calibrated / "calibrated.yaml"), "-n", "2",
+                               "--workers", "1", "--no-plots", "--out", str(tmp_path / "r")])
+    assert done.exit_code == 0, done.output
+    assert "without --uncertainty it runs its own values" in done.stderr
+
+
+def test_calibrating_a_calibrated_file_is_refused(calibrated: Path, tmp_path: Path) -> None:
+    done = runner.invoke(app, ["calibrate", str(calibrated / "calibrated.yaml"),
+                               "--out", str(tmp_path / "again")])
+    assert done.exit_code == 2 and "would count them twice" in done.stderr
+    assert not (tmp_path / "again").exists()
+
+
+def _posterior_file(tmp_path: Path, posterior: dict[str, object]) -> Path:
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({
+        "extends": str(CAMPAIGN), "name": "bad", "posterior": {
+            **posterior, "source": {"folder": "f", "scenario": "s", "seed": 1,
+                                    "replications": 8, "per_draw": 4, "prior_draws": 2,
+                                    "ess": 1.0, "observations": {}, "made": "now"}}}))
+    return path
+
+
+@pytest.mark.parametrize(("posterior", "field", "says"), [
+    ({"parameters": ["garrison.trops"], "draws": [[300]]}, "posterior.parameters[0]",
+     "did you mean 'garrison.troops'"),
+    ({"parameters": ["garrison.troops"], "draws": [[10]]}, "posterior.draws[0][0]",
+     "outside the range of garrison.troops"),
+    ({"parameters": ["garrison.troops"], "draws": [[300.5]]}, "posterior.draws[0][0]",
+     "whole number"),
+    ({"parameters": ["garrison.troops", "garrison.supplies_days"], "draws": [[300, 20], [300]]},
+     "posterior", "every row has one value per parameter (2)"),
+    ({"parameters": ["garrison.troops"], "draws": [[300]], "weights": [1.0, 2.0]},
+     "posterior", "give one per draw"),
+])
+def test_a_bad_posterior_is_refused_with_one_message(
+        tmp_path: Path, posterior: dict[str, object], field: str, says: str) -> None:
+    path = _posterior_file(tmp_path, posterior)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.field.startswith(field) and says in caught.value.message
+    done = runner.invoke(app, ["validate", str(path)])
+    assert done.exit_code == 2 and str(path) in done.stderr and says in done.stderr
+    assert "Traceback" not in done.output
