@@ -54,7 +54,18 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: list[float]
     return [float(x) for x in ranked[picks]]
 
 
-def _by_draw(runs: ScenarioRuns, values: np.ndarray, per_draw: int) -> np.ndarray:
+def parameter_posterior(values: np.ndarray, w: np.ndarray) -> dict[str, Any]:
+    """One parameter's prior and posterior 5/50/95% quantiles over the draws ``values``
+    weighted by ``w``, and the shrinkage: 1 - posterior 90% width / prior 90% width (0: the
+    observations say nothing about it; 1: they pin it down)."""
+    prior = [float(x) for x in np.quantile(values, [0.05, 0.5, 0.95])]
+    post = weighted_quantiles(values, w, [0.05, 0.5, 0.95])
+    width = prior[2] - prior[0]
+    return {"prior": prior, "posterior": post,
+            "shrinkage": 1.0 - (post[2] - post[0]) / width if width > 0 else 0.0}
+
+
+def by_draw(runs: ScenarioRuns, values: np.ndarray, per_draw: int) -> np.ndarray:
     """Mean of ``values`` over each draw's replications, in draw order."""
     groups = runs.replication // per_draw
     ids, inverse = np.unique(groups, return_inverse=True)
@@ -62,7 +73,7 @@ def _by_draw(runs: ScenarioRuns, values: np.ndarray, per_draw: int) -> np.ndarra
     return sums / np.bincount(inverse, minlength=len(ids))
 
 
-def _draw_values(runs: ScenarioRuns, per_draw: int) -> dict[str, np.ndarray]:
+def draw_values(runs: ScenarioRuns, per_draw: int) -> dict[str, np.ndarray]:
     """Each parameter's value in each draw (draw order)."""
     groups = runs.replication // per_draw
     _, first = np.unique(groups, return_index=True)
@@ -82,7 +93,7 @@ def consistent(runs: ScenarioRuns) -> np.ndarray:
 
 def draw_weights(runs: ScenarioRuns, per_draw: int) -> np.ndarray:
     """w_k: the share of draw k's replications consistent with every tested observation."""
-    return _by_draw(runs, consistent(runs), per_draw)
+    return by_draw(runs, consistent(runs), per_draw)
 
 
 def posterior_draws(runs: ScenarioRuns, per_draw: int
@@ -90,7 +101,7 @@ def posterior_draws(runs: ScenarioRuns, per_draw: int
     """(paths, values (draws, paths), weights) of the draws with a weight above 0: the
     posterior a calibrated scenario file carries."""
     w = draw_weights(runs, per_draw)
-    values = _draw_values(runs, per_draw)
+    values = draw_values(runs, per_draw)
     paths = list(values)
     keep = w > 0
     table = np.column_stack([values[p] for p in paths]) if paths else np.empty((len(w), 0))
@@ -116,18 +127,14 @@ def calibrate_runs(runs: ScenarioRuns, per_draw: int, seed: int = 0) -> dict[str
     out["ess"] = float(w.sum() ** 2 / np.sum(w ** 2))
     ranges = uncertain_parameters(runs.scenario)
     params: list[dict[str, Any]] = []
-    for path, values in _draw_values(runs, per_draw).items():
-        prior = [float(x) for x in np.quantile(values, [0.05, 0.5, 0.95])]
-        post = weighted_quantiles(values, w, [0.05, 0.5, 0.95])
-        width = prior[2] - prior[0]
+    for path, values in draw_values(runs, per_draw).items():
         params.append({"parameter": path, "range": list(ranges.get(path, (None, None))),
-                       "prior": prior, "posterior": post,
-                       "shrinkage": 1.0 - (post[2] - post[0]) / width if width > 0 else 0.0})
+                       **parameter_posterior(values, w)})
     params.sort(key=lambda r: -float(r["shrinkage"]))
     out["parameters"] = params
     out["observation_shares"] = {
         m: {"prior": float(np.mean(columns[m])),
-            "posterior": float(np.sum(w * _by_draw(runs, columns[m], per_draw)) / w.sum())}
+            "posterior": float(np.sum(w * by_draw(runs, columns[m], per_draw)) / w.sum())}
         for m in tested}
     out["outcomes"] = _outcomes(runs, w, per_draw, seed)
     return out
@@ -145,7 +152,7 @@ def _outcomes(runs: ScenarioRuns, w: np.ndarray, per_draw: int, seed: int
         values = runs.column(metric)
         if metric in EVENT_DAY_METRICS:
             values = censored(values, float(runs.scenario.horizon_days))
-        means = _by_draw(runs, values, per_draw)
+        means = by_draw(runs, values, per_draw)
         prior_boot = means[picks].mean(axis=1)
         post_boot = np.array([np.sum(w[p] * means[p]) / w[p].sum() if w[p].sum() > 0
                               else np.nan for p in picks])
