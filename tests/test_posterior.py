@@ -4,6 +4,7 @@ posterior, and run --uncertainty draws whole rows of it."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -145,3 +146,77 @@ def test_a_bad_posterior_is_refused_with_one_message(
     done = runner.invoke(app, ["validate", str(path)])
     assert done.exit_code == 2 and str(path) in done.stderr and says in done.stderr
     assert "Traceback" not in done.output
+
+
+def test_the_calibration_draws_its_figures(calibrated: Path) -> None:
+    """calibrate (without --plots) still draws the posterior's pairs and marginals."""
+    from sim.output.calibration_plots import posterior_marginals, posterior_pairs
+    from sim.output.results_folder import load_results
+
+    assert (calibrated / "plots" / "posterior_pairs.png").is_file()
+    assert (calibrated / "plots" / "posterior_marginals.png").is_file()
+    data = load_results(calibrated)
+    entry = data.summary["calibration"]["campaign-2014-15"]
+    strongest = [r["parameter"] for r in entry["parameters"][:4]]
+    pairs = posterior_pairs(data)
+    assert pairs is not None
+    grid = pairs.axes
+    assert len(grid) == 16
+    assert [a.get_xlabel() for a in grid[12:]] == [
+        p if len(p) <= 28 else "..." + p[-25:] for p in strongest]
+    # Below the diagonal: all prior draws, then those kept (weight > 0), sized by weight.
+    prior, kept = grid[4].collections
+    weights = calibrated_weights(calibrated)
+    assert len(prior.get_offsets()) == entry["draws"]
+    assert len(kept.get_offsets()) == len(weights)
+    assert np.allclose(np.sort(kept.get_sizes()), np.sort(60 * weights / max(weights)))
+    marginals = posterior_marginals(data)
+    assert marginals is not None
+    titled = [a.get_title() for a in marginals.axes if a.get_title()]
+    assert len(titled) == min(12, len(entry["parameters"]))
+    assert titled[0].startswith(strongest[0][:20]) or strongest[0].endswith(
+        titled[0].split("\n")[0][3:])
+
+
+def calibrated_weights(folder: Path) -> np.ndarray:
+    return np.array(yaml.safe_load((folder / "calibrated.yaml").read_text())["posterior"][
+        "weights"])
+
+
+def test_with_and_without_parameters_regroups_the_same_replications(calibrated: Path) -> None:
+    """Chance alone keeps every replication (same overall mean) and draws one line per
+    outcome and kind; a plain run has no such figure."""
+    from sim.output.calibration_plots import chance_alone, with_and_without_parameters
+    from sim.output.results_folder import load_results
+
+    data = load_results(calibrated)
+    fig = with_and_without_parameters(data)
+    assert fig is not None
+    panels = [a for a in fig.axes if a.get_title()]
+    assert [a.get_title() for a in panels] == ["operating_days", "output_share",
+                                               "refinery_ran", "operating_at_horizon",
+                                               "garrison_held"]
+    assert all(len(a.lines) == 2 for a in panels)
+    values = np.arange(12, dtype=float)
+    alone = chance_alone(np.arange(12), values, 4, seed=3)
+    assert len(alone) == 3 and alone.mean() == values.mean()
+    assert not np.array_equal(alone, [1.5, 5.5, 9.5])  # regrouped, not the draws as run
+    plain = data.summary.copy()
+    plain.pop("uncertainty")
+    data.summary = plain
+    assert with_and_without_parameters(data) is None
+
+
+def test_calibration_on_a_dask_cluster_gives_the_same_posterior(tmp_path: Path) -> None:
+    """calibrate --dask local: the same replications, weights and posterior as the pool."""
+    folders = {}
+    for engine in (["--workers", "2"], ["--dask", "local", "--workers", "2"]):
+        out = folders[engine[0]] = tmp_path / engine[0].strip("-")
+        done = runner.invoke(app, ["calibrate", str(CAMPAIGN), "-n", "40", "--per-draw", "2",
+                                   *engine, "--out", str(out)])
+        assert done.exit_code == 0, done.output
+    pool, dask = (json.loads((folders[k] / "summary.json").read_text())["calibration"]
+                  for k in ("--workers", "--dask"))
+    assert pool == dask and pool["campaign-2014-15"]["draws"] == 20
+    assert (folders["--workers"] / "replications.csv").read_text() == (
+        folders["--dask"] / "replications.csv").read_text()

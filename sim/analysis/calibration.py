@@ -65,12 +65,23 @@ def parameter_posterior(values: np.ndarray, w: np.ndarray) -> dict[str, Any]:
             "shrinkage": 1.0 - (post[2] - post[0]) / width if width > 0 else 0.0}
 
 
-def by_draw(runs: ScenarioRuns, values: np.ndarray, per_draw: int) -> np.ndarray:
-    """Mean of ``values`` over each draw's replications, in draw order."""
-    groups = runs.replication // per_draw
-    ids, inverse = np.unique(groups, return_inverse=True)
+def group_means(replication: np.ndarray, values: np.ndarray, per_draw: int) -> np.ndarray:
+    """Mean of ``values`` over each draw's replications (draw = replication // per_draw),
+    in draw order."""
+    ids, inverse = np.unique(replication // per_draw, return_inverse=True)
     sums = np.bincount(inverse, weights=values, minlength=len(ids))
     return sums / np.bincount(inverse, minlength=len(ids))
+
+
+def by_draw(runs: ScenarioRuns, values: np.ndarray, per_draw: int) -> np.ndarray:
+    """Mean of ``values`` over each draw's replications, in draw order."""
+    return group_means(runs.replication, values, per_draw)
+
+
+def agrees_with_all(columns: dict[str, np.ndarray]) -> np.ndarray:
+    """1.0 for each replication consistent with every observation of ``columns`` (the
+    ``obs.*`` columns a scenario tests), else 0.0."""
+    return np.all(np.stack([c == 1.0 for c in columns.values()]), axis=0).astype(float)
 
 
 def draw_values(runs: ScenarioRuns, per_draw: int) -> dict[str, np.ndarray]:
@@ -87,8 +98,7 @@ def tested_observations(runs: ScenarioRuns) -> list[str]:
 
 def consistent(runs: ScenarioRuns) -> np.ndarray:
     """1.0 for each replication consistent with every tested observation, else 0.0."""
-    tested = tested_observations(runs)
-    return np.all(np.stack([runs.column(m) == 1.0 for m in tested]), axis=0).astype(float)
+    return agrees_with_all({m: runs.column(m) for m in tested_observations(runs)})
 
 
 def draw_weights(runs: ScenarioRuns, per_draw: int) -> np.ndarray:

@@ -417,9 +417,13 @@ def _write_calibrated(batch: BatchResult, out: Path, options: RunOptions) -> Non
         written = write_calibrated(batch, out, options.sources)
     except OSError as exc:
         _write_failed(exc, f"the calibration's results are in {out}/")
+    if written and not options.plots:  # the calibration's own figures, drawn anyway
+        from sim.output.plots import write_plots
+
+        write_plots(out, options.plot_format, figures=["posterior_pairs", "posterior_marginals"])
     for path in written:
-        out_console.print(f"calibrated scenario: {path} (run it with --uncertainty)",
-                          markup=False)
+        out_console.print(f"calibrated scenario: {path} (run it with --uncertainty); figures "
+                          f"in {out}/plots/", markup=False)
     if not written:
         err_console.print("no calibrated.yaml: no draw agrees with every observation "
                           "(see the table above); try more replications", markup=False)
