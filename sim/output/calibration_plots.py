@@ -60,7 +60,7 @@ def _short(path: str, width: int = 28) -> str:
 
 def _histograms(ax: Axes, values: np.ndarray, w: np.ndarray, bounds: list[float]) -> None:
     lo, hi = bounds if bounds[0] is not None else (float(values.min()), float(values.max()))
-    edges = np.linspace(lo, hi, BINS + 1) if hi > lo else BINS
+    edges: list[float] | int = np.linspace(lo, hi, BINS + 1).tolist() if hi > lo else BINS
     ax.hist(values, bins=edges, density=True, histtype="stepfilled", color=PRIOR, alpha=0.5,
             label="prior")
     ax.hist(values, bins=edges, weights=w, density=True, histtype="step", color=POSTERIOR,
