@@ -220,3 +220,20 @@ def test_calibration_on_a_dask_cluster_gives_the_same_posterior(tmp_path: Path) 
     assert pool == dask and pool["campaign-2014-15"]["draws"] == 20
     assert (folders["--workers"] / "replications.csv").read_text() == (
         folders["--dask"] / "replications.csv").read_text()
+
+
+def test_explain_shows_the_posterior(calibrated: Path) -> None:
+    path = calibrated / "calibrated.yaml"
+    spec = load_scenario(path)
+    assert spec.posterior is not None
+    done = runner.invoke(app, ["explain", str(path)])
+    assert done.exit_code == 0, done.output
+    assert f"posterior: {len(spec.posterior.draws)} weighted draws of 70 parameters from " \
+           f"{calibrated}" in done.stdout
+    as_json = runner.invoke(app, ["explain", str(path), "--json"])
+    post = json.loads(as_json.stdout)["posterior"]
+    low, mid, high = post["parameters"]["garrison.troops"]
+    column = [row[spec.posterior.parameters.index("garrison.troops")]
+              for row in spec.posterior.draws]
+    assert min(column) <= low <= mid <= high <= max(column)
+    assert post["source"]["seed"] == 1

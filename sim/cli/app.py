@@ -689,6 +689,35 @@ def calibrate(
         calibration=not overrides)
 
 
+def _posterior_quantiles(spec: Scenario) -> dict[str, Any] | None:
+    """A calibrated scenario's posterior: where it comes from and each parameter's weighted
+    5/50/95% quantiles over its draws (None for a scenario without one)."""
+    import numpy as np
+
+    from sim.analysis.calibration import weighted_quantiles
+
+    post = spec.posterior
+    if post is None:
+        return None
+    table = np.asarray(post.draws, dtype=float)
+    w = np.ones(len(table)) if post.weights is None else np.asarray(post.weights)
+    return {"draws": len(table), "source": post.source.model_dump(mode="json"),
+            "parameters": {p: weighted_quantiles(table[:, j], w, [0.05, 0.5, 0.95])
+                           for j, p in enumerate(post.parameters)}}
+
+
+def _print_posterior(posterior: dict[str, Any]) -> None:
+    source = posterior["source"]
+    out_console.print(
+        f"posterior: {posterior['draws']} weighted draws of {len(posterior['parameters'])} "
+        f"parameters from {source['folder']} (calibrate {source['scenario']}, seed "
+        f"{source['seed']}, {source['replications']} replications, ESS {source['ess']:g}; "
+        f"observations of {', '.join(sorted(set(source['observations'].values())))}); run "
+        "--uncertainty draws from it, a plain run uses the values below", markup=False)
+    for path, (low, mid, high) in posterior["parameters"].items():
+        out_console.print(f"  {path}: {mid:.4g} [{low:.4g}, {high:.4g}]", markup=False)
+
+
 @app.command(cls=_Command)
 def trace(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
@@ -766,14 +795,18 @@ def explain(
     facts = load_facts(find_seeds_dir(scenario.parent))
     if other is None:
         rows = explain_rows(spec, facts)
+        posterior = _posterior_quantiles(spec)
         if as_json:
             out_console.print_json(data={"scenario": spec.name, "description": spec.description,
                                          "inactive": spec.inactive_reasons,
-                                         "parameters": [r.to_dict() for r in rows]})
+                                         "parameters": [r.to_dict() for r in rows],
+                                         **({"posterior": posterior} if posterior else {})})
             return
         out_console.print(f"{spec.name}: {' '.join(spec.description.split())}", markup=False)
         for key, reason in spec.inactive_reasons.items():
             out_console.print(f"inactive: {key}: {reason}", markup=False)
+        if posterior:
+            _print_posterior(posterior)
         section = None
         for row in rows:
             head = row.path.split(".")[0] if "." in row.path else "scenario"
