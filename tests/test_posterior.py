@@ -82,6 +82,9 @@ def test_run_uncertainty_draws_rows_of_the_posterior(calibrated: Path, tmp_path:
                                "--no-plots", "--out", str(out)])
     assert done.exit_code == 0, done.output
     assert "drawn from its posterior" in done.stderr
+    assert "or a calibrated file's posterior" in done.stdout
+    entry = json.loads((out / "summary.json").read_text())["uncertainty"]["scenarios"]
+    assert entry["campaign-2014-15-calibrated"]["drawn_from"] == f"posterior of {calibrated}"
     with (out / "replications.csv").open() as fh:
         table = list(csv.DictReader(fh))
     names = spec.posterior.parameters

@@ -207,7 +207,10 @@ def stopped_table(summary: dict[str, Any], side: str = "government") -> Table | 
 
 def uncertainty_table(uncertainty: dict[str, Any]) -> Table:
     """How much of each outcome's spread is the parameters' (``run --uncertainty``)."""
+    posterior = any(e.get("drawn_from", "ranges") != "ranges"
+                    for e in uncertainty["scenarios"].values())
     table = Table(title="Where the spread comes from: parameters drawn from their ranges "
+                  + ("or a calibrated file's posterior " if posterior else "") +
                   f"({uncertainty['shape']}, {uncertainty['per_draw']} replications a draw); "
                   "share of the variance, 95% CI", title_justify="left")
     for head in ("scenario", "outcome", "parameters", "chance", "moved most by (Spearman rho)"):
