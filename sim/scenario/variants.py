@@ -39,7 +39,9 @@ class Variants:
 
     def __init__(self, base: Scenario, path: str | Path = "<scenario>") -> None:
         self.base, self.path = base, Path(path)
-        self._raw = json.dumps(base.model_dump(mode="json"))
+        # Without a calibrated file's posterior (thousands of numbers no setting changes, and
+        # which a draw of it need not validate again): _shared puts the base's back.
+        self._raw = json.dumps(base.model_dump(mode="json", exclude={"posterior"}))
 
     def make(self, settings: Sequence[str], name: str, where: str = "") -> Scenario:
         """``base`` with ``path.to.key=value`` ``settings`` applied, named ``name``.
