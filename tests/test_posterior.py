@@ -240,3 +240,23 @@ def test_explain_shows_the_posterior(calibrated: Path) -> None:
               for row in spec.posterior.draws]
     assert min(column) <= low <= mid <= high <= max(column)
     assert post["source"]["seed"] == 1
+
+
+def test_a_stopped_calibration_resumed_writes_the_same_calibrated_file(
+        calibrated: Path, tmp_path: Path) -> None:
+    import signal
+
+    from conftest import finished_parts, run_cli, stop_at_part
+
+    out = tmp_path / "stopped"
+    proc = stop_at_part(["calibrate", str(CAMPAIGN), "-n", "160", "--workers", "1",
+                         "--out", str(out)], after=2, sig=signal.SIGTERM)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert len(finished_parts(out / "parts")) == 2 and not (out / "calibrated.yaml").exists()
+    code, stdout, err = run_cli(["run", "--resume", out])
+    assert code == 0, err
+    assert "calibrated scenario:" in stdout
+    ours = yaml.safe_load((out / "calibrated.yaml").read_text())["posterior"]
+    whole = yaml.safe_load((calibrated / "calibrated.yaml").read_text())["posterior"]
+    assert (ours["draws"], ours["weights"]) == (whole["draws"], whole["weights"])
