@@ -436,6 +436,30 @@ class Posterior(Strict):
         return self
 
 
+class Lever(Strict):
+    """A parameter a decision-maker controls, with what moving it costs.
+
+    Levers are kept apart from the uncertainties (assumptions with provenance ranges):
+    a run with parameter uncertainty never draws them, and ``discover`` and the explorer
+    set them. ``effort`` is in effort points per unit of the parameter moved away from
+    ``free_end``, the end of ``range`` that costs nothing; the points are the scenario's
+    own relative weights (docs/model.md, section "Levers").
+    """
+
+    label: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+    unit: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+    range: Annotated[list[Annotated[float, IsNumber]], Field(min_length=2, max_length=2)]
+    effort: Annotated[float, IsNumber, Field(ge=0, le=1e6)] = 1.0
+    free_end: Literal["low", "high"] = "low"
+    description: Text | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Lever:
+        if not self.range[0] < self.range[1]:
+            raise ValueError("range must be [low, high] with low < high")
+        return self
+
+
 class Scenario(Strict):
     """A complete, validated description of one situation to simulate."""
 
@@ -466,6 +490,10 @@ class Scenario(Strict):
     posterior: Posterior | None = Field(
         default=None, description="a calibrated scenario's parameter draws (written by "
         "baiji-sim calibrate); run --uncertainty draws from them")
+    levers: dict[Annotated[str, Field(max_length=MAX_TEXT)], Lever | None] = Field(
+        default_factory=dict,
+        description="parameter paths a decision-maker controls, each with its range, unit "
+        "and effort; null in a variant drops an inherited lever")
 
     @property
     def inactive_reasons(self) -> dict[str, str]:
