@@ -72,3 +72,29 @@ def test_the_posterior_covers_known_values_and_leaves_an_uninformed_one_alone() 
     # ...and says nothing about the ramp.
     tolerance = 3.29 * math.sqrt(float(np.mean(variance)))
     assert abs(float(np.mean(shrink))) <= tolerance, (np.mean(shrink), tolerance)
+
+
+class _Runs:
+    """The two things held_out_weights reads of a batch's runs: the replication numbers
+    and the observation columns (one tested here, the others NaN)."""
+
+    def __init__(self, agrees: list[float]) -> None:
+        from sim.analysis.calibration import OBSERVATIONS
+
+        self.replication = np.arange(len(agrees))
+        self._columns = {m: np.full(len(agrees), np.nan) for m in OBSERVATIONS}
+        self._columns[OBSERVATIONS[0]] = np.asarray(agrees, dtype=float)
+
+    def column(self, name: str) -> np.ndarray:
+        return self._columns[name]
+
+
+def test_held_out_weights_use_the_other_replications_of_the_draw() -> None:
+    """Draws of 4: a replication's weight is the share of the other three that agree, so
+    its own dice never weigh its own outcome; a lone replication (a last, incomplete draw)
+    has no others and weighs 0."""
+    from sim.analysis.calibration import held_out_weights
+
+    runs = _Runs([1, 0, 0, 0, 1, 1, 0, 0, 1])
+    w = held_out_weights(runs, 4)  # type: ignore[arg-type]
+    assert np.allclose(w, [0, 1 / 3, 1 / 3, 1 / 3, 1 / 3, 1 / 3, 2 / 3, 2 / 3, 0])
