@@ -260,3 +260,7 @@ def test_a_stopped_calibration_resumed_writes_the_same_calibrated_file(
     ours = yaml.safe_load((out / "calibrated.yaml").read_text())["posterior"]
     whole = yaml.safe_load((calibrated / "calibrated.yaml").read_text())["posterior"]
     assert (ours["draws"], ours["weights"]) == (whole["draws"], whole["weights"])
+    # The folder is a calibration's: --force replaces it, calibrated.yaml included.
+    code, _, err = run_cli(["calibrate", CAMPAIGN, "-n", "8", "--workers", "1", "--out", out,
+                            "--force"])
+    assert code == 0, err

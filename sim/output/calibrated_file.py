@@ -20,7 +20,6 @@ import yaml
 
 from sim.analysis.calibration import posterior_draws, tested_observations
 from sim.model.observations import BY_ID
-from sim.output.results_folder import safe_name
 from sim.runner.batch import BatchResult, ScenarioRuns
 from sim.scenario.schema import MAX_POSTERIOR_VALUES, MAX_SCENARIO_NAME
 from sim.scenario.uncertainty import posterior_rows, scenario_leaves
@@ -83,27 +82,24 @@ _Dumper.add_representer(list, _list)
 
 def write_calibrated(batch: BatchResult, folder: Path, sources: dict[str, str]
                      ) -> list[Path]:
-    """Write the calibrated file of each calibrated scenario of ``batch`` into ``folder``
-    (``calibrated.yaml``; ``calibrated-NAME.yaml`` for each if there are several)."""
+    """Write ``calibrated.yaml`` into ``folder`` for the batch's calibrated scenario (the
+    first that tests an observation, has no posterior yet and kept a draw; ``calibrate``
+    runs one). Returns the files written (none if no draw agreed with the observations)."""
     if batch.uncertainty is None:
         return []
-    contents = []
     for runs in batch.runs:
         if runs.scenario.name not in sources or not tested_observations(runs) or (
                 runs.scenario.posterior is not None):
             continue
         content = calibrated_scenario(runs, batch.uncertainty.per_draw, batch.seed,
                                       Path(sources[runs.scenario.name]), folder)
-        if content is not None:
-            contents.append((runs.scenario.name, content))
-    written = []
-    for name, content in contents:
-        path = folder / (CALIBRATED_FILE if len(contents) == 1 else
-                         f"calibrated-{safe_name(name)}.yaml")
-        text = (f"# Written by baiji-sim calibrate: {name} weighed by the articles' "
-                "observations (docs/model.md, 5.4).\n"
+        if content is None:
+            continue
+        path = folder / CALIBRATED_FILE
+        text = (f"# Written by baiji-sim calibrate: {runs.scenario.name} weighed by the "
+                "articles' observations (docs/model.md, 5.4).\n"
                 + yaml.dump(content, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
                             width=100))
         path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+        return [path]
+    return []

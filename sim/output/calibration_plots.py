@@ -61,6 +61,8 @@ def _short(path: str, width: int = 28) -> str:
 def _histograms(ax: Axes, values: np.ndarray, w: np.ndarray, bounds: list[float]) -> None:
     lo, hi = bounds if bounds[0] is not None else (float(values.min()), float(values.max()))
     edges: list[float] | int = np.linspace(lo, hi, BINS + 1).tolist() if hi > lo else BINS
+    if hi > lo and np.all(values == np.round(values)) and hi - lo <= 4 * BINS:
+        edges = (np.arange(np.floor(lo), np.ceil(hi) + 2) - 0.5).tolist()  # one bar a count
     ax.hist(values, bins=edges, density=True, histtype="stepfilled", color=PRIOR, alpha=0.5,
             label="prior")
     ax.hist(values, bins=edges, weights=w, density=True, histtype="step", color=POSTERIOR,

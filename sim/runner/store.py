@@ -57,6 +57,7 @@ BATCH_FILE = "batch.json"
 # means an earlier run; ``force`` removes them all before a new run starts, so nothing of
 # the earlier run (figures, scenarios, traces of scenarios no longer run) stays behind.
 RUN_ENTRIES = ("replications.csv", "summary.json", "summary.csv", "calibration.csv",
+               "calibrated.yaml",  # calibrate's calibrated scenario (sim/output/calibrated_file)
                "daily_bands.csv",
                "manifest.json", "report.html", "plots", "traces", "scenarios", PARTS)
 # ``baiji-sim sensitivity --out`` into a results folder: the report shows it with the run's
