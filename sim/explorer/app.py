@@ -188,6 +188,7 @@ def build_app(explorer: Explorer, allowed_hosts: list[str] | None = None) -> Sta
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         explorer.start_watchdog()
+        explorer.warm_up()
         try:
             yield
         finally:

@@ -16,6 +16,7 @@ its folders are removed.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import secrets
 import shutil
 import sys
@@ -262,6 +263,25 @@ class Explorer:
                     self._drop(page)
                 elif silent > self.abandoned:
                     self.stop(page)
+
+    def warm_up(self) -> None:
+        """Start the worker processes now, and import the statistics and the figures here
+        and in them, so that the first Run a student presses does not wait for them (a few
+        seconds)."""
+        from sim.runner.pool import shared_pool
+
+        def start() -> None:
+            for module in ("sim.analysis.analyse", "sim.output.results", "sim.output.plots"):
+                importlib.import_module(module)
+            if self.workers < 2:
+                return
+            pool = shared_pool(self.workers)
+            for future in [pool.submit(importlib.import_module, "sim.output.plots")
+                           for _ in range(self.workers)]:
+                with contextlib.suppress(Exception):  # the first run would say what is wrong
+                    future.result()
+
+        threading.Thread(target=start, name="explore-warm-up", daemon=True).start()
 
     def start_watchdog(self, every: float = 1.0) -> None:
         def watch() -> None:

@@ -243,6 +243,7 @@ function showComparison(cmp) {
   for (const row of cmp.comparisons) {
     const real = row.significant;
     body.append(el("tr", { "data-metric": row.metric, "data-difference": row.mean_difference,
+                           "data-ci-low": row.ci95[0], "data-ci-high": row.ci95[1],
                            "data-real": String(real) },
       el("td", {}, `${row.title} (${row.unit})`),
       el("td", { class: "num" }, fmt(row.mean_difference)),
