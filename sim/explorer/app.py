@@ -100,7 +100,7 @@ def build_app(explorer: Explorer, allowed_hosts: list[str] | None = None) -> Sta
     async def catalogue(request: Request) -> Response:
         return _json({**explorer.catalogue.to_json(), "bounds": {
             "replications": [MIN_REPLICATIONS, MAX_REPLICATIONS],
-            "default_replications": DEFAULT_REPLICATIONS, "seed": [0, MAX_SEED],
+            "default_replications": DEFAULT_REPLICATIONS, "seed": [0, str(MAX_SEED)],
             "default_seed": DEFAULT_SEED}, "workers": explorer.workers})
 
     async def open_page(request: Request) -> Response:

@@ -91,9 +91,12 @@ def _whole(field: str, value: Any, low: int, high: int) -> int:
 
 
 def lever_value(lever: Lever, value: Any) -> float:
-    """``value`` for ``lever``, within its range and whole where the parameter is."""
+    """``value`` for ``lever``: the scenario's own, or one within the lever's range, whole
+    where the parameter is."""
     field = f"levers.{lever.path}"
     number = _number(field, value)
+    if number == lever.value:  # the scenario's own, which may lie outside the range
+        return number
     if not lever.low <= number <= lever.high:
         raise RequestError(f"{field}: {number:g} is out of range: from {lever.low:g} to "
                            f"{lever.high:g} {lever.unit}".rstrip())
@@ -126,7 +129,10 @@ def parse_request(data: Any, catalogue: Catalogue) -> RunRequest:
                   if lv.path in values and values[lv.path] != lv.value)
     replications = _whole("replications", data.get("replications", DEFAULT_REPLICATIONS),
                           MIN_REPLICATIONS, MAX_REPLICATIONS)
-    seed = _whole("seed", data.get("seed", DEFAULT_SEED), 0, MAX_SEED)
+    seed = data.get("seed", DEFAULT_SEED)
+    if isinstance(seed, str) and seed.isascii() and seed.isdigit() and len(seed) <= 20:
+        seed = int(seed)  # sent as text: exact above 2^53, which a JavaScript number is not
+    seed = _whole("seed", seed, 0, MAX_SEED)
     request = RunRequest(name, moved, replications, seed)
     request.scenario_for(entry)  # the schema's own checks, as for run --set
     return request

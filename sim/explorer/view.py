@@ -77,7 +77,7 @@ def settings(run: Run) -> dict[str, Any]:
     """How a run was asked for: scenario, levers moved, replications, seed, command."""
     return {"scenario": run.request.scenario,
             "levers": [{"path": p, "value": v} for p, v in run.request.levers],
-            "replications": run.request.replications, "seed": run.request.seed,
+            "replications": run.request.replications, "seed": str(run.request.seed),
             "command": run.request.command_line(run.entry)}
 
 

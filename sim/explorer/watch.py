@@ -88,7 +88,7 @@ def watch(scenario: Scenario, seed: int) -> dict[str, Any]:
     for d, counts in enumerate(flights):
         frames[d + 1]["flights"] = counts
     frames[0]["flights"] = {"delivered": 0, "lost": 0}
-    return {"scenario": scenario.name, "seed": seed,
+    return {"scenario": scenario.name, "seed": str(seed),  # text: exact in JavaScript
             "start_date": scenario.start_date.isoformat(), "horizon_days": horizon,
             "layout": layout(scenario), "sides": SIDES, "frames": frames, "log": log,
             "log_truncated": len(result.trace or ()) > len(log),

@@ -61,17 +61,19 @@ function renderLevers() {
   if (!entry.levers.length) box.append(el("p", { class: "quiet" }, "This scenario has no levers."));
   entry.levers.forEach((lever, i) => {
     const id = `lever-${i}`;
-    const slider = el("input", { type: "range", min: lever.low, max: lever.high,
+    // the scenario's own value may lie outside the lever's range: the slider reaches it
+    const low = Math.min(lever.low, lever.value), high = Math.max(lever.high, lever.value);
+    const slider = el("input", { type: "range", min: low, max: high,
                                  step: lever.step, value: lever.value, id: id,
                                  "data-path": lever.path, "aria-label": lever.label });
-    const number = el("input", { type: "number", min: lever.low, max: lever.high,
+    const number = el("input", { type: "number", min: low, max: high,
                                  step: lever.step, value: lever.value,
                                  "data-path": lever.path, "aria-label": `${lever.label} value` });
     const row = el("div", { class: "lever", "data-path": lever.path });
     const set = (raw) => {
       let v = Number(raw);
       if (!Number.isFinite(v)) return;
-      v = Math.min(lever.high, Math.max(lever.low, v));
+      v = Math.min(high, Math.max(low, v));
       if (lever.integer) v = Math.round(v);
       state.values[lever.path] = v;
       slider.value = v; number.value = v;
@@ -113,8 +115,9 @@ function renderExercises() {
 // -- runs ------------------------------------------------------------------------------------
 async function startRun() {
   showError("");
+  // the seed as text: a JavaScript number holds whole numbers exactly only up to 2^53
   const body = { scenario: state.scenario.name, levers: state.values,
-                 replications: Number($("replications").value), seed: Number($("seed").value) };
+                 replications: Number($("replications").value), seed: $("seed").value.trim() };
   try {
     const reply = await api(`/api/pages/${state.page}/runs`, {
       method: "POST", headers: { "Content-Type": "application/json" },
@@ -263,7 +266,7 @@ function svg(tag, attrs, text) {
 }
 
 function positions(layout) {
-  const at = { refinery: [350, 170] };
+  const at = { refinery: [350, 195] };
   const [cx, cy] = at.refinery;
   layout.sectors.forEach((name, i) => {
     if (i === 0) { at[name] = [cx, cy]; return; }
@@ -273,12 +276,12 @@ function positions(layout) {
   });
   const n = layout.villages.length;
   layout.villages.forEach((name, i) => {  // the first met is the farthest from the plant
-    at[name] = [cx + (i % 2 ? 40 : -40), 410 - (i * 170) / Math.max(1, n)];
+    at[name] = [cx + (i % 2 ? 40 : -40), 412 - (i * 125) / Math.max(1, n)];
   });
   const m = layout.others.length;
   layout.others.forEach((name, j) => {
     const a = Math.PI * (1.12 - (1.24 * j) / Math.max(1, m - 1));
-    at[name] = [cx + 300 * Math.cos(a), cy - 150 * Math.sin(a)];
+    at[name] = [cx + 290 * Math.cos(a), cy - 135 * Math.sin(a)];
   });
   return at;
 }
@@ -318,21 +321,19 @@ function drawSchematic() {
     root.append(svg("text", { x: p[0], y: p[1] + r + 11, "text-anchor": "middle" }, label));
   }
   const f = frame.flights || { delivered: 0, lost: 0 };
-  root.append(svg("text", { x: 600, y: 24, "text-anchor": "middle" }, "flights today"));
+  root.append(svg("text", { x: 690, y: 16, "text-anchor": "end" },
+                  `flights today: ${f.delivered} delivered, ${f.lost} shot down`));
   if (f.delivered || f.lost) {
-    root.append(svg("path", { d: `M600,34 Q480,40 ${cx + 24},${cy - 20}`, class: "flight" }));
+    root.append(svg("path", { d: `M640,24 Q520,60 ${cx + 20},${cy - 22}`, class: "flight" }));
   }
-  root.append(svg("text", { x: 600, y: 50, "text-anchor": "middle" },
-                  `${f.delivered} delivered, ${f.lost} shot down`));
   if (f.lost) {
-    root.append(svg("path", { d: "M520,28 l12,12 m0,-12 l-12,12", class: "lost" }));
+    root.append(svg("path", { d: "M560,30 l12,12 m0,-12 l-12,12", class: "lost" }));
   }
-  root.append(svg("circle", { cx: 20, cy: 420, r: 7, class: "gov" }));
-  root.append(svg("text", { x: 32, y: 424 }, "government"));
-  root.append(svg("circle", { cx: 120, cy: 420, r: 7, class: "ins" }));
-  root.append(svg("text", { x: 132, y: 424 }, "insurgents"));
-  root.append(svg("text", { x: 220, y: 424 },
-                  "links: green serves the government, dashed red cut"));
+  root.append(svg("circle", { cx: 14, cy: 12, r: 6, class: "gov" }));
+  root.append(svg("text", { x: 24, y: 16 }, "government"));
+  root.append(svg("circle", { cx: 104, cy: 12, r: 6, class: "ins" }));
+  root.append(svg("text", { x: 114, y: 16 }, "insurgents"));
+  root.append(svg("text", { x: 8, y: 34 }, "links: green serves the government; dashed red: cut"));
   const refinery = ["down", "restarting", "operating"][frame.refinery] || "?";
   const date = new Date(w.start_date + "T00:00:00Z");
   date.setUTCDate(date.getUTCDate() + frame.day);
@@ -345,8 +346,8 @@ function drawSchematic() {
     item.classList.toggle("future", day >= frame.day + 1 && day !== frame.day);
     item.classList.toggle("today", day === frame.day - 1 || (frame.day === 0 && day === 0));
   }
-  const today = $("log").querySelector("li.today");
-  if (today && state.timer) today.scrollIntoView({ block: "nearest" });
+  const log = $("log"), today = log.querySelector("li.today, li.future");
+  if (today) log.scrollTop = Math.max(0, today.offsetTop - 60);  // the list, not the page
 }
 
 async function loadWatch(number) {
