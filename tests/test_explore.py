@@ -6,6 +6,7 @@ may ask, the watched replication, and the runs of a page through the web applica
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -25,7 +26,7 @@ from conftest import run_cli
 
 from sim.analysis.comparison import compare_to_baseline
 from sim.explorer.catalogue import Catalogue, read_exercises
-from sim.explorer.runs import PREVIOUS, Explorer
+from sim.explorer.runs import PREVIOUS, Explorer, compare
 from sim.explorer.settings import (
     MAX_REPLICATIONS,
     MIN_REPLICATIONS,
@@ -278,11 +279,13 @@ def test_a_page_runs_compares_with_the_previous_run_and_downloads(client) -> Non
         assert mine["title"] and "unit" in mine
     assert any(r["mean_difference"] != 0 for r in got)  # the lever changed something
     # another seed: no pairing, and the page says why
-    third = _run(client, page, {**base, "seed": 6})
-    assert third["comparison"]["paired"] is False and "seed" in third["comparison"]["note"]
+    this = explorer.pages[page].run(2)
+    reseeded = dataclasses.replace(this, request=dataclasses.replace(this.request, seed=6))
+    unpaired = compare(run, reseeded)
+    assert unpaired is not None and unpaired["paired"] is False and "seed" in unpaired["note"]
     # the zip is the run's results folder
     archive = zipfile.ZipFile(io.BytesIO(client.get(
-        f"/api/pages/{page}/runs/3/results.zip").content))
+        f"/api/pages/{page}/runs/2/results.zip").content))
     files = {n.split("/", 1)[1] for n in archive.namelist()}
     assert {"replications.csv", "summary.json", "summary.csv", "daily_bands.csv",
             "manifest.json", "plots/outcomes.svg", "traces/baseline.json",
@@ -290,7 +293,8 @@ def test_a_page_runs_compares_with_the_previous_run_and_downloads(client) -> Non
     assert not any(n.startswith("parts/") for n in files)
     manifest = json.loads(archive.read(next(n for n in archive.namelist()
                                             if n.endswith("manifest.json"))))
-    assert manifest["command"][:2] == ["baiji-sim", "run"] and manifest["seed"] == 6
+    assert manifest["command"][:2] == ["baiji-sim", "run"] and manifest["seed"] == 5
+    assert manifest["command"][-6:] == ["-n", "12", "--seed", "5", "--plot-format", "svg"]
 
 
 def test_what_a_page_may_not_ask_is_refused(client) -> None:

@@ -34,7 +34,11 @@ from sim.explorer.catalogue import Catalogue, Entry
 from sim.explorer.settings import RunRequest
 from sim.runner.batch import BatchResult, ScenarioRuns
 
-ABANDONED = 20.0  # seconds without a word from a page before its run is stopped
+# Seconds without a word from a page before its run is stopped. A closed page says so at once
+# (a beacon); this is for one that cannot (a crash, a laptop shut). Browsers slow the timers of
+# a tab left in the background to one a minute, so less would stop the run of a student who
+# only switched tabs.
+ABANDONED = 75.0
 FORGOTTEN = 1800.0  # seconds before an abandoned page's folders are removed
 MAX_PAGES = 200  # pages kept at once; the longest silent goes first
 MAX_RUNNING = 2  # runs at once, all pages together: a class shares one machine
