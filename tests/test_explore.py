@@ -391,3 +391,17 @@ def test_explore_without_its_extra_says_how_to_install_it(monkeypatch: pytest.Mo
     monkeypatch.setitem(sys.modules, "sim.explorer.app", None)  # as if starlette were missing
     code, _, err = run_cli(["explore", BASELINE])
     assert code == 2 and "pip install 'baiji-sim[explore]'" in err and "Traceback" not in err
+
+
+def test_the_page_s_files_are_installed_with_the_package() -> None:
+    """The page, its script and its stylesheet are read with importlib.resources: a wheel
+    must hold them, and the app serves no other file."""
+    tomllib = pytest.importorskip("tomllib")
+    from sim.explorer.app import STATIC
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert config["tool"]["setuptools"]["package-data"]["sim.explorer"] == ["static/*"]
+    shipped = {p.name for p in (REPO / "sim" / "explorer" / "static").iterdir()}
+    assert shipped == set(STATIC) == {"index.html", "explorer.js", "explorer.css"}
+    extra = config["project"]["optional-dependencies"]
+    assert set(extra["explore"]) <= set(extra["test"])  # CI tests the explorer
