@@ -1208,7 +1208,7 @@ def explore(
     """Open the classroom explorer: a local web page to pick a scenario, move its levers, run
     a batch, compare with the previous run and watch one replication. Stop it with Ctrl-C.
 
-    Needs the optional web server: pip install 'baiji-sim[explore]'.
+    Needs the optional web server: pip install 'baiji-sim\\[explore]'.
     """
     try:
         from sim.explorer.app import LOOPBACK, listen, serve
@@ -1242,6 +1242,10 @@ def explore(
     def announce(url: str) -> None:
         out_console.print(f"baiji-sim explorer: {url}  (open it in a browser; Ctrl-C stops it)",
                           markup=False)
+        if host in ("0.0.0.0", "::"):  # every address of this machine: say which to open
+            out_console.print("  on this machine open " + url.replace(f"//{host}", "//127.0.0.1")
+                              .replace("//[::]", "//[::1]") + "; from another, this "
+                              "machine's address in place of 127.0.0.1", markup=False)
         sys.stdout.flush()
 
     with suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn has shut down cleanly
