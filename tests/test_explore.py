@@ -320,6 +320,22 @@ def test_what_a_page_may_not_ask_is_refused(client) -> None:
     assert "https://" not in script and "innerHTML" not in script
 
 
+def test_a_closed_page_stops_its_run_and_stop_stops_one(client) -> None:
+    """What the page's Stop button and its last beacon (pagehide) send."""
+    page = client.post("/api/pages").json()["page"]
+    assert client.post(f"/api/pages/{page}/stop").json() == {"run": None}
+    long = {"scenario": "baseline", "replications": MAX_REPLICATIONS}
+    for how in ("leave", "stop"):
+        started = client.post(f"/api/pages/{page}/runs", json=long)
+        assert started.status_code == 202
+        busy = client.post(f"/api/pages/{page}/runs", json=long)
+        assert busy.status_code == 409 and "this page" in busy.json()["error"]
+        reply = client.post(f"/api/pages/{page}/{how}")
+        assert reply.status_code == (204 if how == "leave" else 200)
+        run = _finished(client, page, started.json()["run"]["number"])
+        assert run["state"] == "stopped" and run["done"] < MAX_REPLICATIONS, run
+
+
 def test_one_run_at_a_time_and_an_abandoned_run_stops(catalogue: Catalogue,
                                                       tmp_path: Path) -> None:
     explorer = Explorer(catalogue, workers=1, workdir=tmp_path, abandoned=0.2,
