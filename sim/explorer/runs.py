@@ -240,6 +240,7 @@ class Explorer:
                 run.state, run.message = "stopped", "stopped before the end"
                 shutil.rmtree(run.folder, ignore_errors=True)
                 return
+            run.message = "the statistics and the figures"
             summary = analyse(batch)
             write_results(batch, run.folder, summary, sources=sources, command=command,
                           workers=self.workers, plots=True, plot_format="svg")
@@ -248,6 +249,8 @@ class Explorer:
             run.runs = ScenarioRuns(kept.scenario, np.array(kept.replication),
                                     np.array(kept.seed), np.array(kept.metrics), None)
             run.summary = summary
+            run.message = (f"{len(batch.failures)} replications failed (manifest.json in the "
+                           "zip lists them)" if batch.failures else "")
             run.state = "finished"
         except Exception as exc:  # shown on the page; the server goes on
             traceback.print_exc(file=sys.stderr)
