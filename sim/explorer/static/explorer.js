@@ -115,6 +115,7 @@ function renderExercises() {
 // -- runs ------------------------------------------------------------------------------------
 async function startRun() {
   showError("");
+  $("run").disabled = true;  // one click, one run
   // the seed as text: a JavaScript number holds whole numbers exactly only up to 2^53
   const body = { scenario: state.scenario.name, levers: state.values,
                  replications: Number($("replications").value), seed: $("seed").value.trim() };
@@ -127,6 +128,7 @@ async function startRun() {
     poll();
   } catch (e) {
     showError(e.message);
+    $("run").disabled = false;
   }
 }
 
