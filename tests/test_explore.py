@@ -113,6 +113,8 @@ def test_every_lever_shows_its_unit_range_and_source(catalogue: Catalogue) -> No
         assert lever["source"]["kind"] in ("fact", "assumption"), lever
         assert lever["source"]["text"], lever
         assert lever["step"] > 0 and (lever["step"] == 1 or not lever["integer"])
+        assert lever["effort_per_unit"] >= 0 and lever["free_end"] in (lever["low"],
+                                                                      lever["high"])
 
 
 def test_things_to_try_come_from_the_exercises_that_run_the_scenario(

@@ -33,6 +33,9 @@ import pytest
 from conftest import run_cli
 from test_report import Chromium
 
+from sim.scenario.levers import scenario_levers, total_effort
+from sim.scenario.loading import load_scenario
+
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = ["scenarios/baseline.yaml", "scenarios/no-launchers.yaml"]
 LEVER = "supply_operators.government helicopters.aircraft"
@@ -142,6 +145,7 @@ def test_a_student_runs_moves_a_lever_and_compares(tmp_path: Path) -> None:
         _move(tab, LEVER, low)
         assert tab.js(f"document.querySelector('.lever[data-path=\"{LEVER}\"]')"
                       ".classList.contains('moved')")
+        effort = tab.js("document.getElementById('effort').textContent")
         tab.run(2)
         numbers = tab.js(NUMBERS)
         differences = tab.js(DIFFERENCES)
@@ -227,6 +231,12 @@ def test_a_student_runs_moves_a_lever_and_compares(tmp_path: Path) -> None:
     # every figure decoded
     assert {i[0] for i in images} >= {"outcomes", "survival_curves", "fan_charts"}
     assert all(ok and w > 100 and h > 100 for _, ok, w, h in images), images
+    # the effort of the setting, as sim.scenario.levers.total_effort computes it
+    levers = scenario_levers(load_scenario(REPO / SCENARIOS[0]))
+    points = total_effort(levers, {LEVER: low})
+    own = total_effort(levers, {})
+    assert effort.startswith(f"Effort of these settings: {points:,.2f}".rstrip("0").rstrip(".")
+                             ) and f"own: {own:,.2f}".rstrip("0").rstrip(".") in effort, effort
     # the watched replication
     assert label.startswith("day 60 (2014-11-30)"), label
     assert areas == 15 and log > 10 and 0 < past < log

@@ -78,6 +78,7 @@ def entry_json(entry: Entry, exercises: list[Exercise]) -> dict[str, Any]:
         "levers": [{"path": lv.path, "label": lv.label, "unit": lv.unit, "low": lv.low,
                     "high": lv.high, "value": lv.value, "integer": lv.integer,
                     "description": lv.description,
+                    "effort_per_unit": lv.effort_per_unit, "free_end": lv.free_end,
                     "step": 1 if lv.integer else _step(lv.low, lv.high),
                     "source": _source_text(entry.sources.get(lv.path))}
                    for lv in entry.levers],

@@ -51,6 +51,7 @@ function chooseScenario(name) {
   $("horizon").textContent = `From ${entry.start_date} for ${entry.horizon_days} days ` +
     `(file ${entry.file}).`;
   renderLevers();
+  showEffort();
   renderExercises();
 }
 
@@ -78,6 +79,7 @@ function renderLevers() {
       state.values[lever.path] = v;
       slider.value = v; number.value = v;
       row.classList.toggle("moved", v !== lever.value);
+      showEffort();
     };
     slider.addEventListener("input", () => set(slider.value));
     number.addEventListener("change", () => set(number.value));
@@ -93,6 +95,19 @@ function renderLevers() {
       el("p", { class: "source" }, `${source.kind || "source"}: ${source.text || ""}`));
     box.append(row);
   });
+}
+
+// The effort of a setting, as sim.scenario.levers.total_effort: points linear in each lever's
+// distance from its free end (docs/model.md, Levers).
+function showEffort() {
+  const levers = state.scenario.levers;
+  const effort = (values) => levers.reduce((sum, l) =>
+    sum + l.effort_per_unit * Math.abs(values[l.path] - l.free_end), 0);
+  const own = {};
+  for (const l of levers) own[l.path] = l.value;
+  $("effort").textContent = levers.length ? `Effort of these settings: ` +
+    `${fmt(effort(state.values), 2)} points (the scenario's own: ${fmt(effort(own), 2)}; ` +
+    `docs/model.md, Levers).` : "";
 }
 
 function renderExercises() {
