@@ -339,7 +339,7 @@ function drawSchematic() {
   }
   const f = frame.flights || { delivered: 0, lost: 0 };
   root.append(svg("text", { x: 690, y: 16, "text-anchor": "end" },
-                  `flights today: ${f.delivered} delivered, ${f.lost} shot down`));
+                  `flights that day: ${f.delivered} delivered, ${f.lost} shot down`));
   if (f.delivered || f.lost) {
     root.append(svg("path", { d: `M640,24 Q520,60 ${cx + 20},${cy - 22}`, class: "flight" }));
   }
@@ -352,16 +352,19 @@ function drawSchematic() {
   root.append(svg("text", { x: 114, y: 16 }, "insurgents"));
   root.append(svg("text", { x: 8, y: 34 }, "links: green serves the government; dashed red: cut"));
   const refinery = ["down", "restarting", "operating"][frame.refinery] || "?";
+  // frame d: the state after d days, at the end of day d - 1 (days count from 0)
   const date = new Date(w.start_date + "T00:00:00Z");
-  date.setUTCDate(date.getUTCDate() + frame.day);
-  $("day-label").textContent = `day ${frame.day} (${date.toISOString().slice(0, 10)})`;
+  date.setUTCDate(date.getUTCDate() + frame.day - (frame.day ? 1 : 0));
+  const when = date.toISOString().slice(0, 10);
+  $("day-label").textContent = frame.day ? `after ${frame.day} days (end of ${when})`
+                                         : `the start (${when})`;
   $("day-state").textContent = `Garrison: ${frame.garrison ? `${frame.troops} troops` : "gone"}` +
     `, ${fmt(frame.supplies_t, 1)} t of supplies; besiegers: ${frame.besiegers}; government ` +
     `holds ${fmt(100 * frame.gov_share, 0)}% of the plant; refinery (government): ${refinery}.`;
   for (const item of $("log").children) {
     const day = Number(item.getAttribute("data-day"));
-    item.classList.toggle("future", day >= frame.day + 1 && day !== frame.day);
-    item.classList.toggle("today", day === frame.day - 1 || (frame.day === 0 && day === 0));
+    item.classList.toggle("future", day >= frame.day);
+    item.classList.toggle("today", day === frame.day - 1);
   }
   const log = $("log"), today = log.querySelector("li.today, li.future");
   if (today) log.scrollTop = Math.max(0, today.offsetTop - 60);  // the list, not the page
