@@ -34,6 +34,7 @@ def calibrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                "--out", str(out)])
     assert done.exit_code == 0, done.output
     assert "calibrated scenario:" in done.stdout
+    assert "effective sample size" in done.stderr and "below 200" in done.stderr
     return out
 
 

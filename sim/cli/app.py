@@ -389,9 +389,12 @@ def run(
             finish(out)
     _print_summary(summary)
     if options.calibration and not batch.interrupted:
-        _write_calibrated(batch, out, options)
+        _write_calibrated(batch, out, options, summary)
     per = f"{replications} per scenario" if precision is None else "sequential"
     _end_run(batch, out, total, f"{per}, seed {seed}, {workers} workers")
+
+
+ESS_GOAL = 200  # effective draws for a posterior's 5% and 95% quantiles (benchmarks/README.md)
 
 
 def _posterior_note(loaded: list[Scenario], drawn: Uncertainty | None) -> None:
@@ -411,7 +414,8 @@ def _posterior_note(loaded: list[Scenario], drawn: Uncertainty | None) -> None:
                               "their ranges", markup=False)
 
 
-def _write_calibrated(batch: BatchResult, out: Path, options: RunOptions) -> None:
+def _write_calibrated(batch: BatchResult, out: Path, options: RunOptions,
+                      summary: dict[str, Any]) -> None:
     """calibrated.yaml: the calibrated scenario a later run draws its parameters from."""
     from sim.output.calibrated_file import write_calibrated
 
@@ -426,6 +430,13 @@ def _write_calibrated(batch: BatchResult, out: Path, options: RunOptions) -> Non
     for path in written:
         out_console.print(f"calibrated scenario: {path} (run it with --uncertainty); figures "
                           f"in {out}/plots/", markup=False)
+    for name, c in (summary.get("calibration") or {}).items():
+        ess, runs = float(c.get("ess") or 0.0), int(c["draws"]) * int(c["per_draw"])
+        if 0.0 < ess < ESS_GOAL:
+            err_console.print(f"note: {name}: effective sample size {ess:.0f}, below "
+                              f"{ESS_GOAL}: the posterior's quantiles are rough; about "
+                              f"{math.ceil(runs * ESS_GOAL / ess / 1000) * 1000:,} "
+                              "replications (-n) would reach it", markup=False)
     if not written:
         err_console.print("no calibrated.yaml: no draw agrees with every observation "
                           "(see the table above); try more replications", markup=False)
