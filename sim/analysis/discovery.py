@@ -248,6 +248,9 @@ def summary_sentences(result: DiscoveryResult) -> list[str]:
         lines.append(f"No point met it: within the ranges explored it is out of reach (the "
                      f"best point's outcome was {result.outcomes[best]:.3g}).")
         return lines
+    if met.all():
+        lines.append("Every point met it: within the ranges explored it takes no lever "
+                     "setting in particular.")
     for k, box in enumerate(result.rules.prim):
         lead = "PRIM: " if k == 0 else "PRIM, second box: "
         lines.append(lead + box_sentence(result.goal, box, n) + ".")

@@ -157,7 +157,7 @@ def prim_boxes(values: np.ndarray, met: np.ndarray, dims: Sequence[Dimension],
     """PRIM's boxes (see the module docstring) and each one's peeling trajectory."""
     prim = _prim_module()
     met = np.asarray(met, dtype=bool)
-    if not met.any():
+    if not met.any() or met.all():  # nothing to separate
         return [], []
     boxes: list[Box] = []
     trajectories: list[list[dict[str, float]]] = []

@@ -68,6 +68,8 @@ KEPT = ("sweep.json", "sweep.csv", "sweep.png")
 DISCOVERY_ENTRIES = ("discovery.json", "discovery_points.csv", "discovery_boxes.csv",
                      "discovery_selection.csv", "discovery_tradeoff.png",
                      "discovery_heatmap.png", "discovery_frontier.png")
+# The command that resumes a batch of each kind, where it is not the kind's own name.
+COMMANDS = {"discovery": "discover"}
 # A subfolder holding one of these is the results of another command (``results/strikes``
 # under ``results/``, the default ``results/sweep``): always kept.
 RESULTS_MARKERS = ("manifest.json", f"{PARTS}/{BATCH_FILE}", "sweep.json", "sensitivity.json",
@@ -166,7 +168,7 @@ def claim_folder(out: Path, force: bool = False, kind: str = "run") -> None:
                               "choose a new or empty folder")
         if (out / PARTS).exists():
             other = _unfinished_kind(out)
-            finish_it = f"finish it with 'baiji-sim {other} --resume {out}'"
+            finish_it = f"finish it with 'baiji-sim {COMMANDS.get(other, other)} --resume {out}'"
             if other != kind:
                 raise FolderError(f"{out} holds {_unfinished_text(out, other)}: {finish_it}, "
                                   "or choose another --out")
@@ -381,7 +383,7 @@ def read_batch(out: Path, kind: str | None = None, parts: Path | None = None) ->
                           f"parts are still in {out / PARTS}") from exc
     if kind is not None and found != kind:
         raise ResumeError(f"{out} holds an unfinished {found}, not a {kind}: finish it with "
-                          f"'baiji-sim {found} --resume {out}'")
+                          f"'baiji-sim {COMMANDS.get(found, found)} --resume {out}'")
     options = data.get("options", {})
     scenarios = [validate(s, path) for s in kept] if kept is not None else []
     return StoredBatch(found, scenarios, *described,
