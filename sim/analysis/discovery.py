@@ -18,6 +18,7 @@ a stopped discovery ends with the numbers an uninterrupted one gives.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,7 @@ def run_discovery(
     progress: Callable[[int], None] | None = None,
     out: Path | None = None,
     force: bool = False,
+    executor: Executor | None = None,
 ) -> DiscoveryResult:
     """Discover where ``goal`` is met over the scenario's levers and unknowns (see the
     module docstring).
@@ -125,6 +127,8 @@ def run_discovery(
     ``cheapest``: confirm the ``candidates`` cheapest settings that met the goal with
     ``confirm`` new replications each. With ``out`` the runs stream to ``out/parts/`` (claimed
     as a discovery's folder, with ``force``) and :func:`resume_discovery` finishes them.
+    ``executor``: any ``concurrent.futures`` executor (a Dask cluster's) instead of the local
+    pool; the numbers are the same.
 
     Raises ValueError (a bad goal or option, a scenario without levers), ScenarioError, MissingExtra
     (PRIM and CART not installed), RuntimeError (replications failed) and KeyboardInterrupt.
@@ -138,21 +142,23 @@ def run_discovery(
                   "design_seed": design_seed, "levers_only": levers_only, "density": density,
                   "cheapest": cheapest, "candidates": candidates, "confirm": confirm}
     return _discover(base, definition, replications, seed, workers, progress, out,
-                     force=force, resume=False)
+                     force=force, resume=False, executor=executor)
 
 
 def resume_discovery(out: Path, workers: int | None = None,
-                     progress: Callable[[int], None] | None = None) -> DiscoveryResult:
+                     progress: Callable[[int], None] | None = None,
+                     executor: Executor | None = None) -> DiscoveryResult:
     """Finish the discovery stopped in ``out``, as it was started."""
     stored = read_batch(out, KIND)
     d = stored.options
     return _discover(validate(d["base"], d["path"]), d, stored.replications, stored.seed,
-                     workers, progress, out, force=False, resume=True)
+                     workers, progress, out, force=False, resume=True, executor=executor)
 
 
 def _discover(base: Scenario, d: dict[str, Any], replications: int, seed: int,
               workers: int | None, progress: Callable[[int], None] | None,
-              out: Path | None, *, force: bool, resume: bool) -> DiscoveryResult:
+              out: Path | None, *, force: bool, resume: bool,
+              executor: Executor | None) -> DiscoveryResult:
     from sim.analysis.discovery_rules import check_extra
 
     check_extra()  # before any run: a missing extra must not cost the runs
@@ -167,7 +173,7 @@ def _discover(base: Scenario, d: dict[str, Any], replications: int, seed: int,
         sink = FolderSink(out, design.scenarios, replications, seed, kind=KIND, force=force,
                           resume=resume, options=d, daily=False, keep_scenarios=False)
     batch = run_batch(design.scenarios, replications, seed=seed, workers=workers,
-                      progress=progress, sink=sink, daily=False)
+                      progress=progress, sink=sink, daily=False, executor=executor)
     _check(batch, replications * len(design.scenarios))
     outcomes, counted = point_outcomes(batch, goal)
     met = np.array([goal.met(float(o)) for o in outcomes], dtype=bool)
@@ -178,14 +184,15 @@ def _discover(base: Scenario, d: dict[str, Any], replications: int, seed: int,
     selection = None
     if d["cheapest"]:
         selection = _confirm(design, goal, outcomes, d, replications, seed, workers,
-                             progress, out)
+                             progress, out, executor)
     return DiscoveryResult(design, goal, replications, seed, outcomes, counted, rules, heat,
                            selection, d, str(path))
 
 
 def _confirm(design: DiscoveryDesign, goal: Goal, outcomes: np.ndarray, d: dict[str, Any],
              start: int, seed: int, workers: int | None,
-             progress: Callable[[int], None] | None, out: Path | None) -> Selection:
+             progress: Callable[[int], None] | None, out: Path | None,
+             executor: Executor | None) -> Selection:
     """The confirmation runs of the screened candidates, and the selection among them."""
     confirm = int(d["confirm"])
     picked = screen(outcomes, design.efforts, goal, int(d["candidates"]))
@@ -215,7 +222,7 @@ def _confirm(design: DiscoveryDesign, goal: Goal, outcomes: np.ndarray, d: dict[
         sink = FolderSink(out, scenarios, confirm, seed, kind=KIND, start=start,
                           block=CONFIRM_BLOCK, daily=False, keep_scenarios=False)
     batch = run_batch(scenarios, confirm, seed=seed, workers=workers, progress=progress,
-                      start=start, sink=sink, daily=False,
+                      start=start, sink=sink, daily=False, executor=executor,
                       uncertainty=Uncertainty(per_draw=per_draw) if per_draw > 1 else None)
     _check(batch, confirm * len(scenarios))
     units = np.vstack([goal.units(runs.column(goal.metric)) for runs in batch.runs])

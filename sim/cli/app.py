@@ -1113,6 +1113,9 @@ def discover(
         min=4, help="--cheapest: new replications per candidate.")] = 200,
     workers: Annotated[int | None, typer.Option(min=1, show_default=False,
                                                 help="Local worker processes.")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Run on a Dask cluster: the scheduler's tcp://HOST:PORT (pip install "
+        "'baiji-sim[dask]').", show_default=False)] = None,
     out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results/discovery"),
     overrides: SetOption = [],  # noqa: B006
     resume: Annotated[Path | None, typer.Option(
@@ -1134,10 +1137,13 @@ def discover(
     from sim.analysis.discovery_goal import parse_goal
     from sim.analysis.discovery_rules import MissingExtra, check_extra
     from sim.output.discovery_files import write_discovery
+    from sim.runner.cluster import ClusterError, engine
     from sim.runner.pool import default_workers
     from sim.runner.store import finish
     from sim.scenario.loading import load_scenario
 
+    if scheduler is not None:
+        _check_scheduler(scheduler)
     for option, value, top in (("-n", replications, MAX_REPLICATIONS),
                                ("--points", points, MAX_DISCOVERY_POINTS),
                                ("--confirm", confirm, MAX_REPLICATIONS),
@@ -1167,17 +1173,23 @@ def discover(
             _bad_option("--goal", str(exc))
     total = (_stored_total(resume, "discovery") if resume is not None
              else points * replications) + (candidates * confirm if cheapest else 0)
+    workers = workers or default_workers()
     with _experiment_errors("discover", out, resume), _advancing(total, "discover") as advance:
-        if resume is not None:
-            result = resume_discovery(resume, workers or default_workers(), advance)
-        else:
-            assert scenario is not None
-            result = run_discovery(
-                load_scenario(scenario, overrides), parsed, points=points,
-                replications=replications, seed=seed, design_seed=design_seed,
-                levers_only=levers_only, density=density, cheapest=cheapest,
-                candidates=candidates, confirm=confirm, workers=workers or default_workers(),
-                path=scenario, progress=advance, out=out, force=force)
+        try:
+            with engine(scheduler, False, workers) as executor:
+                if resume is not None:
+                    result = resume_discovery(resume, workers, advance, executor)
+                else:
+                    assert scenario is not None
+                    result = run_discovery(
+                        load_scenario(scenario, overrides), parsed, points=points,
+                        replications=replications, seed=seed, design_seed=design_seed,
+                        levers_only=levers_only, density=density, cheapest=cheapest,
+                        candidates=candidates, confirm=confirm, workers=workers,
+                        path=scenario, progress=advance, out=out, force=force,
+                        executor=executor)
+        except ClusterError as exc:
+            _bad_option("--scheduler", str(exc))
         summary = write_discovery(result, out)
         finish(out)
     _print_discovery(result, summary_sentences(result), summary, out)
