@@ -16,8 +16,9 @@ import difflib
 import math
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, NoReturn, cast
 from urllib.parse import urlsplit
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     from sim.analysis.sequential import StoppingReport
     from sim.runner.batch import BatchResult
+    from sim.scenario.levers import Lever
     from sim.scenario.loading import ScenarioError
     from sim.scenario.provenance import ParameterRow
     from sim.scenario.schema import Scenario
@@ -686,6 +688,26 @@ def _value_text(row: ParameterRow | None) -> str:
     return f"{row.value}{unit}"
 
 
+def _print_levers_and_uncertainties(levers: Sequence[Lever],
+                                    unknowns: Mapping[str, tuple[float, float]]) -> None:
+    """What a decision-maker controls, then what we do not know: kept apart (levers are
+    never drawn by --uncertainty)."""
+    if levers:
+        out_console.print(f"\n[bold]levers[/bold] ({_count(len(levers), 'parameter')} a "
+                          "decision-maker controls; effort in points)")
+    for lv in levers:
+        free = "low" if lv.free_end == lv.low else "high"
+        points = f"{lv.effort_per_unit:g} point{'' if lv.effort_per_unit == 1 else 's'}"
+        out_console.print(f"  {lv.label} = {lv.value:g} {lv.unit}\n      {lv.path}\n"
+                          f"      choose {lv.low:g} to {lv.high:g}; {points} per unit from the "
+                          f"{free} end", markup=False)
+    if unknowns:
+        out_console.print(f"\n[bold]uncertainties[/bold] ({_count(len(unknowns), 'assumption')} "
+                          "with a range, drawn by run --uncertainty)")
+    for path, (lo, hi) in unknowns.items():
+        out_console.print(f"  {path}: {lo:g} to {hi:g}", markup=False)
+
+
 @app.command(cls=_Command)
 def explain(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
@@ -695,8 +717,10 @@ def explain(
     overrides: SetOption = [],  # noqa: B006
 ) -> None:
     """Show every resolved parameter with its value, unit and provenance."""
+    from sim.scenario.levers import scenario_levers
     from sim.scenario.loading import ScenarioError, load_scenario
     from sim.scenario.provenance import diff_rows, explain_rows, find_seeds_dir, load_facts
+    from sim.scenario.uncertainty import uncertain_parameters
 
     try:
         spec = load_scenario(scenario, overrides)
@@ -706,14 +730,20 @@ def explain(
     facts = load_facts(find_seeds_dir(scenario.parent))
     if other is None:
         rows = explain_rows(spec, facts)
+        levers = scenario_levers(spec)
+        unknowns = uncertain_parameters(spec)
         if as_json:
             out_console.print_json(data={"scenario": spec.name, "description": spec.description,
                                          "inactive": spec.inactive_reasons,
+                                         "levers": [asdict(lv) for lv in levers],
+                                         "uncertainties": {p: list(r)
+                                                           for p, r in unknowns.items()},
                                          "parameters": [r.to_dict() for r in rows]})
             return
         out_console.print(f"{spec.name}: {' '.join(spec.description.split())}", markup=False)
         for key, reason in spec.inactive_reasons.items():
             out_console.print(f"inactive: {key}: {reason}", markup=False)
+        _print_levers_and_uncertainties(levers, unknowns)
         section = None
         for row in rows:
             head = row.path.split(".")[0] if "." in row.path else "scenario"

@@ -5,6 +5,7 @@ by key; lists of named mappings (areas, links, supply operators) merge item by
 item on ``name`` (new names are appended); any other value replaces the parent's.
 Entries of ``provenance`` replace the parent's entry for the same key whole.
 Keys of ``inactive`` must name parameters of the scenario (a path or a prefix of one).
+Keys of ``levers`` must name numeric parameters that are not declared inactive.
 Every failure becomes one :class:`ScenarioError` naming the file and the field.
 
 Hostile or broken files are refused before they cost time or memory: a file is read
@@ -32,6 +33,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.scenario.levers import LeverError, scenario_levers
 from sim.scenario.provenance import leaf_paths, prefixes, scenario_leaves
 from sim.scenario.schema import COMMAND_LINE, Provenance, Scenario
 
@@ -212,6 +214,12 @@ def validate(data: dict[str, Any], path: str | Path = "<scenario>",
     if scenario.inactive and (same_paths_as is None
                               or scenario.inactive != same_paths_as.inactive):
         _check_inactive(scenario, path)
+    if scenario.levers and (same_paths_as is None or scenario.levers != same_paths_as.levers
+                            or scenario.inactive != same_paths_as.inactive):
+        try:
+            scenario_levers(scenario)
+        except LeverError as exc:
+            raise ScenarioError(path, f"levers.{exc.path}", exc.message) from None
     return scenario
 
 

@@ -384,6 +384,30 @@ class Provenance(Strict):
         return self
 
 
+class Lever(Strict):
+    """A parameter a decision-maker controls, with what moving it costs.
+
+    Levers are kept apart from the uncertainties (assumptions with provenance ranges):
+    a run with parameter uncertainty never draws them, and ``discover`` and the explorer
+    set them. ``effort`` is in effort points per unit of the parameter moved away from
+    ``free_end``, the end of ``range`` that costs nothing; the points are the scenario's
+    own relative weights (docs/model.md, section "Levers").
+    """
+
+    label: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+    unit: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+    range: Annotated[list[Annotated[float, IsNumber]], Field(min_length=2, max_length=2)]
+    effort: Annotated[float, IsNumber, Field(ge=0, le=1e6)] = 1.0
+    free_end: Literal["low", "high"] = "low"
+    description: Text | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Lever:
+        if not self.range[0] < self.range[1]:
+            raise ValueError("range must be [low, high] with low < high")
+        return self
+
+
 class Scenario(Strict):
     """A complete, validated description of one situation to simulate."""
 
@@ -411,6 +435,10 @@ class Scenario(Strict):
         description="parameter path prefixes (a mechanism such as 'airstrikes', or one link "
         "'links.NAME') that cannot act in this scenario, each with the reason; null in a "
         "variant makes an inherited entry active again")
+    levers: dict[Annotated[str, Field(max_length=MAX_TEXT)], Lever | None] = Field(
+        default_factory=dict,
+        description="parameter paths a decision-maker controls, each with its range, unit "
+        "and effort; null in a variant drops an inherited lever")
 
     @property
     def inactive_reasons(self) -> dict[str, str]:

@@ -29,18 +29,22 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def uncertain_parameters(scenario: Scenario, ranges: Ranges | None = None
-                         ) -> dict[str, tuple[float, float]]:
+def uncertain_parameters(scenario: Scenario, ranges: Ranges | None = None,
+                         levers: bool = False) -> dict[str, tuple[float, float]]:
     """Parameter path -> (lo, hi): the recorded ranges, merged with and overridden by ``ranges``.
 
     Paths use the ``--set`` syntax (list items by name); see the module docstring
     for which parameters count (recorded ranges of declared-inactive parameters
-    do not: :func:`skipped_parameters`). Raises ValueError for an explicit range
-    on a path that is not a numeric parameter of the scenario, or with ``lo > hi``.
+    do not: :func:`skipped_parameters`). A lever (the scenario's ``levers``) is a
+    decision, not an unknown, so it counts only with ``levers=True`` (a sensitivity
+    screening of every input) or an explicit range. Raises ValueError for an explicit
+    range on a path that is not a numeric parameter of the scenario, or with ``lo > hi``.
     """
     found = recorded_ranges(scenario, ranges)
     skipped = skipped_parameters(scenario, ranges)
-    return {p: r for p, r in found.items() if p not in skipped}
+    decided = set() if levers else {p for p, lv in scenario.levers.items()
+                                    if lv is not None and p not in (ranges or {})}
+    return {p: r for p, r in found.items() if p not in skipped and p not in decided}
 
 
 def skipped_parameters(scenario: Scenario, ranges: Ranges | None = None) -> dict[str, str]:
