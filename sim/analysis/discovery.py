@@ -282,11 +282,8 @@ def selection_sentence(result: DiscoveryResult) -> str:
         return (f"Cheapest: none of the {len(s.candidates)} cheapest settings that met the goal "
                 f"in the design is confirmed with {1 - s.alpha:.0%} confidence by "
                 f"{s.replications} new runs each.")
-    names = {lv.path: lv for lv in result.design.levers}
-    settings = ", ".join(f"{names[p].label} {_value(v, names[p].integer)}"
-                         f"{' ' + names[p].unit if names[p].unit else ''}"
-                         for p, v in best.levers.items())
-    return (f"Cheapest confirmed (effort {best.effort:.3g}): {settings}; outcome "
+    return (f"Cheapest confirmed (effort {best.effort:.3g}): {setting_words(result, best)}; "
+            f"outcome "
             f"{best.outcome:.3g} [{best.low:.3g}, {best.high:.3g}] over {s.replications} new "
             f"runs, meets the goal with {1 - s.alpha:.0%} confidence (Holm-adjusted p = "
             f"{best.p_holm:.2g}, {len(s.candidates)} candidates).")
@@ -294,6 +291,23 @@ def selection_sentence(result: DiscoveryResult) -> str:
 
 def _value(v: float, integer: bool) -> str:
     return f"{round(v)}" if integer else f"{v:.3g}"
+
+
+def setting_words(result: DiscoveryResult, candidate: Candidate, share: float = 0.1) -> str:
+    """A lever setting in words, the levers that carry at least ``share`` of its effort
+    first, with their effort points; the rest are named as near their free end."""
+    levers = sorted(result.design.levers, key=lambda lv: -lv.effort(candidate.levers[lv.path]))
+    main, rest = [], []
+    for lv in levers:
+        v = candidate.levers[lv.path]
+        points = lv.effort(v)
+        text = f"{lv.label or lv.path} {_value(v, lv.integer)}{' ' + lv.unit if lv.unit else ''}"
+        if points >= share * candidate.effort:
+            main.append(f"{text} ({points:.2g} points)")
+        else:
+            rest.append(lv.label or lv.path)
+    return ", ".join(main) + (f"; the other {len(rest)} levers near their free end"
+                              if rest else "")
 
 
 def discovery_summary(result: DiscoveryResult) -> dict[str, Any]:

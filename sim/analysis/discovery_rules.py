@@ -10,9 +10,10 @@ Two well-kept implementations, not hand-written ones (the ``discover`` extra ins
   the box), its *density* (the share of the points in the box that meet the goal) and the
   number of points. The box reported is the one of the trajectory with the highest coverage
   among those whose density reaches ``density`` (0.8 unless given); none reaching it, the
-  densest. Each limit comes with its quasi-p value (a one-sided binomial test of whether the
-  limit raises the density beyond chance: Bryant and Lempert 2010), small values meaning a
-  limit that matters. A second box is looked for among the points the first leaves out.
+  densest. A second box, looked for among the points the first leaves out, is reported only
+  if it reaches ``density``. Each limit comes with its quasi-p value (a one-sided binomial
+  test of whether the limit raises the density beyond chance: Bryant and Lempert 2010), small
+  values meaning a limit that matters; limits whose quasi-p value is above 0.05 are dropped.
 * **CART** (scikit-learn's ``DecisionTreeClassifier``, depth 3): the leaves of the tree where
   most points meet the goal, each a box with its coverage, density and points.
 
@@ -176,13 +177,18 @@ def prim_boxes(values: np.ndarray, met: np.ndarray, dims: Sequence[Dimension],
             dense = [i for i, r in enumerate(rows) if r["density"] >= density]
             pick = (max(dense, key=lambda i: (rows[i]["coverage"], rows[i]["density"]))
                     if dense else max(range(len(rows)), key=lambda i: rows[i]["density"]))
+            # The trajectory shown is the peeling's; the box reported may be a wider one
+            # (insignificant limits dropped), which ema-workbench appends after it.
             pick = _drop_insignificant(found, pick)
-            rows = [{"coverage": float(r.coverage), "density": float(r.density),
-                     "n": int(r.n), "k": int(r.k), "res_dim": int(r.res_dim)}
-                    for r in found.peeling_trajectory.itertuples()]
-            boxes.append(_prim_box(found, pick, rows[pick], dims))
+            r = found.peeling_trajectory.iloc[pick]
+            box = _prim_box(found, pick, {"coverage": float(r["coverage"]),
+                                          "density": float(r["density"]),
+                                          "n": int(r["n"]), "k": int(r["k"])}, dims)
+            if boxes and box.density < density:  # a further box must reach the density
+                break
+            boxes.append(box)
             trajectories.append(rows)
-            if boxes[-1].density < density:
+            if box.density < density:
                 break
     return boxes, trajectories
 

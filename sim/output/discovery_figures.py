@@ -27,7 +27,8 @@ def _outcome_label(summary: dict[str, Any]) -> str:
 
 def tradeoff_figure(summary: dict[str, Any]) -> Figure:
     """Coverage against density along each PRIM box's peeling trajectory, coloured by the
-    number of restricted dimensions, the box reported ringed."""
+    number of restricted dimensions, the box reported ringed (it may lie off the trajectory:
+    the limits that do not matter are dropped from the box picked on it)."""
     fig = Figure(figsize=(7.5, 5.2), layout="constrained")
     ax = fig.subplots()
     shown = None
@@ -41,8 +42,9 @@ def tradeoff_figure(summary: dict[str, Any]) -> Figure:
                            marker="o" if k == 0 else "s")
         ax.scatter([box["coverage"]], [box["density"]], s=160, facecolors="none",
                    edgecolors=CHOSEN, linewidths=2, zorder=3,
-                   label=f"box {k + 1} reported: coverage {box['coverage']:.0%}, density "
-                         f"{box['density']:.0%}, {box['points']} points")
+                   label=f"box {k + 1} reported (limits with quasi-p > 0.05 dropped): "
+                         f"coverage {box['coverage']:.0%}, density {box['density']:.0%}, "
+                         f"{box['points']} points")
     if shown is not None:
         fig.colorbar(shown, ax=ax, label="restricted dimensions")
         ax.legend(fontsize=8, loc="lower left")
