@@ -29,6 +29,7 @@ from sim.analysis.discovery_design import DiscoveryDesign, discovery_design
 from sim.analysis.discovery_goal import Goal, parse_goal
 from sim.analysis.discovery_rules import DENSITY, Box, Heatmap, Rules, find_rules, heatmap
 from sim.analysis.discovery_selection import (
+    ALPHA,
     CANDIDATES,
     Candidate,
     Selection,
@@ -203,7 +204,7 @@ def _confirm(design: DiscoveryDesign, goal: Goal, outcomes: np.ndarray, d: dict[
     candidates = [Candidate(i, design.lever_values(i), float(design.efforts[i]),
                             float(outcomes[i])) for i in picked]
     if not candidates:
-        return Selection([], 0.05, confirm, per_draw, "none")
+        return Selection([], ALPHA, confirm, per_draw, "none")
     base = design.base
     leaves = scenario_leaves(base)
     lever_paths = {lv.path for lv in design.levers}
@@ -294,8 +295,8 @@ def _value(v: float, integer: bool) -> str:
 
 
 def setting_words(result: DiscoveryResult, candidate: Candidate, share: float = 0.1) -> str:
-    """A lever setting in words, the levers that carry at least ``share`` of its effort
-    first, with their effort points; the rest are named as near their free end."""
+    """A lever setting in words: the levers that carry at least ``share`` of its effort, with
+    their effort points, most first; the rest counted."""
     levers = sorted(result.design.levers, key=lambda lv: -lv.effort(candidate.levers[lv.path]))
     main, rest = [], []
     for lv in levers:
@@ -306,8 +307,8 @@ def setting_words(result: DiscoveryResult, candidate: Candidate, share: float = 
             main.append(f"{text} ({points:.2g} points)")
         else:
             rest.append(lv.label or lv.path)
-    return ", ".join(main) + (f"; the other {len(rest)} levers near their free end"
-                              if rest else "")
+    return ", ".join(main) + (f"; the other {len(rest)} levers under {share:.0%} of the "
+                              "effort each" if rest else "")
 
 
 def discovery_summary(result: DiscoveryResult) -> dict[str, Any]:
