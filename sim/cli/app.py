@@ -1144,8 +1144,7 @@ def discover(
     workers: Annotated[int | None, typer.Option(min=1, show_default=False,
                                                 help="Local worker processes.")] = None,
     scheduler: Annotated[str | None, typer.Option(
-        help="Run on a Dask cluster: the scheduler's tcp://HOST:PORT (pip install "
-        "'baiji-sim[dask]').", show_default=False)] = None,
+        help="Run on this Dask cluster (tcp://HOST:PORT).", show_default=False)] = None,
     out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results/discovery"),
     overrides: SetOption = [],  # noqa: B006
     resume: Annotated[Path | None, typer.Option(
