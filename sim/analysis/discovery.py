@@ -280,8 +280,10 @@ def selection_sentence(result: DiscoveryResult) -> str:
         return "Cheapest: no evaluated setting met the goal, so there is nothing to confirm."
     best = s.best
     if best is None:
-        return (f"Cheapest: none of the {len(s.candidates)} cheapest settings that met the goal "
-                f"in the design is confirmed with {1 - s.alpha:.0%} confidence by "
+        which = ("the one setting that met the goal in the design is not" if
+                 len(s.candidates) == 1 else f"none of the {len(s.candidates)} cheapest settings "
+                 "that met the goal in the design is")
+        return (f"Cheapest: {which} confirmed with {1 - s.alpha:.0%} confidence by "
                 f"{s.replications} new runs each.")
     return (f"Cheapest confirmed (effort {best.effort:.3g}): {setting_words(result, best)}; "
             f"outcome "
