@@ -1341,5 +1341,66 @@ def validate(scenarios: ScenarioFiles) -> None:
                               markup=False)
 
 
+@app.command(cls=_Command)
+def explore(
+    scenarios: Annotated[list[Path] | None, typer.Argument(
+        help="Scenario YAML files to offer (default: scenarios/*.yaml).",
+        show_default=False)] = None,
+    port: Annotated[int, typer.Option(min=0, max=65535,
+                                      help="Port to listen on (0: any free one).")] = 8765,
+    host: Annotated[str, typer.Option(
+        help="Address to listen on. Anything but 127.0.0.1 lets other machines use the "
+        "explorer (and run batches on this one): it warns.")] = "127.0.0.1",
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Local worker processes (default: all cores).", show_default=False)] = None,
+) -> None:
+    """Open the classroom explorer: a local web page to pick a scenario, move its levers, run
+    a batch, compare with the previous run and watch one replication. Stop it with Ctrl-C.
+
+    Needs the optional web server: pip install 'baiji-sim\\[explore]'.
+    """
+    try:
+        from sim.explorer.app import LOOPBACK, listen, serve
+    except ImportError as exc:
+        _bad_option("explore", f"needs the optional web server, which is not installed "
+                    f"({exc.name} is missing): pip install 'baiji-sim[explore]'")
+    from contextlib import suppress
+
+    from sim.explorer.catalogue import Catalogue
+    from sim.scenario.loading import ScenarioError
+
+    if workers is not None and workers > MAX_WORKERS:
+        _check_bounded("--workers", workers, MAX_WORKERS)
+    files = scenarios or sorted(Path("scenarios").glob("*.yaml"))
+    if not files:
+        _bad_option("SCENARIO", "give scenario files (there is no scenarios/*.yaml here)")
+    try:
+        catalogue = Catalogue(files)
+    except ScenarioError as exc:
+        _fail(exc)
+    if host not in LOOPBACK:
+        err_console.print(f"warning: --host {host}: the explorer has no password; anyone who "
+                          "can reach this machine can open it and run batches on it",
+                          markup=False)
+    try:
+        sock = listen(host, port)
+    except OSError as exc:
+        _bad_option("--port" if exc.errno == 98 else "--host",
+                    f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+    def announce(url: str) -> None:
+        out_console.print(f"baiji-sim explorer: {url}  (open it in a browser; Ctrl-C stops it)",
+                          markup=False)
+        if host in ("0.0.0.0", "::"):  # every address of this machine: say which to open
+            out_console.print("  on this machine open " + url.replace(f"//{host}", "//127.0.0.1")
+                              .replace("//[::]", "//[::1]") + "; from another, this "
+                              "machine's address in place of 127.0.0.1", markup=False)
+        sys.stdout.flush()
+
+    with suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn has shut down cleanly
+        serve(catalogue, sock, workers, announce)
+    err_console.print("explorer stopped", markup=False)
+
+
 def main() -> None:
     app()

@@ -60,6 +60,10 @@ def comparison_table(summary: dict[str, Any]) -> Table:
         table.add_row(name, ci(m["operating_days"]), ci(m["operating_at_horizon"], 0, True),
                       ci(m["garrison_held"], 0, True), ci(m["helicopters_lost"], 2),
                       ci(m["supplies_delivered_t"], 0))
+    if any(e.get("ci_clipped") for entry in summary["scenarios"].values()
+           for e in entry["metrics"].values()):
+        table.caption = ("Intervals that reached below 0 (or above 100%) are clipped to the "
+                         "values the outcome can take (ci_clipped in summary.json).")
     return table
 
 
