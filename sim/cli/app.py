@@ -997,8 +997,8 @@ def _experiment_errors(command: str, out: Path, resume: Path | None) -> Iterator
         _write_failed(exc, f"the finished points are kept in {out}/{PARTS}/: free some "
                       f"space, then finish with: baiji-sim {command} --resume {out}")
     except ValueError as exc:
-        _bad_option("--param/--values" if command == "sweep" else "--metric/--method/--range",
-                    str(exc))
+        _bad_option({"sweep": "--param/--values", "discover": "SCENARIO"}.get(
+            command, "--metric/--method/--range"), str(exc))
     except RuntimeError as exc:  # replications failed
         err_console.print(f"error: {exc}", markup=False)
         raise typer.Exit(1) from None
@@ -1214,6 +1214,155 @@ def sensitivity(
         out_console.print(skipped_text(result), markup=False)
     out_console.print(f"results in {out}/ (sensitivity.csv, sensitivity.json, sensitivity.png)",
                       markup=False)
+
+
+MAX_DISCOVERY_POINTS = 100_000  # design points of a discovery
+
+
+@app.command(cls=_Command)
+def discover(
+    ctx: typer.Context,
+    scenario: Annotated[Path | None, typer.Argument(
+        help="Scenario YAML file with levers (none with --resume).", show_default=False)] = None,
+    goal: Annotated[str | None, typer.Option(
+        help='What "it works" means: METRIC OP LEVEL, e.g. "refinery_ran >= 0.5" or '
+        '"first_operating_day by 180".', show_default=False)] = None,
+    replications: Annotated[int, typer.Option(
+        "-n", "--replications", min=1, help="Replications per design point.")] = 20,
+    points: Annotated[int, typer.Option(min=8, help="Design points (Latin hypercube).")] = 128,
+    seed: Annotated[int, typer.Option(min=0, help="Batch seed (same at every point).")] = 1,
+    design_seed: Annotated[int, typer.Option(min=0, help="Seed of the design.")] = 1,
+    probability: Annotated[float, typer.Option(
+        help="Event goals: the share of runs that must meet it.")] = 0.5,
+    levers_only: Annotated[bool, typer.Option(
+        "--levers-only", help="Vary the levers only; the unknowns keep the scenario's "
+        "values.")] = False,
+    density: Annotated[float, typer.Option(
+        help="The density a PRIM box must reach to be preferred for its coverage.")] = 0.8,
+    cheapest: Annotated[bool, typer.Option(
+        "--cheapest", help="Confirm the cheapest settings that met the goal (new paired "
+        "runs, one-sided tests, Holm).")] = False,
+    candidates: Annotated[int, typer.Option(min=1, help="--cheapest: settings confirmed.")] = 8,
+    confirm: Annotated[int, typer.Option(
+        min=4, help="--cheapest: new replications per candidate.")] = 200,
+    workers: Annotated[int | None, typer.Option(min=1, show_default=False,
+                                                help="Local worker processes.")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Run on this Dask cluster (tcp://HOST:PORT).", show_default=False)] = None,
+    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results/discovery"),
+    overrides: SetOption = [],  # noqa: B006
+    resume: Annotated[Path | None, typer.Option(
+        help="Finish the interrupted discovery in this folder.", show_default=False)] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace an earlier discovery, finished or not, in --out.")] = False,
+) -> None:
+    """What would it take? The lever (and unknown) values where a goal is met (PRIM, CART).
+
+    A Latin hypercube over the scenario's levers and uncertain parameters, each point a
+    batch under common random numbers; --cheapest confirms the least effort that works.
+    The points stream to --out; if stopped, --resume OUT finishes it.
+    """
+    from sim.analysis.discovery import (
+        resume_discovery,
+        run_discovery,
+        summary_sentences,
+    )
+    from sim.analysis.discovery_goal import parse_goal
+    from sim.analysis.discovery_rules import MissingExtra, check_extra
+    from sim.output.discovery_files import write_discovery
+    from sim.runner.cluster import ClusterError, engine
+    from sim.runner.pool import default_workers
+    from sim.runner.store import finish
+    from sim.scenario.loading import load_scenario
+
+    if scheduler is not None:
+        _check_scheduler(scheduler)
+    for option, value, top in (("-n", replications, MAX_REPLICATIONS),
+                               ("--points", points, MAX_DISCOVERY_POINTS),
+                               ("--confirm", confirm, MAX_REPLICATIONS),
+                               ("--candidates", candidates, MAX_DISCOVERY_POINTS),
+                               ("--workers", workers, MAX_WORKERS), ("--seed", seed, MAX_SEED),
+                               ("--design-seed", design_seed, MAX_SEED)):
+        _check_bounded(option, value, top)
+    if not 0.0 < density <= 1.0:
+        _bad_option("--density", f"{density:g}: give a share in (0, 1]")
+    try:
+        check_extra()
+    except MissingExtra as exc:
+        _bad_option("discover", str(exc))
+    if resume is not None:
+        _resume_only(ctx, "discover", force, (
+            "scenario", "goal", "replications", "points", "seed", "design_seed", "probability",
+            "levers_only", "density", "cheapest", "candidates", "confirm", "out", "overrides"))
+        out = resume
+    else:
+        if scenario is None:
+            _bad_option("SCENARIO", "give a scenario file (or --resume OUT)")
+        if goal is None:
+            _bad_option("--goal", 'give the goal, e.g. --goal "refinery_ran >= 0.5"')
+        try:
+            parsed = parse_goal(goal, probability)
+        except ValueError as exc:
+            _bad_option("--goal", str(exc))
+    total = (_stored_total(resume, "discovery") if resume is not None
+             else points * replications) + (candidates * confirm if cheapest else 0)
+    workers = workers or default_workers()
+    with _experiment_errors("discover", out, resume), _advancing(total, "discover") as advance:
+        try:
+            with engine(scheduler, False, workers) as executor:
+                if resume is not None:
+                    result = resume_discovery(resume, workers, advance, executor)
+                else:
+                    assert scenario is not None
+                    result = run_discovery(
+                        load_scenario(scenario, overrides), parsed, points=points,
+                        replications=replications, seed=seed, design_seed=design_seed,
+                        levers_only=levers_only, density=density, cheapest=cheapest,
+                        candidates=candidates, confirm=confirm, workers=workers,
+                        path=scenario, progress=advance, out=out, force=force,
+                        executor=executor)
+        except ClusterError as exc:
+            _bad_option("--scheduler", str(exc))
+        summary = write_discovery(result, out)
+        finish(out)
+    _print_discovery(result, summary_sentences(result), summary, out)
+
+
+def _print_discovery(result: Any, sentences: list[str], summary: dict[str, Any],
+                     out: Path) -> None:
+    from rich.table import Table
+
+    boxes = result.rules.prim
+    if boxes:
+        table = Table(title=f"PRIM boxes where {result.goal.words()} ({len(result.outcomes)} "
+                      f"points x {result.replications} replications)", title_justify="left")
+        for head in ("box", "limit", "kind", "quasi-p", "coverage", "density", "points"):
+            table.add_column(head, justify="left" if head in ("limit", "kind") else "right")
+        for k, box in enumerate(boxes):
+            for j, r in enumerate(box.restrictions):
+                qp = " / ".join(f"{q:.2g}" for q in (r.qp_low, r.qp_high) if q is not None)
+                table.add_row(str(k + 1) if j == 0 else "", r.words(), r.kind, qp or "–",
+                              f"{box.coverage:.0%}" if j == 0 else "",
+                              f"{box.density:.0%}" if j == 0 else "",
+                              str(box.points) if j == 0 else "")
+        out_console.print(table)
+    s = result.selection
+    if s is not None and s.candidates:
+        table = Table(title=f"The smallest effort that works: {len(s.candidates)} candidates, "
+                      f"{s.replications} new runs each ({s.test} test, Holm)",
+                      title_justify="left")
+        for head in ("candidate", "effort", "in the design", "confirmed [95% CI]", "Holm p",
+                     "meets the goal"):
+            table.add_column(head, justify="right")
+        for k, c in enumerate(s.candidates):
+            table.add_row(str(k), f"{c.effort:.3g}", f"{c.screened:.3g}",
+                          f"{c.outcome:.3g} [{c.low:.3g}, {c.high:.3g}]", f"{c.p_holm:.2g}",
+                          "cheapest" if k == s.chosen else "yes" if c.meets else "no")
+        out_console.print(table)
+    for line in sentences:
+        out_console.print(line, markup=False)
+    out_console.print(f"results in {out}/ ({', '.join(summary.get('files', []))}); the report: "
+                      f"baiji-sim report {out}", markup=False)
 
 
 @app.command(cls=_Command)
