@@ -367,6 +367,7 @@ def run(
                                       executor=executor, resume=resume is not None,
                                       progress=advance, options=options.to_json(),
                                       uncertainty=drawn)
+        _prepare_figures(options, batch, executor, workers)
         # Imported only after the batch: scipy takes half a second, and the worker processes,
         # which import the main module again, would each pay it and keep it in memory.
         from sim.analysis.analyse import analyse
@@ -383,6 +384,17 @@ def run(
     _print_summary(summary)
     per = f"{replications} per scenario" if precision is None else "sequential"
     _end_run(batch, out, total, f"{per}, seed {seed}, {workers} workers")
+
+
+def _prepare_figures(options: RunOptions, batch: BatchResult, executor: Any,
+                     workers: int) -> None:
+    """The figures are drawn on the local pool's workers (sim.output.plots.write_plots):
+    they import matplotlib and scipy (about a second each) while this process analyses and
+    writes the results, instead of after."""
+    if options.plots and executor is None and workers > 1 and not batch.interrupted:
+        from sim.runner.pool import preload
+
+        preload(workers, ["sim.output.plots"])
 
 
 def _run_until_precise(loaded: list[Scenario], options: RunOptions, out: Path,
