@@ -7,7 +7,7 @@ the results. The goal is a ratio of at least 0.90 (90% of the plain batch's thro
 Each figure is the best of --repeat passes; all are measured in one run, on one pool, with
 the experiments and the plain batch interleaved so that load changes hit both.
 
-    .venv/bin/python benchmarks/bench_experiments.py [--workers 2] [--repeat 3]
+    .venv/bin/python benchmarks/bench_experiments.py [--workers 2] [--repeat 3] [--only sobol]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from sim.runner.pool import shared_pool
 from sim.scenario.loading import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
+EXPERIMENTS = ("sweep", "morris", "sobol", "precision")
 
 
 def timed(fn: Callable[[], int], repeat: int) -> tuple[float, int]:
@@ -41,6 +42,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", nargs="+", choices=EXPERIMENTS, default=list(EXPERIMENTS),
+                        help="measure only these experiments")
     args = parser.parse_args()
     w = args.workers
     base = load_scenario(REPO / "scenarios" / "baseline.yaml")
@@ -75,6 +78,8 @@ def main() -> None:
           f"{'ratio':>6}")
     for name, fn in (("sweep", sweep), ("morris", morris), ("sobol", sobol),
                      ("precision", precise)):
+        if name not in args.only:
+            continue
         seconds, runs = timed(fn, args.repeat)
         plain_seconds, _ = timed(plain(runs), args.repeat)
         rate, plain_rate = runs / seconds, runs / plain_seconds
