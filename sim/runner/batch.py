@@ -264,9 +264,10 @@ def run_batch(
 
     ``progress`` is called with the number of replications just finished (or restored).
     The cut into chunks is :func:`~sim.runner.chunks.chunk_sizes` (with ``chunk_size``),
-    unless the sink keeps another (a resumed batch). ``daily=False`` drops
-    the daily series in the workers. ``executor`` is any ``concurrent.futures`` executor
-    (a Dask cluster's); without one, ``workers`` local processes (1: this process).
+    unless the sink keeps another (a resumed batch). ``daily=False`` drops the daily series
+    in the workers, and the event log of replication 0. ``executor`` is any
+    ``concurrent.futures`` executor (a Dask cluster's); without one, ``workers`` local
+    processes (1: this process).
 
     ``uncertainty``: every replication runs with its draw of the scenario's uncertain
     parameters (:func:`~sim.scenario.uncertainty.draw_parameters`: from the seed and the
