@@ -3,7 +3,8 @@
 Each ```sh line is run from the top of the repository, in the order of its document, and must
 exit with 0 (or the code listed in EXPECTED_EXIT). To keep the file fast, batch sizes are made
 small: ``-n``/``--replications`` to SMALL_N per command, ``--max-replications`` to 40,
-``--trajectories`` to 2, ``--workers 2`` where none is given (the commands run in this
+``--trajectories`` to 2, ``discover``'s ``--points`` to 16, ``--confirm`` to 8 and
+``--candidates`` to 4, ``--workers 2`` where none is given (the commands run in this
 process, whose pool is started once and kept, so every batch uses both cores; a document
 that compares worker counts gives ``--workers 1`` itself), and ``--no-plots`` on ``run``
 (the figures are tested elsewhere; sweep and sensitivity still draw theirs). Every ``results/...``
@@ -41,9 +42,12 @@ REPO = Path(__file__).resolve().parent.parent
 DOCS = [REPO / "README.md", *sorted((REPO / "docs" / "exercises").glob("*.md"))]
 SH_BLOCK = re.compile(r"^```sh[ \t]*\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 PY_BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
-SMALL_N = {"run": 10, "sweep": 4, "sensitivity": 2, "calibrate": 40}
+SMALL_N = {"run": 10, "sweep": 4, "sensitivity": 2, "calibrate": 40, "discover": 3}
 BATCHES = tuple(SMALL_N)
-SKIP: dict[str, str] = {}  # exact command line -> why it is not run
+SKIP: dict[str, str] = {  # exact command line -> why it is not run
+    "baiji-sim explore": "a server that runs until Ctrl-C; tests/test_explore_browser.py "
+                         "starts it and drives it in a browser",
+}
 EXPECTED_EXIT: dict[str, int] = {}  # exact command line -> the exit code the docs show
 TIMEOUT = 300
 
@@ -87,6 +91,8 @@ def small_argv(line: str, tmp: Path, counter: list[int], workers: int = 2) -> li
         rewrite = {"-n": str(SMALL_N.get(sub or "", 10)),
                    "--replications": str(SMALL_N.get(sub or "", 10)),
                    "--max-replications": "40", "--trajectories": "2"}
+        if sub == "discover":  # a design of 16 points; 4 candidates of 8 runs each
+            rewrite.update({"--points": "16", "--confirm": "8", "--candidates": "4"})
         if is_sim and name in rewrite:
             seen.add("-n" if name == "--replications" else name)
             out += [name, rewrite[name]]
@@ -193,11 +199,24 @@ def test_the_readme_python_snippet_runs(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.chdir(REPO)  # the snippet reads scenarios/... from the top of the repository
     for code in blocks:
         small = re.sub(r"replications=\d+", "replications=10", code)
-        namespace: dict[str, object] = {"__name__": "readme_snippet"}
+        namespace: dict[str, object] = {"__name__": "__main__"}  # as `python file.py`
         exec(compile(small, "README.md", "exec"), namespace)
         batch = namespace["batch"]
         assert len(namespace["rows"]) == 10 * len(batch.runs), namespace["rows"]
         assert namespace["summary"]["scenarios"], namespace["summary"].keys()
+
+
+def test_the_readme_python_snippet_runs_saved_as_a_script(tmp_path: Path) -> None:
+    """Saved as a file and run with ``python file.py``, as a student would (issue 19): the
+    worker processes import the script again, which the README's guard makes harmless."""
+    block = PY_BLOCK.findall((REPO / "README.md").read_text(encoding="utf-8"))[0]
+    script = tmp_path / "example.py"
+    script.write_text(re.sub(r"replications=\d+", "replications=10", block) +
+                      "    print(len(rows), sorted(summary['scenarios']))\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], cwd=REPO, capture_output=True,
+                          text=True, timeout=TIMEOUT, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout == "20 ['baseline', 'us-airdrops']\n", proc.stdout
 
 
 def test_the_rewriting_keeps_commands_small_and_out_of_the_repository(tmp_path: Path) -> None:

@@ -112,3 +112,24 @@ def test_a_comparison_across_different_horizons_carries_a_note() -> None:
     assert "long 120, short 60" in mixed["horizons_note"]
     assert horizons_note({"a": 180, "b": 180}) is None
     assert "horizons_note" not in summarize(run_batch([long_run, same], 3, seed=1, workers=1))
+
+
+def test_an_interval_below_zero_of_an_amount_is_clipped_and_says_so() -> None:
+    # 40 replications in which the garrison's lowest stock is mostly 0 (issue 15): the
+    # Student-t interval reaches below 0, which no stock can.
+    from pathlib import Path
+
+    from sim.output.tables import comparison_table
+    from sim.scenario.loading import load_scenario
+
+    base = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+    spec = load_scenario(base, ["supply_operators.government helicopters.aircraft=2"])
+    batch = run_batch([spec], 40, seed=7, workers=1)
+    summary = summarize(batch)
+    entry = summary["scenarios"]["baseline"]["metrics"]["min_supply_days"]
+    _, t_low, t_high = mean_interval(batch.runs[0].column("min_supply_days"))
+    assert t_low < 0  # the case the rule is for
+    assert entry["ci95"] == [0.0, pytest.approx(t_high)] and entry["ci_clipped"] is True
+    held = summary["scenarios"]["baseline"]["metrics"]["supplies_delivered_t"]
+    assert "ci_clipped" not in held and held["ci95"][0] > 0
+    assert "clipped" in str(comparison_table(summary).caption)

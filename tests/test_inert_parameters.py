@@ -1,12 +1,13 @@
-"""Every uncertain parameter of every shipped scenario can change some output.
+"""Every uncertain parameter and every lever of every shipped scenario can change some output.
 
-A parameter with a plausible ``range`` in its provenance is one that
-``baiji-sim sensitivity`` varies. If no output moves when it goes from the low end
-of its range to the high end, either its mechanism cannot act in the scenario
-(then the scenario should say so in ``inactive``, with the reason, and
-sensitivity skips it) or the model has lost a connection (a bug, or a value that
-is overridden elsewhere). This test tells the two apart from a silent zero in a
-sensitivity table.
+A parameter with a plausible ``range`` in its provenance is one that ``baiji-sim
+sensitivity`` varies; a lever (the scenario's ``levers``) is one that ``discover`` and the
+explorer move over its own range (the lever's range wins where both exist). If no output
+moves when it goes from the low end of its range to the high end, either its mechanism
+cannot act in the scenario (then the scenario should say so in ``inactive``, with the
+reason, and sensitivity skips it) or the model has lost a connection (a bug, or a value that
+is overridden elsewhere). This test tells the two apart from a silent zero in a sensitivity
+table.
 
 How: for each shipped scenario and each parameter of
 :func:`~sim.analysis.sensitivity.uncertain_parameters` (declared-inactive ones are already
@@ -45,6 +46,7 @@ import pytest
 from sim.analysis.sensitivity import design_scenarios, skipped_parameters, uncertain_parameters
 from sim.model.replication import ReplicationResult, run_replication
 from sim.rng import replication_seeds
+from sim.scenario.levers import scenario_levers
 from sim.scenario.loading import load_scenario
 from sim.scenario.provenance import scenario_leaves
 
@@ -93,7 +95,9 @@ def inert_parameters(path: Path, overrides: tuple[str, ...] = (),
     """'scenario: parameter (lo to hi)' for each uncertain parameter (of ``only``, if given)
     that changes no output between the ends of its range in ``K`` replications."""
     base = load_scenario(path, overrides)
-    params = {p: r for p, r in uncertain_parameters(base).items() if not only or p in only}
+    ranges = {**uncertain_parameters(base, levers=True),
+              **{lv.path: (lv.low, lv.high) for lv in scenario_levers(base)}}
+    params = {p: r for p, r in ranges.items() if not only or p in only}
     return [f"{base.name}: {name} ({ends})"
             for name, ends, pairs in at_both_ends(path, params, replication_seeds(SEED, K),
                                                   overrides)
@@ -105,7 +109,7 @@ def active_but_declared_inactive(path: Path, overrides: tuple[str, ...] = ()) ->
     range, left out as declared inactive, that moves a metric in ``K_DECLARED`` replications."""
     base = load_scenario(path, overrides)
     skipped = skipped_parameters(base)
-    everything = uncertain_parameters(base.model_copy(update={"inactive": {}}))
+    everything = uncertain_parameters(base.model_copy(update={"inactive": {}}), levers=True)
     params = {p: r for p, r in everything.items() if p in skipped}
     found = []
     for name, ends, pairs in at_both_ends(path, params, replication_seeds(SEED, K_DECLARED),

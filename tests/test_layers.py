@@ -1,10 +1,11 @@
 """The package's layers and the direction data flows: a test reads every module's imports.
 
-    rng -> scenario -> model -> runner -> analysis -> output -> cli
+    rng -> scenario -> model -> runner -> analysis -> output -> explorer -> cli
 
 A module may import its own layer and the layers before it, never one after it: the model
-never imports the runner, the analysis never imports the output, and only the command line
-imports everything. ``sim/__init__.py`` (the public API, loaded lazily) and ``sim/__main__.py``
+never imports the runner, the analysis never imports the output, and only the explorer (the
+classroom web page, which uses everything below it) and the command line above it import
+everything. ``sim/__init__.py`` (the public API, loaded lazily) and ``sim/__main__.py``
 (the entry point) stand outside the layers.
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sim"
-ORDER = ("rng", "scenario", "model", "runner", "analysis", "output", "cli")
+ORDER = ("rng", "scenario", "model", "runner", "analysis", "output", "explorer", "cli")
 RANK = {layer: i for i, layer in enumerate(ORDER)}
 OUTSIDE = {"__init__", "__main__"}
 

@@ -59,7 +59,9 @@ def data(folder: Path) -> ResultsData:
 def drawn(data: ResultsData) -> set[str]:
     """Every figure; what_stopped only once the model records why the refinery stopped,
     uncertainty only for a run with --uncertainty."""
-    optional = {"what_stopped": "stopped_refinery", "uncertainty": "uncertainty"}
+    optional = {"what_stopped": "stopped_refinery", "uncertainty": "uncertainty",
+                "with_and_without_parameters": "uncertainty",
+                "posterior_pairs": "calibration", "posterior_marginals": "calibration"}
     return {f for f in FIGURES if optional.get(f, "") in data.summary or f not in optional}
 
 
@@ -266,7 +268,8 @@ def test_what_stopped_is_drawn_with_the_others_once_the_summary_has_the_reasons(
     (copy / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     written = write_plots(copy)
     assert copy / "plots" / "what_stopped.png" in written
-    assert {p.stem for p in written} == set(FIGURES) - {"uncertainty"}  # no --uncertainty
+    assert {p.stem for p in written} == set(FIGURES) - {  # no --uncertainty
+        "uncertainty", "with_and_without_parameters", "posterior_pairs", "posterior_marginals"}
 
 
 def test_write_plots_draws_the_figures_asked_for(folder: Path, tmp_path: Path) -> None:

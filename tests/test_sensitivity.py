@@ -79,10 +79,14 @@ def morris_result(tmp_path_factory: pytest.TempPathFactory):
 # -- parameters ------------------------------------------------------------------------
 def test_baseline_uncertain_parameters_are_the_exact_assumption_ranges() -> None:
     s = load_scenario(BASELINE)
-    params = uncertain_parameters(s)
+    params = uncertain_parameters(s, levers=True)  # a sensitivity screening varies levers too
     assert params["garrison.troops"] == (150.0, 400.0)
     assert params["air_defence.improved_hit_prob"] == (0.2, 0.5)
     assert params["supply_operators.government helicopters.payload_t"] == (2.0, 4.0)
+    # A lever is a decision, not an unknown: parameter uncertainty leaves it out.
+    unknowns = uncertain_parameters(s)
+    assert "supply_operators.government helicopters.payload_t" not in unknowns
+    assert set(params) - set(unknowns) == {p for p in s.levers if p in params}
     for path, (lo, hi) in params.items():
         key, entry = find_provenance(s.provenance, path)
         assert key == path and entry.assumption is not None

@@ -420,8 +420,7 @@ def test_intervals_stay_within_the_metric_s_bounds_and_say_when_clipped(
     """Issue 15: a sweep gave `0.075 [-0.073, 0.224]` helicopters lost. The Student-t interval
     of a non-negative amount is clipped at 0 (and of a share of a whole at 1), marked in
     sweep.csv and sweep.json; where it stays within the bounds nothing changes."""
-    from sim.analysis.estimates import mean_interval
-    from sim.analysis.sweep import bounded_interval
+    from sim.analysis.estimates import bounded_interval, mean_interval
 
     n = 40
     lost = np.array([0.0] * 37 + [1.0] * 3)  # mean 0.075, rare losses

@@ -1311,8 +1311,106 @@ def ex07(ex: Exercise, n: Notes) -> None:
             "choose n for the smallest difference that matters.")
 
 
+def _box_line(box: dict[str, Any]) -> str:
+    limits = " and ".join(r["words"] for r in box["restrictions"]) or "no limit"
+    return (f"{limits} (coverage {pct(box['coverage'])}, density {pct(box['density'])}, "
+            f"{box['points']} points)")
+
+
+def _candidates_table(sel: dict[str, Any]) -> list[str]:
+    rows = []
+    for k, c in enumerate(sel["candidates"]):
+        mark = "cheapest" if k == sel["chosen"] else ("yes" if c["meets"] else "no")
+        rows.append([str(k), f"{c['effort']:.1f}", f"{c['screened']:.2f}",
+                     ci_text(c["outcome"], c["low"], c["high"], 2, percent=False),
+                     f"{c['p_holm']:.2g}", mark])
+    return table(["candidate", "effort", "P(goal) in the design (20 runs)",
+                  "P(goal) confirmed (200 new runs)", "Holm p", "meets the goal"], rows)
+
+
+def _first_runs_luck(replications: int) -> dict[int, int]:
+    """How often the campaign's refinery runs in its first ``replications`` runs, at the class
+    seed and at seed 1: what every point of a discovery shares."""
+    from sim.runner.batch import run_batch
+
+    base = scenario("scenarios/campaign-2014-15.yaml")
+    return {seed: int(run_batch([base], replications, seed=seed, workers=1, daily=False)
+                      .runs[0].column("refinery_ran").sum()) for seed in (CLASS_SEED, 1)}
+
+
+def ex08(ex: Exercise, n: Notes) -> None:
+    levers = load_json("results/ex08-levers", "discovery.json")
+    unknowns = load_json("results/ex08-unknowns", "discovery.json")
+    coordination = "ground_campaign.coordination_factor"
+    lv = {x["path"]: x for x in levers["levers"]}
+    free_high = [x["label"] for x in levers["levers"] if x["free_end"] == x["high"]]
+    n.add(f"**Q1.** {len(lv)} levers; the free end is the high one for: "
+          f"{', '.join(free_high)}. A higher coordination factor means slower operations, so "
+          "better coordination (a lower factor) is what costs effort.", "")
+    prim = levers["prim"]
+    n.add(f"**Q2-Q3.** The goal was met at {levers['met_points']} of {levers['points']} "
+          "combinations. PRIM's boxes:", "")
+    for k, box in enumerate(prim):
+        n.add(f"- box {k + 1}: {_box_line(box)}; quasi-p values: " + ", ".join(
+            f"{r['label']} {min(q for q in (r['qp_low'], r['qp_high']) if q is not None):.2g}"
+            for r in box["restrictions"]))
+    luck = _first_runs_luck(levers["replications"])
+    in_box = any(r["path"] == coordination for b in prim for r in b["restrictions"])
+    n.add("", f"With {levers['replications']} runs a point, every point shares the same seeds "
+          f"(common random numbers), so luck shifts them all together: the scenario itself runs "
+          f"its refinery in {luck[CLASS_SEED]} of its first {levers['replications']} runs at "
+          f"the class seed and in {luck[1]} at seed 1. A lucky set of seeds lets more points "
+          "pass the threshold and widens the box (ground coordination is "
+          f"{'in' if in_box else 'not in'} "
+          "it at the class seed); the confirmation, with new seeds, corrects for that.", "")
+    restricted = {r["path"] for box in prim for r in box["restrictions"]}
+    free = [x["label"] for p, x in lv.items() if p not in restricted]
+    n.add("", f"Not restricted by any box: {', '.join(free)}: within their ranges they do not "
+          "decide whether the refinery runs (given the other levers).", "")
+    cart = levers["cart"]
+    n.add("**Q4.** CART's densest leaf: " + (_box_line(cart[0]) if cart else "none") + ". "
+          f"The heatmap's pair: {', '.join(levers['pair'] or [])}.", "")
+    sel = levers["selection"]
+    n.add("**Q5.** The candidates (levers only):", "", *_candidates_table(sel))
+    best = sel["candidates"][sel["chosen"]] if sel["chosen"] is not None else None
+    failed = [c for c in sel["candidates"] if not c["meets"]]
+    if best is not None:
+        spend = sorted(((lv[p]["label"], lv[p]["effort_per_unit"] * abs(v - lv[p]["free_end"]), v)
+                        for p, v in best["levers"].items()), key=lambda t: -t[1])
+        n.add(f"The cheapest confirmed setting costs {best['effort']:.1f} effort points; most of "
+              "it goes to " + ", ".join(f"{name} = {v:.3g} ({pts:.1f} points)"
+                                        for name, pts, v in spend[:3]) + ".", "")
+    n.add(f"{len(failed)} of {len(sel['candidates'])} candidates were not confirmed. 20 runs "
+          "give a share with an interval of about +/-0.2, so a setting can pass 0.5 by luck; "
+          "the new runs (other seeds) and Holm's correction make the chosen one meet the goal "
+          "with 95% confidence, among the candidates tried, not the cheapest possible.", "")
+    usel = unknowns["selection"]
+    ubest = usel["chosen"]
+    n.add(f"**Q6.** With the unknowns varying the goal was met at {unknowns['met_points']} of "
+          f"{unknowns['points']} combinations; PRIM: "
+          + (_box_line(unknowns["prim"][0]) if unknowns["prim"] else "no box") + ".", "",
+          *_candidates_table(usel))
+    n.add("### Expected conclusions", "")
+    first = prim[0] if prim else None
+    n.claim(first is not None and any(r["path"] == "airstrikes.strikes_per_day"
+                                       and r["low"] > r["full_low"]
+                                       for r in first["restrictions"]),
+            "PRIM's first box asks for a strike tempo above its lowest values: without enough "
+            "strikes the ground campaign does not free the refinery, whatever else is done.")
+    n.claim(first is not None and first["density"] >= 0.8 and first["coverage"] >= 0.8,
+            "With the unknowns at the scenario's values, a box of a few limits holds most of the "
+            "combinations that work (coverage and density both at least 80%).")
+    n.claim(best is not None, "At least one of the cheapest combinations that met the goal is "
+            "confirmed by 200 new runs with 95% confidence.")
+    n.claim(unknowns["met_points"] < levers["met_points"],
+            "When the unknowns vary too, far fewer combinations meet the goal: the answer of "
+            "the first discovery holds only if the scenario's assumptions are right.")
+    n.claim(ubest is None, "Over the unknowns, no lever combination tried is confirmed to get "
+            "the refinery running in half of the runs: the levers alone cannot promise it.")
+
+
 ANSWERS: dict[int, Callable[[Exercise, Notes], None]] = {
-    1: ex01, 2: ex02, 3: ex03, 4: ex04, 5: ex05, 6: ex06, 7: ex07}
+    1: ex01, 2: ex02, 3: ex03, 4: ex04, 5: ex05, 6: ex06, 7: ex07, 8: ex08}
 
 
 # -- the notes ---------------------------------------------------------------------------------

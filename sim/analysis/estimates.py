@@ -7,19 +7,22 @@ intervals. Metrics that are the day of an event are censored at the horizon
 (the event may come later or never), so they are never averaged as if
 complete: they get a Kaplan-Meier survival curve with a confidence band, the
 median where the curve reaches one half, the probability of the event by the
-horizon, and the mean restricted to the horizon, E[min(T, horizon)].
+horizon, and the mean restricted to the horizon, E[min(T, horizon)]. A mean's
+Student-t interval is kept within the values the metric can take
+(:func:`bounded_interval`; ``ci_clipped`` marks where it was clipped).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from scipy import special
 
 from sim.analysis.stopped import stopped_refinery
-from sim.model.metrics import BINARY_METRICS, EVENT_DAY_METRICS, METRICS
+from sim.model.metrics import BINARY_METRICS, EVENT_DAY_METRICS, METRICS, REGISTRY
 from sim.model.observations import face_validity
 from sim.runner.batch import BatchResult, ScenarioRuns
 
@@ -165,6 +168,36 @@ def time_to_event(event_days: np.ndarray, horizon: float, level: float = LEVEL
     }
 
 
+def bounded_interval(metric: str, ci: Sequence[float | None]
+                     ) -> tuple[float | None, float | None, bool]:
+    """(low, high, clipped): the 95% interval ``ci`` of ``metric``'s mean, kept within the
+    values the metric can take (:attr:`sim.model.metrics.Metric.bounds`: no count, amount,
+    day or share is negative; shares of a whole end at 1).
+
+    Shares of replications already have Wilson intervals, which never leave [0, 1]. The
+    Student-t interval of a non-negative amount can reach below 0 when most replications
+    give 0 (``0.075 [-0.073, 0.224]`` helicopters lost); it is clipped at the bound, and
+    ``clipped`` says so. Clipping changes no coverage: the true mean lies within the
+    bounds, so it lies in the clipped interval exactly when it lies in the Student-t one.
+    It does not mend the t-interval's other weakness with such skewed data (too short on
+    the upper side when the non-zero values are rare), which only more replications or a
+    model of the counts would (a percentile bootstrap stays within the bounds too, but is as
+    short at a few dozen replications, and would make the numbers depend on a resampling
+    seed).
+    """
+    lo, hi = ci[0], ci[1]
+    known = REGISTRY.get(metric)
+    if known is None:
+        return lo, hi, False
+    floor, ceiling = known.bounds
+    clipped = False
+    if lo is not None and lo < floor:
+        lo, clipped = floor, True
+    if hi is not None and ceiling is not None and hi > ceiling:
+        hi, clipped = ceiling, True
+    return lo, hi, clipped
+
+
 def summarize_runs(runs: ScenarioRuns) -> dict[str, Any]:
     """Per metric of one scenario: estimates with intervals (see the module docstring)."""
     horizon = float(runs.scenario.horizon_days)
@@ -173,7 +206,10 @@ def summarize_runs(runs: ScenarioRuns) -> dict[str, Any]:
         if name in TIME_TO_EVENT:
             metrics[name] = time_to_event(runs.column(name), horizon)
         else:
-            metrics[name] = describe(runs.column(name), binary=name in BINARY_METRICS)
+            metrics[name] = entry = describe(runs.column(name), binary=name in BINARY_METRICS)
+            lo, hi, clipped = bounded_interval(name, entry["ci95"])
+            if clipped:
+                entry["ci95"], entry["ci_clipped"] = [lo, hi], True
     return {"replications": len(runs.seed), "horizon_days": runs.scenario.horizon_days,
             "metrics": metrics}
 

@@ -276,7 +276,7 @@ def sensitivity_design(
         raise ValueError("Morris needs at least 2 trajectories and an even number of levels")
     if method == "sobol" and (sobol_n < 2 or sobol_n & (sobol_n - 1)):
         raise ValueError(f"sobol_n must be a power of 2 (Sobol' sequence), got {sobol_n}")
-    params = uncertain_parameters(base, ranges)
+    params = uncertain_parameters(base, ranges, levers=True)
     reasons = base.inactive_reasons
     skipped = [{"parameter": p, "inactive": key, "reason": reasons[key]}
                for p, key in skipped_parameters(base, ranges).items()]

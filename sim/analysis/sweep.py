@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.estimates import BINARY_METRICS, describe
-from sim.model.metrics import EVENT_DAY_METRICS, METRICS, REGISTRY
+from sim.analysis.estimates import BINARY_METRICS, bounded_interval, describe
+from sim.model.metrics import EVENT_DAY_METRICS, METRICS
 from sim.runner.batch import BatchResult, ScenarioRuns, Sink, run_batch
 from sim.runner.store import FolderSink, read_batch
 from sim.scenario.loading import validate
@@ -276,36 +276,6 @@ def curve(result: SweepResult, metric: str, of: str = "mean") -> np.ndarray:
             0 if of == "ci_low" else 1]
         out[i] = np.nan if v is None else v
     return out
-
-
-def bounded_interval(metric: str, ci: Sequence[float | None]
-                     ) -> tuple[float | None, float | None, bool]:
-    """(low, high, clipped): the 95% interval ``ci`` of ``metric``'s mean, kept within the
-    values the metric can take (:attr:`sim.model.metrics.Metric.bounds`: no count, amount,
-    day or share is negative; shares of a whole end at 1).
-
-    Shares of replications already have Wilson intervals, which never leave [0, 1]. The
-    Student-t interval of a non-negative amount can reach below 0 when most replications
-    give 0 (``0.075 [-0.073, 0.224]`` helicopters lost); it is clipped at the bound, and
-    ``clipped`` says so. Clipping changes no coverage: the true mean lies within the
-    bounds, so it lies in the clipped interval exactly when it lies in the Student-t one.
-    It does not mend the t-interval's other weakness with such skewed data (too short on
-    the upper side when the non-zero values are rare), which only more replications or a
-    model of the counts would (a percentile bootstrap stays within the bounds too, but is as
-    short at a few dozen replications, and would make the numbers depend on a resampling
-    seed).
-    """
-    lo, hi = ci[0], ci[1]
-    known = REGISTRY.get(metric)
-    if known is None:
-        return lo, hi, False
-    floor, ceiling = known.bounds
-    clipped = False
-    if lo is not None and lo < floor:
-        lo, clipped = floor, True
-    if hi is not None and ceiling is not None and hi > ceiling:
-        hi, clipped = ceiling, True
-    return lo, hi, clipped
 
 
 def crossing(xs: Sequence[float], ys: np.ndarray, level: float) -> tuple[float, float] | None:

@@ -125,7 +125,10 @@ def uncertainty_summary(batch: BatchResult) -> dict[str, Any] | None:
                                      "random-effects ANOVA, bootstrap over the draws",
                            "significant_rho": None, "scenarios": {}}
     for runs in batch.runs:
-        entry: dict[str, Any] = {"parameters": sorted(runs.parameters or {}), "metrics": {}}
+        post = runs.scenario.posterior
+        entry: dict[str, Any] = {"parameters": sorted(runs.parameters or {}), "metrics": {},
+                                 "drawn_from": "ranges" if post is None else
+                                 f"posterior of {post.source.folder}"}
         for metric in DECOMPOSED:
             groups, ids = _grouped(runs, metric, spec.per_draw)
             result = parameter_share(groups, seed=batch.seed & 0xFFFFFFFF)

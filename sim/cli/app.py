@@ -16,8 +16,9 @@ import difflib
 import math
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, NoReturn, cast
 from urllib.parse import urlsplit
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     from sim.analysis.sequential import StoppingReport
     from sim.runner.batch import BatchResult
+    from sim.scenario.levers import Lever
     from sim.scenario.loading import ScenarioError
     from sim.scenario.provenance import ParameterRow
     from sim.scenario.schema import Scenario
@@ -307,6 +309,9 @@ def run(
     shape: Annotated[str, typer.Option(
         help="With --uncertainty: uniform, or triangular (mode: the scenario's value).")
     ] = "uniform",
+    calibration: Annotated[bool, typer.Option(
+        "--calibration", hidden=True, help="Set by calibrate: write calibrated.yaml.")
+    ] = False,
 ) -> None:
     """Run a Monte Carlo batch of each scenario and compare them.
 
@@ -327,7 +332,8 @@ def run(
                          command=["baiji-sim", *sys.argv[1:]], precision=precision,
                          abs_precision=abs_precision, precision_metric=list(precision_metric),
                          max_replications=max(max_replications, replications),
-                         uncertainty=None if drawn is None else [drawn.per_draw, drawn.shape])
+                         uncertainty=None if drawn is None else [drawn.per_draw, drawn.shape],
+                         calibration=calibration)
     if resume is not None:
         if force:
             _bad_option("--force", "--resume finishes the batch in the folder and --force "
@@ -350,6 +356,7 @@ def run(
         options.sources = {s.name: str(p) for s, p in zip(loaded, scenarios, strict=True)}
     _check_names(loaded, scenarios, options, precision_metric)
     _check_parquet(options)
+    _posterior_note(loaded, drawn)
     if resume is None:
         try:
             claim_folder(out, force)
@@ -385,6 +392,8 @@ def run(
         if not batch.interrupted:
             finish(out)
     _print_summary(summary)
+    if options.calibration and not batch.interrupted:
+        _write_calibrated(batch, out, options, summary)
     per = f"{replications} per scenario" if precision is None else "sequential"
     _end_run(batch, out, total, f"{per}, seed {seed}, {workers} workers")
 
@@ -409,6 +418,54 @@ def _prepare_figures(options: RunOptions, batch: BatchResult, executor: Any,
         from sim.runner.pool import preload
 
         preload(workers, ["sim.output.plots"])
+
+
+ESS_GOAL = 200  # effective draws for a posterior's 5% and 95% quantiles (benchmarks/README.md)
+
+
+def _posterior_note(loaded: list[Scenario], drawn: Uncertainty | None) -> None:
+    """Say where a calibrated scenario's parameters come from in this run."""
+    for s in loaded:
+        if s.posterior is None:
+            continue
+        if drawn is None:
+            err_console.print(f"note: {s.name} carries a posterior of "
+                              f"{len(s.posterior.draws)} draws; without --uncertainty it runs "
+                              "its own values (the original's), not the posterior",
+                              markup=False)
+        else:
+            err_console.print(f"note: {s.name}: {len(s.posterior.parameters)} parameters "
+                              f"drawn from its posterior ({len(s.posterior.draws)} weighted "
+                              f"draws, from {s.posterior.source.folder}), the others from "
+                              "their ranges", markup=False)
+
+
+def _write_calibrated(batch: BatchResult, out: Path, options: RunOptions,
+                      summary: dict[str, Any]) -> None:
+    """calibrated.yaml: the calibrated scenario a later run draws its parameters from."""
+    from sim.output.calibrated_file import write_calibrated
+
+    try:
+        written = write_calibrated(batch, out, options.sources)
+    except OSError as exc:
+        _write_failed(exc, f"the calibration's results are in {out}/")
+    if written and not options.plots:  # the calibration's own figures, drawn anyway
+        from sim.output.plots import write_plots
+
+        write_plots(out, options.plot_format, figures=["posterior_pairs", "posterior_marginals"])
+    for path in written:
+        out_console.print(f"calibrated scenario: {path} (run it with --uncertainty); figures "
+                          f"in {out}/plots/", markup=False)
+    for name, c in (summary.get("calibration") or {}).items():
+        ess, runs = float(c.get("ess") or 0.0), int(c["draws"]) * int(c["per_draw"])
+        if 0.0 < ess < ESS_GOAL:
+            err_console.print(f"note: {name}: effective sample size {ess:.0f}, below "
+                              f"{ESS_GOAL}: the posterior's quantiles are rough; about "
+                              f"{math.ceil(runs * ESS_GOAL / ess / 1000) * 1000:,} "
+                              "replications (-n) would reach it", markup=False)
+    if not written:
+        err_console.print("no calibrated.yaml: no draw agrees with every observation "
+                          "(see the table above); try more replications", markup=False)
 
 
 def _run_until_precise(loaded: list[Scenario], options: RunOptions, out: Path,
@@ -629,13 +686,19 @@ def calibrate(
     plots: Annotated[bool, typer.Option(help="Write plots.")] = False,
     force: Annotated[bool, typer.Option(
         "--force", help="Replace an earlier run in --out.")] = False,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Run on this Dask cluster (tcp://HOST:PORT).", show_default=False)] = None,
+    dask: Annotated[str | None, typer.Option(
+        help="'local': start a local Dask cluster of --workers processes.",
+        show_default=False)] = None,
 ) -> None:
     """Weigh the scenario's uncertain parameters by the articles' dated observations.
 
     A run with --uncertainty whose draws are weighted by how often they reproduce every
     observation the scenario tests (docs/model.md, 5.4): prints the parameters the
     observations narrow most and the outcomes before and after; calibration.csv has them
-    all. A stopped calibration finishes with run --resume OUT.
+    all, and OUT/calibrated.yaml is the calibrated scenario (run it with --uncertainty).
+    A stopped calibration finishes with run --resume OUT.
     """
     from sim.model.observations import OBSERVATIONS, TESTED, status
     from sim.scenario.loading import ScenarioError, load_scenario
@@ -648,11 +711,50 @@ def calibrate(
         _bad_option("SCENARIO", f"{scenario} tests none of the articles' dated observations "
                     "(its dates do not cover them): nothing to calibrate against; try "
                     "scenarios/campaign-2014-15.yaml")
+    if spec.posterior is not None:
+        _bad_option("SCENARIO", f"{scenario} is calibrated already (its posterior comes from "
+                    f"{spec.posterior.source.folder}): weighing its draws by the same "
+                    "observations again would count them twice; calibrate "
+                    f"{spec.posterior.source.scenario}")
+    if overrides:
+        err_console.print("note: no calibrated.yaml with --set (a file extending the original "
+                          "would not repeat the settings): put them in a scenario file that "
+                          "extends it, and calibrate that", markup=False)
     run(ctx, [scenario], replications=replications, seed=seed, workers=workers, out=out,
         overrides=overrides, plots=plots, baseline=None, select="operating_days",
         minimize=False, precision=None, abs_precision=None, precision_metric=[],
-        max_replications=20000, resume=None, scheduler=None, dask=None, plot_format="png",
-        force=force, uncertainty=True, per_draw=per_draw, shape=shape)
+        max_replications=20000, resume=None, scheduler=scheduler, dask=dask,
+        plot_format="png", force=force, uncertainty=True, per_draw=per_draw, shape=shape,
+        calibration=not overrides)
+
+
+def _posterior_quantiles(spec: Scenario) -> dict[str, Any] | None:
+    """A calibrated scenario's posterior: where it comes from and each parameter's weighted
+    5/50/95% quantiles over its draws (None for a scenario without one)."""
+    import numpy as np
+
+    from sim.analysis.calibration import weighted_quantiles
+
+    post = spec.posterior
+    if post is None:
+        return None
+    table = np.asarray(post.draws, dtype=float)
+    w = np.ones(len(table)) if post.weights is None else np.asarray(post.weights)
+    return {"draws": len(table), "source": post.source.model_dump(mode="json"),
+            "parameters": {p: weighted_quantiles(table[:, j], w, [0.05, 0.5, 0.95])
+                           for j, p in enumerate(post.parameters)}}
+
+
+def _print_posterior(posterior: dict[str, Any]) -> None:
+    source = posterior["source"]
+    out_console.print(
+        f"posterior: {posterior['draws']} weighted draws of {len(posterior['parameters'])} "
+        f"parameters from {source['folder']} (calibrate {source['scenario']}, seed "
+        f"{source['seed']}, {source['replications']} replications, ESS {source['ess']:g}; "
+        f"observations of {', '.join(sorted(set(source['observations'].values())))}); run "
+        "--uncertainty draws from it, a plain run uses the values below", markup=False)
+    for path, (low, mid, high) in posterior["parameters"].items():
+        out_console.print(f"  {path}: {mid:.4g} [{low:.4g}, {high:.4g}]", markup=False)
 
 
 @app.command(cls=_Command)
@@ -712,6 +814,26 @@ def _value_text(row: ParameterRow | None) -> str:
     return f"{row.value}{unit}"
 
 
+def _print_levers_and_uncertainties(levers: Sequence[Lever],
+                                    unknowns: Mapping[str, tuple[float, float]]) -> None:
+    """What a decision-maker controls, then what we do not know: kept apart (levers are
+    never drawn by --uncertainty)."""
+    if levers:
+        out_console.print(f"\n[bold]levers[/bold] ({_count(len(levers), 'parameter')} a "
+                          "decision-maker controls; effort in points)")
+    for lv in levers:
+        free = "low" if lv.free_end == lv.low else "high"
+        points = f"{lv.effort_per_unit:g} point{'' if lv.effort_per_unit == 1 else 's'}"
+        out_console.print(f"  {lv.label} = {lv.value:g} {lv.unit}\n      {lv.path}\n"
+                          f"      choose {lv.low:g} to {lv.high:g}; {points} per unit from the "
+                          f"{free} end", markup=False)
+    if unknowns:
+        out_console.print(f"\n[bold]uncertainties[/bold] ({_count(len(unknowns), 'assumption')} "
+                          "with a range, drawn by run --uncertainty)")
+    for path, (lo, hi) in unknowns.items():
+        out_console.print(f"  {path}: {lo:g} to {hi:g}", markup=False)
+
+
 @app.command(cls=_Command)
 def explain(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
@@ -721,8 +843,10 @@ def explain(
     overrides: SetOption = [],  # noqa: B006
 ) -> None:
     """Show every resolved parameter with its value, unit and provenance."""
+    from sim.scenario.levers import scenario_levers
     from sim.scenario.loading import ScenarioError, load_scenario
     from sim.scenario.provenance import diff_rows, explain_rows, find_seeds_dir, load_facts
+    from sim.scenario.uncertainty import uncertain_parameters
 
     try:
         spec = load_scenario(scenario, overrides)
@@ -732,14 +856,24 @@ def explain(
     facts = load_facts(find_seeds_dir(scenario.parent))
     if other is None:
         rows = explain_rows(spec, facts)
+        levers = scenario_levers(spec)
+        unknowns = uncertain_parameters(spec)
+        posterior = _posterior_quantiles(spec)
         if as_json:
             out_console.print_json(data={"scenario": spec.name, "description": spec.description,
                                          "inactive": spec.inactive_reasons,
-                                         "parameters": [r.to_dict() for r in rows]})
+                                         "levers": [asdict(lv) for lv in levers],
+                                         "uncertainties": {p: list(r)
+                                                           for p, r in unknowns.items()},
+                                         "parameters": [r.to_dict() for r in rows],
+                                         **({"posterior": posterior} if posterior else {})})
             return
         out_console.print(f"{spec.name}: {' '.join(spec.description.split())}", markup=False)
         for key, reason in spec.inactive_reasons.items():
             out_console.print(f"inactive: {key}: {reason}", markup=False)
+        _print_levers_and_uncertainties(levers, unknowns)
+        if posterior:
+            _print_posterior(posterior)
         section = None
         for row in rows:
             head = row.path.split(".")[0] if "." in row.path else "scenario"
@@ -889,8 +1023,8 @@ def _experiment_errors(command: str, out: Path, resume: Path | None) -> Iterator
         _write_failed(exc, f"the finished points are kept in {out}/{PARTS}/: free some "
                       f"space, then finish with: baiji-sim {command} --resume {out}")
     except ValueError as exc:
-        _bad_option("--param/--values" if command == "sweep" else "--metric/--method/--range",
-                    str(exc))
+        _bad_option({"sweep": "--param/--values", "discover": "SCENARIO"}.get(
+            command, "--metric/--method/--range"), str(exc))
     except RuntimeError as exc:  # replications failed
         err_console.print(f"error: {exc}", markup=False)
         raise typer.Exit(1) from None
@@ -1108,6 +1242,155 @@ def sensitivity(
                       markup=False)
 
 
+MAX_DISCOVERY_POINTS = 100_000  # design points of a discovery
+
+
+@app.command(cls=_Command)
+def discover(
+    ctx: typer.Context,
+    scenario: Annotated[Path | None, typer.Argument(
+        help="Scenario YAML file with levers (none with --resume).", show_default=False)] = None,
+    goal: Annotated[str | None, typer.Option(
+        help='What "it works" means: METRIC OP LEVEL, e.g. "refinery_ran >= 0.5" or '
+        '"first_operating_day by 180".', show_default=False)] = None,
+    replications: Annotated[int, typer.Option(
+        "-n", "--replications", min=1, help="Replications per design point.")] = 20,
+    points: Annotated[int, typer.Option(min=8, help="Design points (Latin hypercube).")] = 128,
+    seed: Annotated[int, typer.Option(min=0, help="Batch seed (same at every point).")] = 1,
+    design_seed: Annotated[int, typer.Option(min=0, help="Seed of the design.")] = 1,
+    probability: Annotated[float, typer.Option(
+        help="Event goals: the share of runs that must meet it.")] = 0.5,
+    levers_only: Annotated[bool, typer.Option(
+        "--levers-only", help="Vary the levers only; the unknowns keep the scenario's "
+        "values.")] = False,
+    density: Annotated[float, typer.Option(
+        help="The density a PRIM box must reach to be preferred for its coverage.")] = 0.8,
+    cheapest: Annotated[bool, typer.Option(
+        "--cheapest", help="Confirm the cheapest settings that met the goal (new paired "
+        "runs, one-sided tests, Holm).")] = False,
+    candidates: Annotated[int, typer.Option(min=1, help="--cheapest: settings confirmed.")] = 8,
+    confirm: Annotated[int, typer.Option(
+        min=4, help="--cheapest: new replications per candidate.")] = 200,
+    workers: Annotated[int | None, typer.Option(min=1, show_default=False,
+                                                help="Local worker processes.")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Run on this Dask cluster (tcp://HOST:PORT).", show_default=False)] = None,
+    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results/discovery"),
+    overrides: SetOption = [],  # noqa: B006
+    resume: Annotated[Path | None, typer.Option(
+        help="Finish the interrupted discovery in this folder.", show_default=False)] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace an earlier discovery, finished or not, in --out.")] = False,
+) -> None:
+    """What would it take? The lever (and unknown) values where a goal is met (PRIM, CART).
+
+    A Latin hypercube over the scenario's levers and uncertain parameters, each point a
+    batch under common random numbers; --cheapest confirms the least effort that works.
+    The points stream to --out; if stopped, --resume OUT finishes it.
+    """
+    from sim.analysis.discovery import (
+        resume_discovery,
+        run_discovery,
+        summary_sentences,
+    )
+    from sim.analysis.discovery_goal import parse_goal
+    from sim.analysis.discovery_rules import MissingExtra, check_extra
+    from sim.output.discovery_files import write_discovery
+    from sim.runner.cluster import ClusterError, engine
+    from sim.runner.pool import default_workers
+    from sim.runner.store import finish
+    from sim.scenario.loading import load_scenario
+
+    if scheduler is not None:
+        _check_scheduler(scheduler)
+    for option, value, top in (("-n", replications, MAX_REPLICATIONS),
+                               ("--points", points, MAX_DISCOVERY_POINTS),
+                               ("--confirm", confirm, MAX_REPLICATIONS),
+                               ("--candidates", candidates, MAX_DISCOVERY_POINTS),
+                               ("--workers", workers, MAX_WORKERS), ("--seed", seed, MAX_SEED),
+                               ("--design-seed", design_seed, MAX_SEED)):
+        _check_bounded(option, value, top)
+    if not 0.0 < density <= 1.0:
+        _bad_option("--density", f"{density:g}: give a share in (0, 1]")
+    try:
+        check_extra()
+    except MissingExtra as exc:
+        _bad_option("discover", str(exc))
+    if resume is not None:
+        _resume_only(ctx, "discover", force, (
+            "scenario", "goal", "replications", "points", "seed", "design_seed", "probability",
+            "levers_only", "density", "cheapest", "candidates", "confirm", "out", "overrides"))
+        out = resume
+    else:
+        if scenario is None:
+            _bad_option("SCENARIO", "give a scenario file (or --resume OUT)")
+        if goal is None:
+            _bad_option("--goal", 'give the goal, e.g. --goal "refinery_ran >= 0.5"')
+        try:
+            parsed = parse_goal(goal, probability)
+        except ValueError as exc:
+            _bad_option("--goal", str(exc))
+    total = (_stored_total(resume, "discovery") if resume is not None
+             else points * replications) + (candidates * confirm if cheapest else 0)
+    workers = workers or default_workers()
+    with _experiment_errors("discover", out, resume), _advancing(total, "discover") as advance:
+        try:
+            with engine(scheduler, False, workers) as executor:
+                if resume is not None:
+                    result = resume_discovery(resume, workers, advance, executor)
+                else:
+                    assert scenario is not None
+                    result = run_discovery(
+                        load_scenario(scenario, overrides), parsed, points=points,
+                        replications=replications, seed=seed, design_seed=design_seed,
+                        levers_only=levers_only, density=density, cheapest=cheapest,
+                        candidates=candidates, confirm=confirm, workers=workers,
+                        path=scenario, progress=advance, out=out, force=force,
+                        executor=executor)
+        except ClusterError as exc:
+            _bad_option("--scheduler", str(exc))
+        summary = write_discovery(result, out)
+        finish(out)
+    _print_discovery(result, summary_sentences(result), summary, out)
+
+
+def _print_discovery(result: Any, sentences: list[str], summary: dict[str, Any],
+                     out: Path) -> None:
+    from rich.table import Table
+
+    boxes = result.rules.prim
+    if boxes:
+        table = Table(title=f"PRIM boxes where {result.goal.words()} ({len(result.outcomes)} "
+                      f"points x {result.replications} replications)", title_justify="left")
+        for head in ("box", "limit", "kind", "quasi-p", "coverage", "density", "points"):
+            table.add_column(head, justify="left" if head in ("limit", "kind") else "right")
+        for k, box in enumerate(boxes):
+            for j, r in enumerate(box.restrictions):
+                qp = " / ".join(f"{q:.2g}" for q in (r.qp_low, r.qp_high) if q is not None)
+                table.add_row(str(k + 1) if j == 0 else "", r.words(), r.kind, qp or "–",
+                              f"{box.coverage:.0%}" if j == 0 else "",
+                              f"{box.density:.0%}" if j == 0 else "",
+                              str(box.points) if j == 0 else "")
+        out_console.print(table)
+    s = result.selection
+    if s is not None and s.candidates:
+        table = Table(title=f"The smallest effort that works: {len(s.candidates)} candidates, "
+                      f"{s.replications} new runs each ({s.test} test, Holm)",
+                      title_justify="left")
+        for head in ("candidate", "effort", "in the design", "confirmed [95% CI]", "Holm p",
+                     "meets the goal"):
+            table.add_column(head, justify="right")
+        for k, c in enumerate(s.candidates):
+            table.add_row(str(k), f"{c.effort:.3g}", f"{c.screened:.3g}",
+                          f"{c.outcome:.3g} [{c.low:.3g}, {c.high:.3g}]", f"{c.p_holm:.2g}",
+                          "cheapest" if k == s.chosen else "yes" if c.meets else "no")
+        out_console.print(table)
+    for line in sentences:
+        out_console.print(line, markup=False)
+    out_console.print(f"results in {out}/ ({', '.join(summary.get('files', []))}); the report: "
+                      f"baiji-sim report {out}", markup=False)
+
+
 @app.command(cls=_Command)
 def plot(
     results: Annotated[Path, typer.Argument(help="A results folder written by run.",
@@ -1186,6 +1469,67 @@ def validate(scenarios: ScenarioFiles) -> None:
             err_console.print(f"warning: {path}: {len(unsourced) - MAX_WARNINGS} more values "
                               f"set without a source: see baiji-sim explain {path}",
                               markup=False)
+
+
+@app.command(cls=_Command)
+def explore(
+    scenarios: Annotated[list[Path] | None, typer.Argument(
+        help="Scenario YAML files to offer (default: scenarios/*.yaml).",
+        show_default=False)] = None,
+    port: Annotated[int, typer.Option(min=0, max=65535,
+                                      help="Port to listen on (0: any free one).")] = 8765,
+    host: Annotated[str, typer.Option(
+        help="Address to listen on. Anything but 127.0.0.1 lets other machines use the "
+        "explorer (and run batches on this one): it warns.")] = "127.0.0.1",
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Local worker processes (default: all cores).", show_default=False)] = None,
+) -> None:
+    """Open the classroom explorer: a local web page to pick a scenario, move its levers, run
+    a batch, compare with the previous run and watch one replication. Stop it with Ctrl-C.
+
+    Needs the optional web server: pip install 'baiji-sim\\[explore]'.
+    """
+    try:
+        from sim.explorer.app import LOOPBACK, listen, serve
+    except ImportError as exc:
+        _bad_option("explore", f"needs the optional web server, which is not installed "
+                    f"({exc.name} is missing): pip install 'baiji-sim[explore]'")
+    from contextlib import suppress
+
+    from sim.explorer.catalogue import Catalogue
+    from sim.scenario.loading import ScenarioError
+
+    if workers is not None and workers > MAX_WORKERS:
+        _check_bounded("--workers", workers, MAX_WORKERS)
+    files = scenarios or sorted(Path("scenarios").glob("*.yaml"))
+    if not files:
+        _bad_option("SCENARIO", "give scenario files (there is no scenarios/*.yaml here)")
+    try:
+        catalogue = Catalogue(files)
+    except ScenarioError as exc:
+        _fail(exc)
+    if host not in LOOPBACK:
+        err_console.print(f"warning: --host {host}: the explorer has no password; anyone who "
+                          "can reach this machine can open it and run batches on it",
+                          markup=False)
+    try:
+        sock = listen(host, port)
+    except OSError as exc:
+        _bad_option("--port" if exc.errno == 98 else "--host",
+                    f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+    def announce(url: str) -> None:
+        out_console.print(f"baiji-sim explorer: {url}  (open it in a browser; Ctrl-C stops it)",
+                          markup=False)
+        if host in ("0.0.0.0", "::"):  # every address of this machine: say which to open
+            out_console.print("  on this machine open " + url.replace(f"//{host}", "//127.0.0.1")
+                              .replace("//[::]", "//[::1]") + "; from another, this "
+                              "machine's address in place of 127.0.0.1", markup=False)
+        sys.stdout.flush()
+
+    with suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn has shut down cleanly
+        serve(catalogue, sock, workers, announce)
+    err_console.print("explorer stopped", markup=False)
 
 
 def main() -> None:

@@ -38,6 +38,7 @@ class RunOptions:
     precision_metric: list[str] = field(default_factory=list)
     max_replications: int = 0
     uncertainty: list[Any] | None = None  # [per_draw, shape] of --uncertainty, or None
+    calibration: bool = False  # started by `calibrate`: the batch ends with calibrated.yaml
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

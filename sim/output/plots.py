@@ -35,6 +35,7 @@ from matplotlib.ticker import MaxNLocator
 
 from sim.analysis.estimates import kaplan_meier, mean_interval
 from sim.analysis.stopped import stopped_refinery
+from sim.output.calibration_plots import CALIBRATION_FIGURES
 from sim.output.labels import panels
 from sim.output.results_folder import ResultsData, load_results, safe_name
 
@@ -759,6 +760,7 @@ FIGURES = {
     "timeline": timeline,
     "forest": forest,
     "uncertainty": uncertainty,
+    **CALIBRATION_FIGURES,  # a run with --uncertainty, a calibration (issue 17)
 }
 
 

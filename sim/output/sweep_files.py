@@ -33,7 +33,7 @@ MAIN_METRICS = panels(("operating_days", "garrison_held", "helicopters_lost",
                        "supplies_delivered_t", "refined_kbbl", "gov_control_final"))
 UNITS = {metric: unit for metric, (_, unit) in METRIC_LABELS.items()}
 # ci_clipped: "yes" where the Student-t interval left the metric's bounds and was clipped to
-# them (sim.analysis.sweep.bounded_interval).
+# them (sim.analysis.estimates.bounded_interval).
 CSV_COLUMNS = ("metric", "mean", "ci_low", "ci_high", "n", "ci_method", "ci_clipped")
 LINE, BAND, MARK = "#0072B2", "#56B4E9", "#D55E00"  # Okabe-Ito blue, sky blue, vermillion
 ANNOTATE_MAX_CELLS = 64  # heatmaps up to this size print each cell's mean

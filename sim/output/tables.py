@@ -60,6 +60,10 @@ def comparison_table(summary: dict[str, Any]) -> Table:
         table.add_row(name, ci(m["operating_days"]), ci(m["operating_at_horizon"], 0, True),
                       ci(m["garrison_held"], 0, True), ci(m["helicopters_lost"], 2),
                       ci(m["supplies_delivered_t"], 0))
+    if any(e.get("ci_clipped") for entry in summary["scenarios"].values()
+           for e in entry["metrics"].values()):
+        table.caption = ("Intervals that reached below 0 (or above 100%) are clipped to the "
+                         "values the outcome can take (ci_clipped in summary.json).")
     return table
 
 
@@ -207,7 +211,10 @@ def stopped_table(summary: dict[str, Any], side: str = "government") -> Table | 
 
 def uncertainty_table(uncertainty: dict[str, Any]) -> Table:
     """How much of each outcome's spread is the parameters' (``run --uncertainty``)."""
+    posterior = any(e.get("drawn_from", "ranges") != "ranges"
+                    for e in uncertainty["scenarios"].values())
     table = Table(title="Where the spread comes from: parameters drawn from their ranges "
+                  + ("or a calibrated file's posterior " if posterior else "") +
                   f"({uncertainty['shape']}, {uncertainty['per_draw']} replications a draw); "
                   "share of the variance, 95% CI", title_justify="left")
     for head in ("scenario", "outcome", "parameters", "chance", "moved most by (Spearman rho)"):

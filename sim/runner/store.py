@@ -57,16 +57,25 @@ BATCH_FILE = "batch.json"
 # means an earlier run; ``force`` removes them all before a new run starts, so nothing of
 # the earlier run (figures, scenarios, traces of scenarios no longer run) stays behind.
 RUN_ENTRIES = ("replications.csv", "replications.parquet", "summary.json", "summary.csv",
-               "calibration.csv", "daily_bands.csv",
+               "calibration.csv",
+               "calibrated.yaml",  # calibrate's calibrated scenario (sim/output/calibrated_file)
+               "daily_bands.csv",
                "manifest.json", "report.html", "plots", "traces", "scenarios", PARTS)
 # ``baiji-sim sensitivity --out`` into a results folder: the report shows it with the run's
 # results. Kept by a run into a folder that holds no earlier run; removed with ``force``.
 REPORTED = ("sensitivity.json", "sensitivity.csv", "sensitivity.png")
 # ``baiji-sim sweep --out`` into a results folder: the report does not read it; always kept.
 KEPT = ("sweep.json", "sweep.csv", "sweep.png")
+# ``baiji-sim discover --out``: its own folder (the report shows it); replaced with ``force``.
+DISCOVERY_ENTRIES = ("discovery.json", "discovery_points.csv", "discovery_boxes.csv",
+                     "discovery_selection.csv", "discovery_tradeoff.png",
+                     "discovery_heatmap.png", "discovery_frontier.png")
+# The command that resumes a batch of each kind, where it is not the kind's own name.
+COMMANDS = {"discovery": "discover"}
 # A subfolder holding one of these is the results of another command (``results/strikes``
 # under ``results/``, the default ``results/sweep``): always kept.
-RESULTS_MARKERS = ("manifest.json", f"{PARTS}/{BATCH_FILE}", "sweep.json", "sensitivity.json")
+RESULTS_MARKERS = ("manifest.json", f"{PARTS}/{BATCH_FILE}", "sweep.json", "sensitivity.json",
+                   "discovery.json")
 
 
 class ResumeError(Exception):
@@ -120,9 +129,11 @@ def _unfinished_text(out: Path, kind: str = "run") -> str:
 
 
 # What each command writes into its --out, and with --force replaces.
-OWN = {"run": RUN_ENTRIES + REPORTED, "sweep": (*KEPT, PARTS), "sensitivity": (*REPORTED, PARTS)}
+OWN = {"run": RUN_ENTRIES + REPORTED, "sweep": (*KEPT, PARTS), "sensitivity": (*REPORTED, PARTS),
+       "discovery": (*DISCOVERY_ENTRIES, "report.html", PARTS)}
 # An earlier result of each command, which a new one replaces only with --force.
-EARLIER = {"run": RUN_ENTRIES, "sweep": KEPT, "sensitivity": REPORTED}
+EARLIER = {"run": RUN_ENTRIES, "sweep": KEPT, "sensitivity": REPORTED,
+           "discovery": DISCOVERY_ENTRIES}
 
 
 def _unfinished_kind(out: Path) -> str:
@@ -149,7 +160,8 @@ def claim_folder(out: Path, force: bool = False, kind: str = "run") -> None:
         raise FolderError(f"{out} is a file, not a folder")
     try:
         entries = sorted(out.iterdir()) if out.is_dir() else []
-        foreign = [p.name for p in entries if p.name not in RUN_ENTRIES + REPORTED + KEPT
+        foreign = [p.name for p in entries
+                   if p.name not in RUN_ENTRIES + REPORTED + KEPT + DISCOVERY_ENTRIES
                    and not _leftover(p.name) and not _is_other_results(p)]
         if foreign:
             listed = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more"
@@ -158,7 +170,7 @@ def claim_folder(out: Path, force: bool = False, kind: str = "run") -> None:
                               "choose a new or empty folder")
         if (out / PARTS).exists():
             other = _unfinished_kind(out)
-            finish_it = f"finish it with 'baiji-sim {other} --resume {out}'"
+            finish_it = f"finish it with 'baiji-sim {COMMANDS.get(other, other)} --resume {out}'"
             if other != kind:
                 raise FolderError(f"{out} holds {_unfinished_text(out, other)}: {finish_it}, "
                                   "or choose another --out")
@@ -373,7 +385,7 @@ def read_batch(out: Path, kind: str | None = None, parts: Path | None = None) ->
                           f"parts are still in {out / PARTS}") from exc
     if kind is not None and found != kind:
         raise ResumeError(f"{out} holds an unfinished {found}, not a {kind}: finish it with "
-                          f"'baiji-sim {found} --resume {out}'")
+                          f"'baiji-sim {COMMANDS.get(found, found)} --resume {out}'")
     options = data.get("options", {})
     scenarios = [validate(s, path) for s in kept] if kept is not None else []
     return StoredBatch(found, scenarios, *described,

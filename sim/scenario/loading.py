@@ -5,6 +5,7 @@ by key; lists of named mappings (areas, links, supply operators) merge item by
 item on ``name`` (new names are appended); any other value replaces the parent's.
 Entries of ``provenance`` replace the parent's entry for the same key whole.
 Keys of ``inactive`` must name parameters of the scenario (a path or a prefix of one).
+Keys of ``levers`` must name numeric parameters that are not declared inactive.
 Every failure becomes one :class:`ScenarioError` naming the file and the field.
 
 Hostile or broken files are refused before they cost time or memory: a file is read
@@ -32,8 +33,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.scenario.levers import LeverError, scenario_levers
 from sim.scenario.provenance import leaf_paths, prefixes, scenario_leaves
 from sim.scenario.schema import COMMAND_LINE, Provenance, Scenario
+from sim.scenario.uncertainty import is_number, uncertain_parameters
 
 MAX_FILE_BYTES = 1 << 20  # 1 MiB: the largest shipped scenario is 23 KB
 MAX_NESTING = 64  # levels of YAML nesting (shipped files: 5)
@@ -94,7 +97,9 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         _add_layer(trail, COMMAND_LINE, data, ())  # --set cannot give a source
     scenario = validate(data, path)
     check_band_memory(scenario, path)
-    return mark_unsourced(scenario, trail)
+    scenario = mark_unsourced(scenario, trail)
+    check_posterior(scenario, path)
+    return scenario
 
 
 # One step of a load: who set values (a file, or COMMAND_LINE), the leaves of the merged data
@@ -183,6 +188,35 @@ def check_band_memory(scenario: Scenario, path: str | Path) -> None:
             "lower the head counts or horizon_days")
 
 
+def check_posterior(scenario: Scenario, path: str | Path) -> None:
+    """A posterior's paths are uncertain parameters of the resolved scenario (an assumption
+    with a provenance range, active here) and its values lie in their ranges, whole numbers
+    for whole-number parameters: ``run --uncertainty`` sets them as drawn."""
+    if scenario.posterior is None:
+        return
+    ranges = uncertain_parameters(scenario)
+    leaves = scenario_leaves(scenario)
+    post = scenario.posterior
+    for j, name in enumerate(post.parameters):
+        if name not in ranges:
+            near = difflib.get_close_matches(name, list(ranges), n=1)
+            raise ScenarioError(
+                path, f"posterior.parameters[{j}]", f"'{shown(name)}' is not an uncertain "
+                "parameter of this scenario (an active assumption with a provenance range; a "
+                "value changed by --set or a later file loses its range)"
+                + (f"; did you mean '{near[0]}'?" if near else ""))
+    for i, row in enumerate(post.draws):
+        for j, (name, value) in enumerate(zip(post.parameters, row, strict=True)):
+            lo, hi = ranges[name]
+            if not lo <= value <= hi:
+                raise ScenarioError(path, f"posterior.draws[{i}][{j}]",
+                                    f"{value:g} is outside the range of {name}, "
+                                    f"[{lo:g}, {hi:g}]")
+            if is_number(leaves[name]) and isinstance(leaves[name], int) and value != int(value):
+                raise ScenarioError(path, f"posterior.draws[{i}][{j}]",
+                                    f"{value:g}: {name} is a whole number")
+
+
 def load_scenarios(paths: Iterable[str | Path], overrides: Sequence[str] = ()) -> list[Scenario]:
     """Load several files; two scenarios may not share a name (results are keyed by it)."""
     scenarios: list[Scenario] = []
@@ -212,6 +246,12 @@ def validate(data: dict[str, Any], path: str | Path = "<scenario>",
     if scenario.inactive and (same_paths_as is None
                               or scenario.inactive != same_paths_as.inactive):
         _check_inactive(scenario, path)
+    if scenario.levers and (same_paths_as is None or scenario.levers != same_paths_as.levers
+                            or scenario.inactive != same_paths_as.inactive):
+        try:
+            scenario_levers(scenario)
+        except LeverError as exc:
+            raise ScenarioError(path, f"levers.{exc.path}", exc.message) from None
     return scenario
 
 

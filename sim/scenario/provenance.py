@@ -26,7 +26,7 @@ from sim.scenario.schema import Provenance, Scenario
 V = TypeVar("V")
 
 # Identity, prose and tables about the parameters: not parameters themselves.
-EXEMPT = ("name", "description", "provenance", "inactive")
+EXEMPT = ("name", "description", "provenance", "inactive", "levers", "posterior")
 # Fields that an item of this kind does not use (the schema is shared across kinds).
 UNUSED_BY_KIND = {
     "helicopter": ("bundles", "bundle_t", "accuracy", "perimeter_exponent"),

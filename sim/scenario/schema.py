@@ -47,6 +47,7 @@ MAX_TEXT = 20_000  # characters of a description, a provenance text, a reason
 MAX_ITEMS = 1000  # areas, links, route areas, area changes... in one list
 MAX_UNITS = 100  # process units of the plant, supply operators
 MAX_EVENTS = 2_000_000  # expected random arrivals in one replication (1-2 µs each: seconds)
+MAX_POSTERIOR_VALUES = 40_000  # numbers of a posterior's draws (the loader reads 50,000 values)
 FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
 
 
@@ -384,6 +385,81 @@ class Provenance(Strict):
         return self
 
 
+class PosteriorSource(Strict):
+    """Where a posterior's draws come from (written by ``baiji-sim calibrate``)."""
+
+    folder: Text  # the calibration's results folder, as given to calibrate
+    scenario: Text  # the file calibrated
+    seed: Annotated[int, IsNumber, Field(ge=0)]
+    replications: Annotated[int, IsNumber, Field(ge=1)]
+    per_draw: Annotated[int, IsNumber, Field(ge=1)]
+    prior_draws: Annotated[int, IsNumber, Field(ge=1)]
+    ess: Annotated[float, IsNumber, Field(ge=0.0)]
+    observations: dict[Annotated[str, Field(max_length=MAX_NAME)], Date] = Field(
+        max_length=MAX_ITEMS)  # each observation weighed by, with its date
+    made: Text  # when the calibration was written (UTC, ISO 8601)
+
+
+class Posterior(Strict):
+    """A calibrated scenario's parameters as weighted draws (``run --uncertainty`` draws
+    from them instead of the provenance ranges; sim/scenario/uncertainty.py).
+
+    ``draws`` is a table: one row per draw, one column per path of ``parameters``;
+    ``weights`` (one per row, default all equal) need not sum to 1. That the paths are
+    uncertain parameters of the scenario and the values lie in their ranges is checked by
+    the loader, which knows the resolved scenario.
+    """
+
+    parameters: list[Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]] = Field(
+        min_length=1, max_length=MAX_ITEMS)
+    draws: list[list[Annotated[float, IsNumber]]] = Field(min_length=1)
+    weights: list[Annotated[float, IsNumber, Field(ge=0.0)]] | None = None
+    source: PosteriorSource
+
+    @model_validator(mode="after")
+    def _rectangular(self) -> Posterior:
+        _unique(self.parameters, "posterior.parameters")
+        width = len(self.parameters)
+        if len(self.draws) * width > MAX_POSTERIOR_VALUES:
+            raise ValueError(f"draws: {len(self.draws):,} rows of {width} values; at most "
+                             f"{MAX_POSTERIOR_VALUES:,} values in all")
+        for i, row in enumerate(self.draws):
+            if len(row) != width:
+                raise ValueError(f"draws[{i}]: {len(row)} values; every row has one value "
+                                 f"per parameter ({width})")
+        if self.weights is not None:
+            if len(self.weights) != len(self.draws):
+                raise ValueError(f"weights: {len(self.weights)} of them for "
+                                 f"{len(self.draws)} draws; give one per draw")
+            if sum(self.weights) <= 0.0:
+                raise ValueError("weights: at least one must be above 0")
+        return self
+
+
+class Lever(Strict):
+    """A parameter a decision-maker controls, with what moving it costs.
+
+    Levers are kept apart from the uncertainties (assumptions with provenance ranges):
+    a run with parameter uncertainty never draws them, and ``discover`` and the explorer
+    set them. ``effort`` is in effort points per unit of the parameter moved away from
+    ``free_end``, the end of ``range`` that costs nothing; the points are the scenario's
+    own relative weights (docs/model.md, section "Levers").
+    """
+
+    label: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+    unit: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+    range: Annotated[list[Annotated[float, IsNumber]], Field(min_length=2, max_length=2)]
+    effort: Annotated[float, IsNumber, Field(ge=0, le=1e6)] = 1.0
+    free_end: Literal["low", "high"] = "low"
+    description: Text | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Lever:
+        if not self.range[0] < self.range[1]:
+            raise ValueError("range must be [low, high] with low < high")
+        return self
+
+
 class Scenario(Strict):
     """A complete, validated description of one situation to simulate."""
 
@@ -411,6 +487,13 @@ class Scenario(Strict):
         description="parameter path prefixes (a mechanism such as 'airstrikes', or one link "
         "'links.NAME') that cannot act in this scenario, each with the reason; null in a "
         "variant makes an inherited entry active again")
+    posterior: Posterior | None = Field(
+        default=None, description="a calibrated scenario's parameter draws (written by "
+        "baiji-sim calibrate); run --uncertainty draws from them")
+    levers: dict[Annotated[str, Field(max_length=MAX_TEXT)], Lever | None] = Field(
+        default_factory=dict,
+        description="parameter paths a decision-maker controls, each with its range, unit "
+        "and effort; null in a variant drops an inherited lever")
 
     @property
     def inactive_reasons(self) -> dict[str, str]:

@@ -29,18 +29,22 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def uncertain_parameters(scenario: Scenario, ranges: Ranges | None = None
-                         ) -> dict[str, tuple[float, float]]:
+def uncertain_parameters(scenario: Scenario, ranges: Ranges | None = None,
+                         levers: bool = False) -> dict[str, tuple[float, float]]:
     """Parameter path -> (lo, hi): the recorded ranges, merged with and overridden by ``ranges``.
 
     Paths use the ``--set`` syntax (list items by name); see the module docstring
     for which parameters count (recorded ranges of declared-inactive parameters
-    do not: :func:`skipped_parameters`). Raises ValueError for an explicit range
-    on a path that is not a numeric parameter of the scenario, or with ``lo > hi``.
+    do not: :func:`skipped_parameters`). A lever (the scenario's ``levers``) is a
+    decision, not an unknown, so it counts only with ``levers=True`` (a sensitivity
+    screening of every input) or an explicit range. Raises ValueError for an explicit
+    range on a path that is not a numeric parameter of the scenario, or with ``lo > hi``.
     """
     found = recorded_ranges(scenario, ranges)
     skipped = skipped_parameters(scenario, ranges)
-    return {p: r for p, r in found.items() if p not in skipped}
+    decided = set() if levers else {p for p, lv in scenario.levers.items()
+                                    if lv is not None and p not in (ranges or {})}
+    return {p: r for p, r in found.items() if p not in skipped and p not in decided}
 
 
 def skipped_parameters(scenario: Scenario, ranges: Ranges | None = None) -> dict[str, str]:
@@ -183,16 +187,46 @@ def _triangular(u: np.ndarray, lo: float, mode: float, hi: float) -> np.ndarray:
     return np.where(u < cut, left, right)
 
 
+# The stream of the rows picked from a posterior (a name no parameter path can have).
+POSTERIOR_STREAM = "posterior rows"
+
+
+def posterior_rows(seed: int, weights: np.ndarray, groups: int) -> np.ndarray:
+    """Which row of a weighted posterior each of ``groups`` groups takes: stratified
+    resampling (Kitagawa 1996), the posterior's analogue of a Latin hypercube. The unit
+    interval is cut into ``groups`` equal strata, one point is drawn in each (in an order
+    of its own, from its own stream), and a point picks the row whose share of the
+    cumulative weight it falls in; so each row is taken weight x groups times, give or take
+    two (plain multinomial resampling would be off by the square root of that)."""
+    cumulative = np.cumsum(weights) / np.sum(weights)
+    u = latin_hypercube(seed, POSTERIOR_STREAM, groups)
+    return np.minimum(np.searchsorted(cumulative, u, side="right"), len(weights) - 1)
+
+
 def draw_parameters(scenario: Scenario, seed: int, replications: int,
                     spec: Uncertainty) -> Draws:
     """The draws of every uncertain parameter of ``scenario`` for a batch of
-    ``replications`` (replication i belongs to group i // per_draw)."""
+    ``replications`` (replication i belongs to group i // per_draw).
+
+    A calibrated scenario (one with a ``posterior``) takes its posterior's parameters
+    together, one row of its draws per group (:func:`posterior_rows`; ``spec.shape`` does
+    not apply to them); any other uncertain parameter is drawn from its range as usual."""
     groups = max(1, math.ceil(replications / spec.per_draw))
     ranges = uncertain_parameters(scenario)
     leaves = scenario_leaves(scenario)
     paths = list(ranges)
     values = np.empty((groups, len(paths)))
+    post = scenario.posterior
+    if post is not None:
+        table = np.asarray(post.draws, dtype=float)
+        weights = (np.ones(len(table)) if post.weights is None
+                   else np.asarray(post.weights, dtype=float))
+        picked = table[posterior_rows(seed, weights, groups)]
+        column_of = {p: j for j, p in enumerate(post.parameters)}
     for j, path in enumerate(paths):
+        if post is not None and path in column_of:
+            values[:, j] = picked[:, column_of[path]]
+            continue
         lo, hi = ranges[path]
         u = latin_hypercube(seed, path, groups)
         column = (lo + u * (hi - lo) if spec.shape == "uniform"

@@ -35,6 +35,9 @@ def resolved(base: Scenario | str | Path, overrides: Sequence[str] = (),
     return base, path
 
 
+UNVALIDATED = ("posterior",)  # the base's own, not given to a variant's validation
+
+
 class Variants:
     """Makes variants of ``base``; errors name ``path`` (the scenario's file)."""
 
@@ -57,8 +60,11 @@ class Variants:
         base's parts once instead of a copy a point (134 KiB).
         """
         fields = type(self.base).model_fields
-        data: dict[str, Any] = {f: getattr(self.base, f) for f in fields}
         changed = {item.split("=", 1)[0].split(".", 1)[0].strip() for item in settings}
+        # Without a calibrated file's posterior (thousands of numbers no setting changes, and
+        # which a draw of it need not validate again): put back with the other parts below.
+        data: dict[str, Any] = {f: getattr(self.base, f) for f in fields
+                                if f not in UNVALIDATED or f in changed}
         for top in changed:
             if top in fields:  # (a key that is not a field: the schema names it unknown)
                 data[top] = json.loads(self._json(top))

@@ -14,6 +14,7 @@ from sim.output.report.numbers import known
 from sim.output.report.sections.appendix import appendix
 from sim.output.report.sections.caveats import caveats
 from sim.output.report.sections.data import data
+from sim.output.report.sections.discovery import discovery_page, is_discovery_folder
 from sim.output.report.sections.logic import logic
 from sim.output.report.sections.objectives import objectives
 from sim.output.report.sections.outcomes import results
@@ -110,6 +111,10 @@ def contents() -> Html:
 
 def render_report(results_dir: Path) -> str:
     """The report of ``results_dir`` as one HTML document (a string)."""
+    if is_discovery_folder(Path(results_dir)):  # written by ``discover``: its own page
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        page = discovery_page(Path(results_dir), stylesheet(), __version__, now)
+        return "<!DOCTYPE html>\n" + number_labels(page) + "\n"
     f = read_folder(Path(results_dir))
     title = (f"baiji-sim report: {len(f.names)} scenario{'s' if len(f.names) != 1 else ''}"
              + (f" compared with {f.base}" if f.summary.get("comparisons") and f.base else ""))

@@ -24,6 +24,12 @@ def uncertainty(f: Folder) -> Html | None:
         "a Latin hypercube); facts stayed fixed. The table gives the share of each outcome's "
         "variance that comes from the parameters (the rest is chance) with its 95% interval, "
         "and the parameters most rank-correlated with the outcome.")]
+    calibrated = {n: e["drawn_from"] for n, e in section["scenarios"].items()
+                  if e.get("drawn_from", "ranges") != "ranges"}
+    if calibrated:
+        parts.append(para("A calibrated scenario draws its calibrated parameters together, "
+                          "as whole rows of its posterior, instead: " + "; ".join(
+                              f"{n}, from the {how}" for n, how in calibrated.items()) + "."))
     rows = []
     for name, entry in section["scenarios"].items():
         for metric, e in entry["metrics"].items():
