@@ -765,8 +765,12 @@ FIGURES = {
 
 
 # FIGURES by their drawing cost, costliest first (CPU of each build + savefig, warm process,
-# benchmarks/bench_figures.py: 0.3-0.45 s for the first five, about 0.2 s for the others).
-DRAWING_ORDER = ("uncertainty", "fan_charts", "outcomes", "forest", "survival_curves",
+# benchmarks/bench_figures.py: 0.3-0.45 s from fan_charts to survival_curves, about 0.2 s
+# for the last three). The calibration's figures (sim.output.calibration_plots, drawn only
+# for a calibration or a run with --uncertainty) come first: a grid of panels each, not
+# measured yet.
+DRAWING_ORDER = ("posterior_pairs", "with_and_without_parameters", "posterior_marginals",
+                 "uncertainty", "fan_charts", "outcomes", "forest", "survival_curves",
                  "what_stopped", "timeline", "helicopter_losses")
 
 
