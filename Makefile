@@ -31,6 +31,7 @@ browser:
 ## Benchmarks (not part of the tests): per-event cost against bare SimPy; scaling and memory.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_replication.py
+	$(BIN)/python benchmarks/bench_mm1.py
 	$(BIN)/python benchmarks/bench_scaling.py
 
 clean:

@@ -14,12 +14,16 @@ are counted, as they are in a real ``baiji-sim run``) that imports a version of
 the folder with that commit's ``results_folder.py``), loaded from ``git show`` beside the
 current package, so both versions are measured in one run on the same folder.
 ``--end-to-end`` times ``baiji-sim run`` on the same scenarios with and without figures
-(wall time, and the main process's CPU from ``RUSAGE_SELF``; the workers are other
-processes).
+(wall time; the main process's CPU from ``RUSAGE_SELF``; and the CPU of all the run's
+processes, workers and fork server included, from this script's ``RUSAGE_CHILDREN``); with
+``--before REF`` the package of commit REF too (a temporary git worktree, its own
+scenarios), all runs interleaved. ``--end-to-end-n`` sets their replications and
+``--skip-figures`` leaves out the per-figure probes.
 
     python benchmarks/bench_figures.py --before 66d0db9            # scenarios/*.yaml, -n 1000
     python benchmarks/bench_figures.py --folder results --repeat 5
     python benchmarks/bench_figures.py --before 66d0db9 --end-to-end --json fig.json
+    python benchmarks/bench_figures.py --before 046c497 --end-to-end --skip-figures -n 10
 
 A benchmark, not a test: absolute times depend on the machine and its load; compare the
 versions measured in one run.
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -117,40 +122,60 @@ def make_folder(scenarios: list[str], n: int, workers: int, out: Path) -> None:
                    check=True, cwd=REPO, stdout=subprocess.DEVNULL)
 
 
-def end_to_end(scenarios: list[str], n: int, workers: int, repeat: int) -> dict:
-    """Wall time and main-process CPU of ``run`` with and without figures, interleaved."""
-    runs: dict[str, list[tuple[float, float]]] = {"--no-plots": [], "--plots": []}
+def end_to_end(scenarios: list[str], n: int, workers: int, repeat: int,
+               trees: dict[str, Path]) -> dict:
+    """Wall time, main-process CPU and the CPU of all its processes (workers and fork server
+    included: what the bench's own ``RUSAGE_CHILDREN`` gains when the run is reaped) of
+    ``run`` with and without figures, for each version of the package in ``trees`` (label ->
+    a checkout, whose own ``scenarios/`` are run), all interleaved."""
+    runs: dict[str, dict[str, list[tuple[float, float, float]]]] = {
+        label: {"--no-plots": [], "--plots": []} for label in trees}
+    names = [str(Path(s).resolve().relative_to(REPO)) if Path(s).resolve().is_relative_to(REPO)
+             else s for s in scenarios]
     with tempfile.TemporaryDirectory(prefix="bench-fig-run-") as tmp:
         for _ in range(repeat):
-            for flag in runs:
-                done = subprocess.run(
-                    [sys.executable, "-c", RUN_PROBE, *scenarios, "-n", str(n), "--workers",
-                     str(workers), flag, "--out", str(Path(tmp) / "r"), "--force"],
-                    capture_output=True, text=True, check=True, cwd=REPO)
-                line = next(ln for ln in done.stdout.splitlines() if ln.startswith("PROBE "))
-                _, wall, cpu = line.split()
-                runs[flag].append((float(wall), float(cpu)))
-    return {flag: {"wall": [w for w, _ in v], "cpu": [c for _, c in v]}
-            for flag, v in runs.items()}
+            for label, tree in trees.items():
+                for flag in runs[label]:
+                    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    done = subprocess.run(
+                        [sys.executable, "-c", RUN_PROBE, *names, "-n", str(n), "--workers",
+                         str(workers), flag, "--out", str(Path(tmp) / "r"), "--force"],
+                        capture_output=True, text=True, check=True, cwd=tree)
+                    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("PROBE "))
+                    _, wall, cpu = line.split()
+                    every = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+                    runs[label][flag].append((float(wall), float(cpu), every))
+    return {label: {flag: {"wall": [w for w, _, _ in v], "cpu": [c for _, c, _ in v],
+                           "all_cpu": [a for _, _, a in v]} for flag, v in by_flag.items()}
+            for label, by_flag in runs.items()}
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--folder", type=Path, help="an existing results folder (default: run "
-                    "the scenarios with --no-plots into a temporary one)")
-    ap.add_argument("scenarios", nargs="*", help="scenario files (default: scenarios/*.yaml)")
-    ap.add_argument("-n", "--replications", type=int, default=1000)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--format", default="png")
-    ap.add_argument("--repeat", type=int, default=3, help="fresh processes per version")
-    ap.add_argument("--before", metavar="REF", help="also time plots.py at this git commit")
-    ap.add_argument("--end-to-end", action="store_true",
-                    help="also time `run` with and without figures (slow)")
-    ap.add_argument("--json", type=Path, help="write the measurements here")
-    args = ap.parse_args(argv)
-    scenarios = args.scenarios or sorted(str(p) for p in (REPO / "scenarios").glob("*.yaml"))
+def checkout(ref: str, into: Path) -> Path:
+    """A detached checkout of ``ref`` (git worktree) in ``into``; removed by the caller."""
+    subprocess.run(["git", "worktree", "add", "--detach", "-q", str(into), ref], check=True,
+                   cwd=REPO, capture_output=True)
+    return into
 
-    report: dict = {"replications": args.replications, "scenarios": len(scenarios)}
+
+def print_end_to_end(e2e: dict, scenarios: int, n: int, workers: int, repeat: int) -> None:
+    print(f"\n`run` of {scenarios} scenarios, -n {n}, {workers} workers (median of {repeat}, "
+          "interleaved); figures = with figures minus --no-plots:")
+    print("| version | run | wall s | main-process CPU s | all processes CPU s |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for label, by_flag in e2e.items():
+        med = {f: {k: statistics.median(v[k]) for k in v} for f, v in by_flag.items()}
+        for flag, m in med.items():
+            print(f"| {label} | {flag} | {m['wall']:.2f} | {m['cpu']:.2f} | {m['all_cpu']:.2f} |")
+        a, b = med["--plots"], med["--no-plots"]
+        print(f"| {label} | figures | {a['wall'] - b['wall']:+.2f} | {a['cpu'] - b['cpu']:+.2f} | "
+              f"{a['all_cpu'] - b['all_cpu']:+.2f} |")
+        print(f"| {label} | ratio | {a['wall'] / b['wall']:.3f} | {a['cpu'] / b['cpu']:.3f} | "
+              f"{a['all_cpu'] / b['all_cpu']:.3f} |")
+
+
+def figure_probes(args: argparse.Namespace, scenarios: list[str]) -> dict[str, list[dict]]:
+    """Each version's ``write_plots`` and figures, in fresh processes, printed."""
     with tempfile.TemporaryDirectory(prefix="bench-fig-src-") as tmp:
         folder = args.folder
         if folder is None:
@@ -180,21 +205,49 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{label}, each figure (build + savefig, warm process, median CPU s):")
         for name in rows[0]["figures"]:
             print(f"  {name:20s} {statistics.median(r['figures'][name] for r in rows):.3f}")
-    report["figures"] = measured
+    return measured
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--folder", type=Path, help="an existing results folder (default: run "
+                    "the scenarios with --no-plots into a temporary one)")
+    ap.add_argument("scenarios", nargs="*", help="scenario files (default: scenarios/*.yaml)")
+    ap.add_argument("-n", "--replications", type=int, default=1000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--format", default="png")
+    ap.add_argument("--repeat", type=int, default=3, help="fresh processes per version")
+    ap.add_argument("--before", metavar="REF", help="also time plots.py at this git commit")
+    ap.add_argument("--end-to-end", action="store_true",
+                    help="also time `run` with and without figures (slow)")
+    ap.add_argument("--end-to-end-n", type=int, metavar="N",
+                    help="replications of the end-to-end runs (default: -n)")
+    ap.add_argument("--skip-figures", action="store_true",
+                    help="only the end-to-end runs (no per-figure probes)")
+    ap.add_argument("--json", type=Path, help="write the measurements here")
+    args = ap.parse_args(argv)
+    scenarios = args.scenarios or sorted(str(p) for p in (REPO / "scenarios").glob("*.yaml"))
+
+    report: dict = {"replications": args.replications, "scenarios": len(scenarios)}
+    if not args.skip_figures:
+        report["figures"] = figure_probes(args, scenarios)
 
     if args.end_to_end:
-        e2e = end_to_end(scenarios, args.replications, args.workers, args.repeat)
+        with tempfile.TemporaryDirectory(prefix="bench-fig-tree-") as tmp:
+            trees = {"after (working tree)": REPO}
+            if args.before:
+                trees = {f"before ({args.before})": checkout(args.before, Path(tmp) / "before"),
+                         **trees}
+            try:
+                e2e = end_to_end(scenarios, args.end_to_end_n or args.replications,
+                                 args.workers, args.repeat, trees)
+            finally:
+                if args.before:
+                    subprocess.run(["git", "worktree", "remove", "--force",
+                                    str(Path(tmp) / "before")], cwd=REPO, check=False)
         report["end_to_end"] = e2e
-        wall = {f: statistics.median(v["wall"]) for f, v in e2e.items()}
-        cpu = {f: statistics.median(v["cpu"]) for f, v in e2e.items()}
-        print(f"\n`run` of {len(scenarios)} scenarios, -n {args.replications}, "
-              f"{args.workers} workers (median of {args.repeat}, interleaved):")
-        print("| run | wall s | main-process CPU s |")
-        print("| --- | ---: | ---: |")
-        for flag in e2e:
-            print(f"| {flag} | {wall[flag]:.1f} | {cpu[flag]:.2f} |")
-        print(f"| ratio | {wall['--plots'] / wall['--no-plots']:.3f} | "
-              f"{cpu['--plots'] / cpu['--no-plots']:.3f} |")
+        print_end_to_end(e2e, len(scenarios), args.end_to_end_n or args.replications,
+                         args.workers, args.repeat)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ from typer.testing import CliRunner
 from sim.analysis.stopped import STOP_METRICS
 from sim.cli.app import app
 from sim.output.plots import (
+    DRAWING_ORDER,
     EVENTS,
     FANS,
     FIGURES,
@@ -293,3 +296,19 @@ def test_figures_drawn_on_the_workers_are_the_same_files(folder: Path, tmp_path:
     assert [p.name for p in here] == [p.name for p in there]
     for a, b in zip(here, there, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_every_figure_has_a_place_in_the_drawing_order() -> None:
+    """The workers take the costliest figures first; a figure missing from DRAWING_ORDER
+    would be drawn last whatever it costs."""
+    assert sorted(DRAWING_ORDER) == sorted(FIGURES)
+
+
+def test_the_figures_module_does_not_import_scipy_stats() -> None:
+    """A worker that draws figures imports sim.output.plots: scipy.stats alone would add half
+    a second to each (issue 16); the figures need only scipy.special's quantiles."""
+    code = ("import sys, sim.runner.chunks, sim.output.plots; "
+            "print(sorted(m for m in sys.modules if m.startswith('scipy.stats')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]"

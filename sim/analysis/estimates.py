@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from sim.analysis.stopped import stopped_refinery
 from sim.model.metrics import BINARY_METRICS, EVENT_DAY_METRICS, METRICS, REGISTRY
@@ -45,7 +45,7 @@ def mean_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, floa
     mean = float(np.mean(values))
     if n < 2:
         return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * np.std(values, ddof=1) / math.sqrt(n))
+    half = float(special.stdtrit(n - 1, 0.5 + level / 2) * np.std(values, ddof=1) / math.sqrt(n))
     return mean, mean - half, mean + half
 
 
@@ -53,7 +53,7 @@ def wilson_interval(successes: int, n: int, level: float = LEVEL) -> tuple[float
     """(share, low, high) for ``successes`` out of ``n``, by Wilson's score method."""
     if n == 0:
         return math.nan, math.nan, math.nan
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = float(special.ndtri(0.5 + level / 2))
     p = successes / n
     denom = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
@@ -70,6 +70,10 @@ def quantile_interval(values: np.ndarray, q: float, level: float = LEVEL
     then covers the quantile with at least that probability, whatever the
     distribution. NaN bounds when n is too small for the level.
     """
+    from scipy import stats  # here: scipy.stats costs half a second to import, and the
+    # figures, drawn in worker processes, use only the quantiles of t and the normal above
+    # (scipy.special, the functions scipy.stats calls for them: the same numbers)
+
     x = np.sort(np.asarray(values, dtype=float))
     n = len(x)
     if n == 0:
@@ -112,7 +116,7 @@ def kaplan_meier(times: np.ndarray, events: np.ndarray, level: float = LEVEL
     """
     times = np.asarray(times, dtype=float)
     events = np.asarray(events, dtype=bool)
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = float(special.ndtri(0.5 + level / 2))
     event_times, died = np.unique(times[events], return_counts=True)
     at_risk = len(times) - np.searchsorted(np.sort(times), event_times, side="left")
     surv = np.cumprod(1.0 - died / at_risk)

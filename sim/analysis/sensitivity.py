@@ -62,6 +62,7 @@ YAML per point would cost more than running it).
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -153,32 +154,50 @@ class SensitivityResult:
 
 
 # -- running ---------------------------------------------------------------------------
-def design_scenarios(base: Scenario, path: Path, names: list[str], design: np.ndarray,
-                     integer: list[bool]) -> tuple[list[Scenario], int]:
-    """One scenario per row of ``design`` (values of ``names``; ints where ``integer``), named
-    'BASE #i', and how many rows had a ceiling or a span's high end raised to stay valid."""
+def design_settings(base: Scenario, names: list[str], design: np.ndarray,
+                    integer: list[bool]) -> tuple[list[list[str]], int]:
+    """The ``path=value`` settings of each row of ``design`` (values of ``names``; ints where
+    ``integer``), and how many rows had a ceiling or a span's high end raised to stay
+    valid."""
     leaves = scenario_leaves(base)
     pairs = [(lo, hi) for lo, hi in ordered_pairs(leaves) if lo in names or hi in names]
-    variants = Variants(base, path)
-    scenarios, adjusted = [], 0
-    for i, row in enumerate(design):
+    points, adjusted = [], 0
+    for row in design:
         values: dict[str, float | int] = {
             n: int(v) if is_int else float(v)
             for n, v, is_int in zip(names, row.tolist(), integer, strict=True)}
         items, raised = settings_for(values, leaves, pairs)
         adjusted += raised
-        shown = "; ".join(items[:6]) + (" ..." if len(items) > 6 else "")
-        scenarios.append(variants.make(items, f"{base.name} #{i}",
-                                       f"sensitivity design point {i}: {shown}"))
-    return scenarios, adjusted
+        points.append(items)
+    return points, adjusted
 
 
-def _point_outputs(batch: BatchResult, metric: str) -> np.ndarray:
+def point_name(base: Scenario, i: int) -> str:
+    return f"{base.name} #{i}"
+
+
+def build_point(variants: Variants, settings: list[str], i: int) -> Scenario:
+    """Design point ``i`` as a scenario, named 'BASE #i'; a ScenarioError names the point."""
+    shown = "; ".join(settings[:6]) + (" ..." if len(settings) > 6 else "")
+    return variants.make(settings, point_name(variants.base, i),
+                         f"sensitivity design point {i}: {shown}")
+
+
+def design_scenarios(base: Scenario, path: Path, names: list[str], design: np.ndarray,
+                     integer: list[bool]) -> tuple[list[Scenario], int]:
+    """One scenario per row of ``design`` (see :func:`design_settings`), named 'BASE #i',
+    and how many rows had a ceiling or a span's high end raised to stay valid."""
+    points, adjusted = design_settings(base, names, design, integer)
+    variants = Variants(base, path)
+    return [build_point(variants, items, i) for i, items in enumerate(points)], adjusted
+
+
+def _point_outputs(batch: BatchResult, metric: str, horizons: Sequence[int]) -> np.ndarray:
     out = np.empty(len(batch.runs))
     for i, runs in enumerate(batch.runs):
         col = runs.column(metric)
         if metric in EVENT_DAY_METRICS:
-            col = censored(col, float(runs.scenario.horizon_days))
+            col = censored(col, float(horizons[i]))
         col = col[~np.isnan(col)]
         if len(col) == 0:
             raise ValueError(f"metric '{metric}' is undefined in every replication of "
@@ -206,12 +225,28 @@ class Design:
     bounds: list[tuple[float, float]]
     x: np.ndarray  # SALib's sample (what its analysis expects)
     design: np.ndarray  # the values run (integers rounded)
-    scenarios: list[Scenario]
+    points: list[list[str]]  # each point's ``path=value`` settings
+    path: Path  # the scenario's file, named in errors
     settings: dict[str, Any]
     adjusted: int
     skipped: list[dict[str, str]]
     levels: int
     design_seed: int
+
+    @functools.cached_property
+    def stand_ins(self) -> list[Scenario]:
+        """The batch's scenarios: the base under each point's name ('BASE #i'). The points'
+        settings travel with their chunks and each is built in the worker that runs it
+        (:func:`~sim.runner.batch.run_batch` ``settings=``), as ``run --uncertainty``
+        builds its draws: the main process neither builds nor sends a scenario a point."""
+        return [self.base.model_copy(update={"name": point_name(self.base, i)})
+                for i in range(len(self.points))]
+
+    def horizons(self) -> list[int]:
+        """Each point's horizon in days (an explicit range can vary it)."""
+        if "horizon_days" not in self.names:
+            return [self.base.horizon_days] * len(self.points)
+        return [int(v) for v in self.design[:, self.names.index("horizon_days")]]
 
 
 def sensitivity_design(
@@ -262,8 +297,8 @@ def sensitivity_design(
     integer = [isinstance(leaves[n], int) for n in names]
     design = x.copy()
     design[:, integer] = np.round(design[:, integer])
-    scenarios, adjusted = design_scenarios(base, Path(path), names, design, integer)
-    return Design(base, method, metric, names, bounds, x, design, scenarios, settings,
+    points, adjusted = design_settings(base, names, design, integer)
+    return Design(base, method, metric, names, bounds, x, design, points, Path(path), settings,
                   adjusted, skipped, levels, design_seed)
 
 
@@ -316,7 +351,7 @@ def run_sensitivity(
                       "metric": metric, "method": method, "trajectories": trajectories,
                       "sobol_n": sobol_n, "levels": levels, "design_seed": design_seed,
                       "ranges": {k: list(v) for k, v in (ranges or {}).items()}}
-        sink = FolderSink(out, design.scenarios, replications, seed, kind="sensitivity",
+        sink = FolderSink(out, design.stand_ins, replications, seed, kind="sensitivity",
                           force=force, options=definition, daily=False, keep_scenarios=False)
     return _run_design(design, replications, seed, workers, progress, sink)
 
@@ -332,7 +367,7 @@ def resume_sensitivity(out: Path, workers: int | None = None,
         validate(d["base"], path), d["metric"], d["method"], path=path,
         trajectories=d["trajectories"], sobol_n=d["sobol_n"], levels=d["levels"],
         design_seed=d["design_seed"], ranges={k: tuple(v) for k, v in d["ranges"].items()})
-    sink = FolderSink(out, design.scenarios, stored.replications, stored.seed,
+    sink = FolderSink(out, design.stand_ins, stored.replications, stored.seed,
                       kind="sensitivity", resume=True, daily=False, keep_scenarios=False)
     return _run_design(design, stored.replications, stored.seed, workers, progress, sink)
 
@@ -340,17 +375,24 @@ def resume_sensitivity(out: Path, workers: int | None = None,
 def _run_design(design: Design, replications: int, seed: int, workers: int | None,
                 progress: Callable[[int, int], None] | None, sink: Sink | None
                 ) -> SensitivityResult:
-    total = len(design.scenarios) * replications
-    batch = run_batch(design.scenarios, replications, seed=seed, workers=workers, daily=False,
-                      progress=(lambda n: progress(n, total)) if progress else None, sink=sink)
+    total = len(design.points) * replications
+    stand_ins = design.stand_ins
+    batch = run_batch(stand_ins, replications, seed=seed, workers=workers, daily=False,
+                      progress=(lambda n: progress(n, total)) if progress else None, sink=sink,
+                      settings=design.points)
     if batch.interrupted:
         raise KeyboardInterrupt
     if batch.failures:
         f = batch.failures[0]
+        # A point the schema refuses fails in its worker: built here, it raises the
+        # ScenarioError that names the file, the field and the point.
+        i = [s.name for s in stand_ins].index(f.scenario)
+        build_point(Variants(design.base, design.path), design.points[i], i)
         last = f.error.strip().splitlines()[-1] if f.error.strip() else "?"
         raise RuntimeError(f"{len(batch.failures)} of {total} replications failed; first: "
                            f"{f.scenario}, replication {f.replication} (seed {f.seed}): {last}")
-    return _indices(design, _point_outputs(batch, design.metric), replications, seed)
+    return _indices(design, _point_outputs(batch, design.metric, design.horizons()),
+                    replications, seed)
 
 
 def _indices(d: Design, y: np.ndarray, replications: int, seed: int) -> SensitivityResult:
@@ -379,7 +421,7 @@ def _indices(d: Design, y: np.ndarray, replications: int, seed: int) -> Sensitiv
         method=d.method, metric=d.metric, parameters=d.names, bounds=d.bounds,
         design=d.design, outputs=y, indices=resolve(_ranked(d.method, d.names, si),
                                                     RANK_BY[d.method]),
-        model_runs=len(d.scenarios) * replications, replications=replications, seed=seed,
+        model_runs=len(d.points) * replications, replications=replications, seed=seed,
         design_seed=d.design_seed, scenario=d.base.name, settings=d.settings,
         adjusted_points=d.adjusted, note=note, skipped=d.skipped)
 

@@ -29,7 +29,6 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from sim.analysis.estimates import censored
 from sim.model.metrics import EVENT_DAY_METRICS
@@ -102,6 +101,10 @@ def drivers(runs: ScenarioRuns, groups: np.ndarray, ids: np.ndarray, per_draw: i
     means = groups.mean(axis=1)
     if np.ptp(means) == 0.0:
         return []
+    # Imported here: the figures' worker processes import this module for DECOMPOSED, and
+    # scipy.stats would add half a second to each (benchmarks/README.md, Figures).
+    from scipy import stats
+
     first = {int(g): i for i, g in enumerate((runs.replication // per_draw).tolist())}
     rows: list[dict[str, Any]] = []
     for path, values in runs.parameters.items():

@@ -295,6 +295,8 @@ def run(
         help="'local': start a local Dask cluster of --workers processes.",
         show_default=False)] = None,
     plot_format: Annotated[str, typer.Option(help="png, svg or pdf.")] = "png",
+    parquet: Annotated[bool, typer.Option(
+        help="Also write replications.parquet (needs the parquet extra).")] = False,
     force: Annotated[bool, typer.Option(
         "--force", help="Replace the earlier run, finished or not, in --out (its files are "
         "removed first).")] = False,
@@ -326,7 +328,7 @@ def run(
     _check_run_options(replications, max_replications, workers, seed, precision,
                        abs_precision, scheduler, dask, plot_format)
     drawn = _uncertainty_option(uncertainty, per_draw, shape, precision)
-    options = RunOptions(baseline, select, minimize, plots, plot_format,
+    options = RunOptions(baseline, select, minimize, plots, plot_format, parquet=parquet,
                          command=["baiji-sim", *sys.argv[1:]], precision=precision,
                          abs_precision=abs_precision, precision_metric=list(precision_metric),
                          max_replications=max(max_replications, replications),
@@ -353,6 +355,7 @@ def run(
             _fail(exc)
         options.sources = {s.name: str(p) for s, p in zip(loaded, scenarios, strict=True)}
     _check_names(loaded, scenarios, options, precision_metric)
+    _check_parquet(options)
     _posterior_note(loaded, drawn)
     if resume is None:
         try:
@@ -374,6 +377,7 @@ def run(
                                       executor=executor, resume=resume is not None,
                                       progress=advance, options=options.to_json(),
                                       uncertainty=drawn)
+        _prepare_figures(options, batch, executor, workers)
         # Imported only after the batch: scipy takes half a second, and the worker processes,
         # which import the main module again, would each pay it and keep it in memory.
         from sim.analysis.analyse import analyse
@@ -383,7 +387,7 @@ def run(
                           minimize=options.minimize, stopping=stopping)
         write_results(batch, out, summary, sources=options.sources, workers=workers,
                       plots=options.plots, command=options.command,
-                      plot_format=options.plot_format,
+                      plot_format=options.plot_format, parquet=options.parquet,
                       resumed_with=["baiji-sim", *sys.argv[1:]] if resume else None)
         if not batch.interrupted:
             finish(out)
@@ -392,6 +396,28 @@ def run(
         _write_calibrated(batch, out, options, summary)
     per = f"{replications} per scenario" if precision is None else "sequential"
     _end_run(batch, out, total, f"{per}, seed {seed}, {workers} workers")
+
+
+def _check_parquet(options: RunOptions) -> None:
+    """--parquet (given, or kept by the folder resumed) needs pyarrow: said before the run."""
+    if options.parquet:
+        from sim.output.results import parquet_missing
+
+        missing = parquet_missing()
+        if missing:
+            _bad_option("--parquet", f"writing Parquet needs pyarrow, which is not "
+                        f"installed: {missing}")
+
+
+def _prepare_figures(options: RunOptions, batch: BatchResult, executor: Any,
+                     workers: int) -> None:
+    """The figures are drawn on the local pool's workers (sim.output.plots.write_plots):
+    they import matplotlib and scipy (about a second each) while this process analyses and
+    writes the results, instead of after."""
+    if options.plots and executor is None and workers > 1 and not batch.interrupted:
+        from sim.runner.pool import preload
+
+        preload(workers, ["sim.output.plots"])
 
 
 ESS_GOAL = 200  # effective draws for a posterior's 5% and 95% quantiles (benchmarks/README.md)

@@ -17,7 +17,7 @@ BATCH_ONLY = {"scenarios": "SCENARIO files", "overrides": "--set",
 # These may be given again with --resume, if they equal the folder's.
 KEPT = {"replications": "-n", "seed": "--seed", "out": "--out", "baseline": "--baseline",
         "select": "--select", "minimize": "--minimize", "plots": "--plots/--no-plots",
-        "plot_format": "--plot-format"}
+        "plot_format": "--plot-format", "parquet": "--parquet"}
 
 
 @dataclass
@@ -29,6 +29,7 @@ class RunOptions:
     minimize: bool = False
     plots: bool = True
     plot_format: str = "png"
+    parquet: bool = False  # also write replications.parquet
     command: list[str] = field(default_factory=list)  # the command that started the batch
     sources: dict[str, str] = field(default_factory=dict)  # scenario name -> its file
     # A run until precise (--precision): its stopping rule, kept for --resume.

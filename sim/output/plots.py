@@ -764,6 +764,21 @@ FIGURES = {
 }
 
 
+# FIGURES by their drawing cost, costliest first (CPU of each build + savefig, warm process,
+# benchmarks/bench_figures.py: 0.3-0.45 s from fan_charts to survival_curves, about 0.2 s
+# for the last three). The calibration's figures (sim.output.calibration_plots, drawn only
+# for a calibration or a run with --uncertainty) come first: a grid of panels each, not
+# measured yet.
+DRAWING_ORDER = ("posterior_pairs", "with_and_without_parameters", "posterior_marginals",
+                 "uncertainty", "fan_charts", "outcomes", "forest", "survival_curves",
+                 "what_stopped", "timeline", "helicopter_losses")
+
+
+
+def _drawing_rank(name: str) -> int:
+    return DRAWING_ORDER.index(name) if name in DRAWING_ORDER else len(DRAWING_ORDER)
+
+
 def _draw(name: str, data: ResultsData, path: Path) -> Path | None:
     """Build figure ``name`` and save it at ``path`` (None: the figure does not apply)."""
     fig = FIGURES[name](data)
@@ -795,7 +810,12 @@ def write_plots(folder: Path, fmt: str = "png", out: Path | None = None,
     if workers > 1 and len(chosen) > 1:
         from sim.runner.pool import shared_pool
 
-        drawn = list(shared_pool(workers).map(_draw, chosen, [data] * len(chosen), paths))
+        # The costliest first, so that the workers finish together (longest processing time
+        # first: the last figure handed out is a cheap one).
+        order = sorted(range(len(chosen)), key=lambda i: _drawing_rank(chosen[i]))
+        pool = shared_pool(workers)
+        futures = {i: pool.submit(_draw, chosen[i], data, paths[i]) for i in order}
+        drawn = [futures[i].result() for i in range(len(chosen))]
     else:
         drawn = [_draw(name, data, path) for name, path in zip(chosen, paths, strict=True)]
     return [p for p in drawn if p is not None]

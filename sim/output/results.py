@@ -45,6 +45,7 @@ from sim.output.results_folder import (
     DAILY_BANDS,
     MANIFEST,
     REPLICATIONS,
+    REPLICATIONS_PARQUET,
     SCENARIOS,
     SUMMARY,
     SUMMARY_CSV,
@@ -89,10 +90,11 @@ def write_results(batch: BatchResult, out: Path, summary: dict[str, Any], *,
                   sources: dict[str, str] | None = None,
                   command: list[str] | None = None, workers: int | None = None,
                   plots: bool = True, plot_format: str = "png",
-                  resumed_with: list[str] | None = None) -> None:
+                  resumed_with: list[str] | None = None, parquet: bool = False) -> None:
     """Write every file of a results folder: ``summary`` (from
-    :func:`sim.analysis.analyse.analyse`) as summary.json, the batch's rows, bands and
-    traces, the resolved scenarios, the manifest and, with ``plots``, the figures.
+    :func:`sim.analysis.analyse.analyse`) as summary.json, the batch's rows (also as
+    Parquet with ``parquet``), bands and traces, the resolved scenarios, the manifest and,
+    with ``plots``, the figures.
 
     ``command`` is the command that started the batch; ``resumed_with`` the one that
     finished it, if it was resumed. Raises :class:`NameCollision` (nothing written) if two
@@ -102,7 +104,7 @@ def write_results(batch: BatchResult, out: Path, summary: dict[str, Any], *,
     try:
         _write_results(batch, out, stems, summary, sources=sources, command=command,
                        workers=workers, plots=plots, plot_format=plot_format,
-                       resumed_with=resumed_with)
+                       resumed_with=resumed_with, parquet=parquet)
     except OSError as exc:  # a folder, a trace, a figure...
         raise WriteError(exc, exc.filename or out) from exc
 
@@ -110,11 +112,14 @@ def write_results(batch: BatchResult, out: Path, summary: dict[str, Any], *,
 def _write_results(batch: BatchResult, out: Path, stems: dict[str, str],
                    summary: dict[str, Any], *, sources: dict[str, str] | None,
                    command: list[str] | None, workers: int | None, plots: bool,
-                   plot_format: str, resumed_with: list[str] | None) -> None:
+                   plot_format: str, resumed_with: list[str] | None,
+                   parquet: bool = False) -> None:
     out.mkdir(parents=True, exist_ok=True)
     # A previous run's manifest must not vouch for files this one is about to replace.
     (out / MANIFEST).unlink(missing_ok=True)
     write_replications_csv(batch, out / REPLICATIONS)
+    if parquet:
+        write_replications_parquet(batch, out / REPLICATIONS_PARQUET)
     _write_text(out / SUMMARY,
                 json.dumps(json_safe(summary), indent=2, allow_nan=False) + "\n")
     write_summary_csv(summary, out / SUMMARY_CSV)
@@ -197,6 +202,48 @@ def write_traces(batch: BatchResult, folder: Path, stems: dict[str, str] | None 
         _write_text(folder / f"{stems[runs.scenario.name]}.json", json.dumps(data))
 
 
+PARQUET_EXTRA = "pip install 'baiji-sim[parquet]'"  # what writing Parquet needs
+
+
+def parquet_missing() -> str | None:
+    """None if Parquet can be written here, else what to install."""
+    import importlib.util
+
+    return None if importlib.util.find_spec("pyarrow") else PARQUET_EXTRA
+
+
+def write_replications_parquet(batch: BatchResult, path: Path) -> None:
+    """The rows of replications.csv as a Parquet file (pyarrow, the ``parquet`` extra):
+    ``scenario`` (text, the name as given, not guarded for spreadsheets), ``replication``
+    (int64), ``seed`` (uint64), one float64 column per metric (NaN where the CSV cell is
+    empty: no event, an observation not tested) and, with parameter uncertainty, one
+    ``param.PATH`` float64 column per drawn parameter (null where the scenario has no such
+    parameter). One row group a scenario, its columns read one at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    drawn = _drawn_parameters(batch)
+    schema = pa.schema([("scenario", pa.string()), ("replication", pa.int64()),
+                        ("seed", pa.uint64()), *((m, pa.float64()) for m in METRICS),
+                        *((f"{PARAMETER_PREFIX}{p}", pa.float64()) for p in drawn)])
+    with atomic_open(path, "wb") as fh, pq.ParquetWriter(fh, schema) as writer:
+        for runs in batch.runs:
+            n, params = len(runs.seed), runs.parameters or {}
+            writer.write_table(pa.Table.from_arrays([
+                pa.array([runs.scenario.name] * n, pa.string()),
+                pa.array(np.asarray(runs.replication, dtype=np.int64)),
+                pa.array(np.asarray(runs.seed, dtype=np.uint64)),
+                *(pa.array(np.asarray(runs.column(m), dtype=float)) for m in METRICS),
+                *(pa.array(np.asarray(params[p], dtype=float)) if p in params
+                  else pa.nulls(n, pa.float64()) for p in drawn),
+            ], schema=schema))
+
+
+def _drawn_parameters(batch: BatchResult) -> list[str]:
+    """The parameters drawn by any scenario of a batch run with uncertainty, in order."""
+    return list(dict.fromkeys(p for runs in batch.runs for p in runs.parameters or {}))
+
+
 def write_replications_csv(batch: BatchResult, path: Path) -> None:
     """One row per replication, scenario by scenario. A streamed batch's metrics are read
     from its column file a block of rows at a time (``StoredRuns.iter_metric_rows``), so
@@ -205,7 +252,7 @@ def write_replications_csv(batch: BatchResult, path: Path) -> None:
     With parameter uncertainty, one more column per uncertain parameter of any scenario,
     ``param.PATH``: the value the replication drew (empty where the scenario has no such
     parameter)."""
-    drawn = list(dict.fromkeys(p for runs in batch.runs for p in runs.parameters or {}))
+    drawn = _drawn_parameters(batch)
     with atomic_open(path) as fh:
         writer = csv.writer(fh)
         writer.writerow((*HEADER, *(f"{PARAMETER_PREFIX}{p}" for p in drawn)))

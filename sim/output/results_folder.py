@@ -39,6 +39,7 @@ CALIBRATION_CSV = "calibration.csv"  # --uncertainty with observations: before a
 SUMMARY_CSV = "summary.csv"  # SUMMARY's estimates flat: one row per scenario and metric
 MANIFEST = "manifest.json"  # command line, seed, replications, versions, date, status
 REPLICATIONS = "replications.csv"  # one row per replication
+REPLICATIONS_PARQUET = "replications.parquet"  # the same rows as Parquet (run --parquet)
 DAILY_BANDS = "daily_bands.csv"  # per scenario, series and day: mean and quantiles
 SCENARIOS = "scenarios"  # folder: SCENARIOS/STEM.yaml, each scenario fully resolved
 TRACES = "traces"  # folder: TRACES/STEM.json, the first replication's event log

@@ -170,17 +170,24 @@ class Collected:
         self.scenarios, self.replications = list(scenarios), replications
         self.seed, self.start = seed, start
         self.finished: dict[tuple[int, int], tuple[np.ndarray, list[tuple[int, int, str]]]] = {}
+        # The starts of each scenario's finished chunks: a design of thousands of points
+        # would otherwise search every chunk for every point.
+        self._starts: dict[int, list[int]] = {}
+        self._seeds: np.ndarray | None = None
         self.traces: dict[int, list[TraceRow]] = {}
 
     def note(self, result: ChunkResult) -> None:
         ok = np.asarray(result.ok, dtype=np.int64)
-        self.finished[(result.scenario_index, result.start)] = (ok, result.failures)
+        key = (result.scenario_index, result.start)
+        if key not in self.finished:
+            self._starts.setdefault(result.scenario_index, []).append(result.start)
+        self.finished[key] = (ok, result.failures)
         if result.trace is not None:
             self.traces[result.scenario_index] = result.trace
 
     def starts(self, si: int) -> list[int]:
         """Starts of the finished chunks of scenario ``si``, in order."""
-        return sorted(start for s, start in self.finished if s == si)
+        return sorted(self._starts.get(si, ()))
 
     def rows(self, si: int) -> np.ndarray:
         """Replication indices of the finished replications of scenario ``si``."""
@@ -188,9 +195,10 @@ class Collected:
         return np.concatenate(rows) if rows else np.empty(0, np.int64)
 
     def seeds(self, rows: np.ndarray) -> np.ndarray:
-        seeds = np.array(replication_seeds(self.seed, self.replications, self.start),
-                         dtype=np.uint64)
-        return seeds[rows - self.start]
+        if self._seeds is None:  # the same for every scenario
+            self._seeds = np.array(replication_seeds(self.seed, self.replications, self.start),
+                                   dtype=np.uint64)
+        return self._seeds[rows - self.start]
 
     def failures(self) -> list[Failure]:
         return [Failure(self.scenarios[si].name, i, s, err)
@@ -249,20 +257,27 @@ def run_batch(
     sink: Sink | None = None,
     daily: bool = True,
     uncertainty: Uncertainty | None = None,
+    settings: Sequence[list[str]] | None = None,
 ) -> BatchResult:
     """Run replications ``start .. start + replications - 1`` of each scenario into ``sink``
     (default: a :class:`MemorySink` for these arguments).
 
     ``progress`` is called with the number of replications just finished (or restored).
     The cut into chunks is :func:`~sim.runner.chunks.chunk_sizes` (with ``chunk_size``),
-    unless the sink keeps another (a resumed batch). ``daily=False`` drops
-    the daily series in the workers. ``executor`` is any ``concurrent.futures`` executor
-    (a Dask cluster's); without one, ``workers`` local processes (1: this process).
+    unless the sink keeps another (a resumed batch). ``daily=False`` drops the daily series
+    in the workers, and the event log of replication 0. ``executor`` is any
+    ``concurrent.futures`` executor (a Dask cluster's); without one, ``workers`` local
+    processes (1: this process).
 
     ``uncertainty``: every replication runs with its draw of the scenario's uncertain
     parameters (:func:`~sim.scenario.uncertainty.draw_parameters`: from the seed and the
     replication alone, so the same whatever the workers, and shared by scenarios that have
     the parameter); the batch's runs then carry the values drawn (``parameters``).
+
+    ``settings``: for each scenario, ``path=value`` settings that every replication of it
+    runs with, applied in the worker (:class:`~sim.scenario.variants.Variants`): the points
+    of an experiment travel as a shared scenario and their settings, and are built where
+    they run, once a chunk.
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
@@ -271,6 +286,11 @@ def run_batch(
     sizes = sink.plan(chunk_sizes(replications, workers, chunk_size))
     chunks = plan_chunks(len(scenarios), replications, seed, workers, start=start,
                          sizes=sizes)
+    if settings is not None:
+        if uncertainty is not None or len(settings) != len(scenarios):
+            raise ValueError("settings: one list a scenario, and not with uncertainty")
+        for c in chunks:  # one list for the chunk's replications: one build in the worker
+            c.settings = [settings[c.scenario_index]] * len(c.seeds)
     draws = None
     if uncertainty is not None:
         draws = [draw_parameters(s, seed, start + replications, uncertainty)

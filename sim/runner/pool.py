@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib
 import multiprocessing
 import os
 import signal
@@ -118,6 +119,22 @@ def shared_pool(workers: int) -> Executor:
     """
     with _shared_lock:
         return _current_pool(workers)
+
+
+def preload(workers: int, modules: Sequence[str]) -> None:
+    """Have the shared pool's idle workers import ``modules`` now, without waiting for them.
+
+    What the next work on the pool needs loads while this process does something else: the
+    figures' matplotlib and scipy (about a second of CPU a process) while the run analyses
+    and writes its results. Best effort: a worker that takes two of these imports once."""
+    pool = shared_pool(workers)
+    for _ in range(workers):
+        pool.submit(_import, list(modules))
+
+
+def _import(modules: list[str]) -> None:
+    for module in modules:
+        importlib.import_module(module)
 
 
 @contextmanager

@@ -56,7 +56,8 @@ BATCH_FILE = "batch.json"
 # What a run, and ``baiji-sim report`` after it, write into a results folder. Their presence
 # means an earlier run; ``force`` removes them all before a new run starts, so nothing of
 # the earlier run (figures, scenarios, traces of scenarios no longer run) stays behind.
-RUN_ENTRIES = ("replications.csv", "summary.json", "summary.csv", "calibration.csv",
+RUN_ENTRIES = ("replications.csv", "replications.parquet", "summary.json", "summary.csv",
+               "calibration.csv",
                "calibrated.yaml",  # calibrate's calibrated scenario (sim/output/calibrated_file)
                "daily_bands.csv",
                "manifest.json", "report.html", "plots", "traces", "scenarios", PARTS)

@@ -604,8 +604,9 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str],
     For callers that build many variants of one loaded scenario (sensitivity
     designs) without reading the file again; :func:`validate` the result.
     """
+    where = Path(path)
     for item in overrides:
-        _apply_override(data, item, Path(path))
+        _apply_override(data, item, where)
 
 
 _INT = re.compile(r"-?(0|[1-9][0-9]{0,17})")  # no octal 010, no huge ints
