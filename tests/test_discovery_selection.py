@@ -16,11 +16,11 @@ import math
 import numpy as np
 import pytest
 
+from sim.analysis.comparison import holm
 from sim.analysis.discovery_goal import parse_goal
 from sim.analysis.discovery_selection import (
     Candidate,
     group_units,
-    holm,
     one_sided_p,
     screen,
     select,
@@ -89,8 +89,8 @@ def test_nothing_confirmed_when_none_meets_the_goal() -> None:
 
 def test_holm_adjusts_as_the_textbook_does() -> None:
     # Holm (1979): sorted p 0.01, 0.02, 0.03 -> 0.03, 0.04, 0.04 (monotone).
-    assert holm([0.03, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
-    assert holm([0.5, 0.9]) == [1.0, 1.0]
+    assert holm([0.03, 0.01, 0.02])[0] == pytest.approx([0.04, 0.03, 0.04])
+    assert holm([0.5, 0.9]) == ([1.0, 1.0], [False, False])
 
 
 def test_one_sided_tests_and_draw_groups() -> None:

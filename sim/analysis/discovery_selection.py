@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from sim.analysis.comparison import holm
 from sim.analysis.discovery_goal import Goal
 from sim.analysis.estimates import mean_interval, wilson_interval
 
@@ -127,18 +128,6 @@ def one_sided_p(units: np.ndarray, goal: Goal) -> tuple[float, str]:
     return float(tail(statistic, n - 1)), "t"
 
 
-def holm(p_values: list[float]) -> list[float]:
-    """Holm's step-down adjusted p-values (reject where the adjusted value <= alpha)."""
-    m = len(p_values)
-    order = sorted(range(m), key=lambda i: p_values[i])
-    adjusted = [1.0] * m
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p_values[i]))
-        adjusted[i] = running
-    return adjusted
-
-
 def select(candidates: list[Candidate], units: np.ndarray, goal: Goal, *,
            replications: int, per_draw: int = 1, alpha: float = ALPHA) -> Selection:
     """Test each candidate on its confirmation ``units`` (one row per candidate, one column
@@ -160,8 +149,9 @@ def select(candidates: list[Candidate], units: np.ndarray, goal: Goal, *,
         p, test = one_sided_p(row, goal)
         tests.add(test)
         p_values.append(p)
-    for c, p, q in zip(candidates, p_values, holm(p_values), strict=True):
-        c.p_value, c.p_holm, c.meets = p, q, q <= alpha
+    adjusted, meets = holm(p_values, alpha)
+    for c, p, q, ok in zip(candidates, p_values, adjusted, meets, strict=True):
+        c.p_value, c.p_holm, c.meets = p, q, ok
     test = "binomial" if tests == {"binomial"} else "t"
     result = Selection(candidates, alpha, replications, per_draw, test)
     declared = [i for i, c in enumerate(candidates) if c.meets]

@@ -54,6 +54,19 @@ def _draws(data: ResultsData, name: str, entry: dict[str, Any], paths: list[str]
     return {p: table[c][first] for p, c in zip(paths, columns, strict=True)}, w
 
 
+def _most_narrowed(data: ResultsData, top: int) -> tuple[
+        str, dict[str, Any], list[dict[str, Any]], dict[str, np.ndarray], np.ndarray] | None:
+    """The calibrated scenario, its entry, the ``top`` most narrowed parameters' rows, their
+    values in each draw and each draw's weight (None without a calibration)."""
+    found = _calibrated(data)
+    if found is None:
+        return None
+    name, entry = found
+    rows = entry["parameters"][:top]
+    values, w = _draws(data, name, entry, [r["parameter"] for r in rows])
+    return name, entry, rows, values, w
+
+
 def _short(path: str, width: int = 28) -> str:
     return path if len(path) <= width else "..." + path[-(width - 3):]
 
@@ -72,13 +85,11 @@ def _histograms(ax: Axes, values: np.ndarray, w: np.ndarray, bounds: list[float]
 
 def posterior_pairs(data: ResultsData, top: int = TOP_PAIRS) -> Figure | None:
     """The ``top`` most narrowed parameters two by two (see the module docstring)."""
-    found = _calibrated(data)
+    found = _most_narrowed(data, top)
     if found is None:
         return None
-    name, entry = found
-    rows = entry["parameters"][:top]
+    name, entry, rows, values, w = found
     paths = [r["parameter"] for r in rows]
-    values, w = _draws(data, name, entry, paths)
     kept = w > 0
     n = len(paths)
     fig = Figure(figsize=(2.3 * n + 0.6, 2.3 * n + 0.6), layout="constrained")
@@ -113,13 +124,11 @@ def posterior_pairs(data: ResultsData, top: int = TOP_PAIRS) -> Figure | None:
 
 def posterior_marginals(data: ResultsData, top: int = TOP_MARGINALS) -> Figure | None:
     """Prior and posterior histograms of the ``top`` most narrowed parameters."""
-    found = _calibrated(data)
+    found = _most_narrowed(data, top)
     if found is None:
         return None
-    name, entry = found
-    rows = entry["parameters"][:top]
+    name, _, rows, values, w = found
     paths = [r["parameter"] for r in rows]
-    values, w = _draws(data, name, entry, paths)
     cols = min(4, len(paths))
     nrows = -(-len(paths) // cols)
     fig = Figure(figsize=(3.0 * cols, 2.1 * nrows + 0.5), layout="constrained")
