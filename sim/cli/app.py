@@ -1484,8 +1484,10 @@ def explore(
     workers: Annotated[int | None, typer.Option(
         min=1, help="Local worker processes (default: all cores).", show_default=False)] = None,
 ) -> None:
-    """Open the classroom explorer: a local web page to pick a scenario, move its levers, run
-    a batch, compare with the previous run and watch one replication. Stop it with Ctrl-C.
+    """Open the classroom explorer, a local web page (Ctrl-C stops it).
+
+    Pick a scenario, move its levers, run a batch, compare with the previous run and watch
+    one replication.
 
     Needs the optional web server: pip install 'baiji-sim\\[explore]'.
     """
