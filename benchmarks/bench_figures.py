@@ -14,8 +14,10 @@ are counted, as they are in a real ``baiji-sim run``) that imports a version of
 the folder with that commit's ``results_folder.py``), loaded from ``git show`` beside the
 current package, so both versions are measured in one run on the same folder.
 ``--end-to-end`` times ``baiji-sim run`` on the same scenarios with and without figures
-(wall time; the main process's CPU from ``RUSAGE_SELF``; and the CPU of all the run's
-processes, workers and fork server included, from this script's ``RUSAGE_CHILDREN``); with
+(wall time, also from the end of the batch to the exit, which leaves out the batch's
+noise: what the figures add is there; the main process's CPU from ``RUSAGE_SELF``; and
+the CPU of all the run's processes, workers and fork server included, from this script's
+``RUSAGE_CHILDREN``); with
 ``--before REF`` the package of commit REF too (a temporary git worktree, its own
 scenarios), all runs interleaved. ``--end-to-end-n`` sets their replications and
 ``--skip-figures`` leaves out the per-figure probes.
@@ -81,7 +83,16 @@ print("PROBE " + json.dumps({
 RUN_PROBE = r"""
 import resource, sys, time
 import sim.cli.app as cli
+import sim.runner.store as store
 
+batch_end = []  # when the batch's last replication came back: the figures start after it
+run_to_folder = store.run_to_folder
+def timed_run_to_folder(*a, **k):
+    try:
+        return run_to_folder(*a, **k)
+    finally:
+        batch_end.append(time.perf_counter())
+store.run_to_folder = timed_run_to_folder
 args = sys.argv[1:]
 start = time.perf_counter()
 try:
@@ -89,9 +100,9 @@ try:
 except SystemExit as exc:
     if exc.code:
         raise
-wall = time.perf_counter() - start
+end = time.perf_counter()
 usage = resource.getrusage(resource.RUSAGE_SELF)
-print("PROBE", wall, usage.ru_utime + usage.ru_stime)
+print("PROBE", end - start, usage.ru_utime + usage.ru_stime, end - batch_end[-1])
 """
 
 
@@ -128,7 +139,7 @@ def end_to_end(scenarios: list[str], n: int, workers: int, repeat: int,
     included: what the bench's own ``RUSAGE_CHILDREN`` gains when the run is reaped) of
     ``run`` with and without figures, for each version of the package in ``trees`` (label ->
     a checkout, whose own ``scenarios/`` are run), all interleaved."""
-    runs: dict[str, dict[str, list[tuple[float, float, float]]]] = {
+    runs: dict[str, dict[str, list[tuple[float, float, float, float]]]] = {
         label: {"--no-plots": [], "--plots": []} for label in trees}
     names = [str(Path(s).resolve().relative_to(REPO)) if Path(s).resolve().is_relative_to(REPO)
              else s for s in scenarios]
@@ -143,11 +154,12 @@ def end_to_end(scenarios: list[str], n: int, workers: int, repeat: int,
                         capture_output=True, text=True, check=True, cwd=tree)
                     after = resource.getrusage(resource.RUSAGE_CHILDREN)
                     line = next(ln for ln in done.stdout.splitlines() if ln.startswith("PROBE "))
-                    _, wall, cpu = line.split()
+                    _, wall, cpu, tail = line.split()
                     every = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-                    runs[label][flag].append((float(wall), float(cpu), every))
-    return {label: {flag: {"wall": [w for w, _, _ in v], "cpu": [c for _, c, _ in v],
-                           "all_cpu": [a for _, _, a in v]} for flag, v in by_flag.items()}
+                    runs[label][flag].append((float(wall), float(cpu), every, float(tail)))
+    return {label: {flag: {"wall": [r[0] for r in v], "cpu": [r[1] for r in v],
+                           "all_cpu": [r[2] for r in v], "after_batch": [r[3] for r in v]}
+                    for flag, v in by_flag.items()}
             for label, by_flag in runs.items()}
 
 
@@ -161,16 +173,19 @@ def checkout(ref: str, into: Path) -> Path:
 def print_end_to_end(e2e: dict, scenarios: int, n: int, workers: int, repeat: int) -> None:
     print(f"\n`run` of {scenarios} scenarios, -n {n}, {workers} workers (median of {repeat}, "
           "interleaved); figures = with figures minus --no-plots:")
-    print("| version | run | wall s | main-process CPU s | all processes CPU s |")
-    print("| --- | --- | ---: | ---: | ---: |")
+    print("| version | run | wall s | after the batch, wall s | main-process CPU s "
+          "| all processes CPU s |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
     for label, by_flag in e2e.items():
         med = {f: {k: statistics.median(v[k]) for k in v} for f, v in by_flag.items()}
         for flag, m in med.items():
-            print(f"| {label} | {flag} | {m['wall']:.2f} | {m['cpu']:.2f} | {m['all_cpu']:.2f} |")
+            print(f"| {label} | {flag} | {m['wall']:.2f} | {m['after_batch']:.2f} | "
+                  f"{m['cpu']:.2f} | {m['all_cpu']:.2f} |")
         a, b = med["--plots"], med["--no-plots"]
-        print(f"| {label} | figures | {a['wall'] - b['wall']:+.2f} | {a['cpu'] - b['cpu']:+.2f} | "
+        print(f"| {label} | figures | {a['wall'] - b['wall']:+.2f} | "
+              f"{a['after_batch'] - b['after_batch']:+.2f} | {a['cpu'] - b['cpu']:+.2f} | "
               f"{a['all_cpu'] - b['all_cpu']:+.2f} |")
-        print(f"| {label} | ratio | {a['wall'] / b['wall']:.3f} | {a['cpu'] / b['cpu']:.3f} | "
+        print(f"| {label} | ratio | {a['wall'] / b['wall']:.3f} | | {a['cpu'] / b['cpu']:.3f} | "
               f"{a['all_cpu'] / b['all_cpu']:.3f} |")
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from matplotlib.collections import PolyCollection
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.container import ErrorbarContainer
 from typer.testing import CliRunner
 
@@ -21,6 +21,7 @@ from sim.output.plots import (
     EVENTS,
     FANS,
     FIGURES,
+    FOREST,
     OUTCOMES,
     REFINERY_STATES,
     SUPPLY_DAYS_CAP,
@@ -241,8 +242,20 @@ def test_forest_has_a_row_per_scenario_and_a_zero_line(data: ResultsData) -> Non
         # the names beside the first panel of a row; the others share its rows
         assert [t.get_text() for t in ax.get_yticklabels()] == (
             NAMES[1:] if k % 3 == 0 else ["", ""])
-        assert sum(isinstance(c, ErrorbarContainer) for c in ax.containers) == 2
         assert any(np.allclose(line.get_xdata(), 0) for line in ax.get_lines())
+    # each panel: a scenario's interval from its CI's ends, its mean hollow when not
+    # significant, as summary.json gives them
+    rows = data.summary["comparisons"]["comparisons"]
+    for ax, (metric, _, _) in zip(panels, FOREST, strict=True):
+        (intervals,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+        means = ax.collections[-1]
+        for j, name in enumerate(NAMES[1:]):
+            row = next(r for r in rows if r["scenario"] == name and r["metric"] == metric)
+            (x0, y0), (x1, y1) = intervals.get_segments()[j]
+            assert (x0, x1) == pytest.approx(row["ci95"]) and y0 == y1 == j
+            assert list(means.get_offsets()[j]) == pytest.approx([row["mean_difference"], j])
+            hollow = tuple(means.get_facecolors()[j]) == (1.0, 1.0, 1.0, 1.0)
+            assert hollow == (not row["significant"])
 
 
 def test_plot_redraws_from_the_folder_in_other_formats(folder: Path, tmp_path: Path,
@@ -312,3 +325,23 @@ def test_the_figures_module_does_not_import_scipy_stats() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_worker_reads_a_folder_again_once_it_is_rewritten(folder: Path,
+                                                             tmp_path: Path) -> None:
+    """Workers keep the folder they read for the next figure (issue 16), but a folder written
+    again (a resumed run, another point of an experiment) is read again, not drawn stale."""
+    import sim.output.plots as plots
+
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("plots"))
+    plots._draw_from_folder("timeline", copy, tmp_path / "a.png")
+    first = plots._read
+    plots._draw_from_folder("outcomes", copy, tmp_path / "b.png")
+    assert plots._read is first  # read once for both figures
+    summary = json.loads((copy / "summary.json").read_text())
+    name = next(iter(summary["scenarios"]))
+    summary["scenarios"] = {name: summary["scenarios"][name]}  # one scenario left
+    (copy / "summary.json").write_text(json.dumps(summary) + "\n" * 3)
+    plots._draw_from_folder("outcomes", copy, tmp_path / "c.png")
+    assert plots._read is not first and plots._read[1].scenarios == [name]

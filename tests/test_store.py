@@ -236,7 +236,7 @@ def test_a_run_stopped_while_writing_its_results_keeps_its_parts(
     def ctrl_c(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.output.plots, "write_plots", ctrl_c)
+    monkeypatch.setattr(sim.output.plots, "start_plots", ctrl_c)
     out = tmp_path / "run"
     result = CliRunner().invoke(app, ["run", str(BASELINE), "-n", "30", "--workers", "1",
                                       "--out", str(out)])

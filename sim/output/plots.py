@@ -37,7 +37,14 @@ from sim.analysis.estimates import kaplan_meier, mean_interval
 from sim.analysis.stopped import stopped_refinery
 from sim.output.calibration_plots import CALIBRATION_FIGURES
 from sim.output.labels import panels
-from sim.output.results_folder import ResultsData, load_results, safe_name
+from sim.output.results_folder import (
+    DATA_FILES,
+    TRACES,
+    ResultsData,
+    ResultsFolderError,
+    load_results,
+    safe_name,
+)
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
              "#000000")
@@ -628,16 +635,27 @@ def forest(data: ResultsData) -> Figure | None:
     _margins(fig, 1.6, 0.25, 0.75, 0.75, wspace=0.45, hspace=0.5)
     axes = fig.subplots(2, 3).ravel()
     for k, (ax, (metric, title, unit)) in enumerate(zip(axes, FOREST, strict=True)):
+        # A panel's intervals are one collection, their ends one scatter and their means
+        # another: an errorbar a scenario made this the costliest figure (issue 16).
+        ys, means, ends, colours, faces = [], [], [], [], []
         for j, name in enumerate(others):
             row = next((r for r in rows if r["scenario"] == name and r["metric"] == metric),
                        None)
             if row is None or row["mean_difference"] is None:  # none paired (interrupted)
                 continue
-            lo, hi = row["ci95"]
-            mean = row["mean_difference"]
-            ax.errorbar(mean, j, xerr=[[mean - lo], [hi - mean]], fmt="o", capsize=3,
-                        color=colour(data.scenarios.index(name)),
-                        markerfacecolor="white" if not row["significant"] else None)
+            c = colour(data.scenarios.index(name))
+            ys.append(j)
+            means.append(row["mean_difference"])
+            ends.append(row["ci95"])
+            colours.append(c)
+            faces.append(c if row["significant"] else "white")
+        if ys:
+            lo, hi = np.array(ends, dtype=float).T
+            ax.hlines(ys, lo, hi, colors=colours, linewidth=1.5)
+            ax.scatter(np.r_[lo, hi], ys + ys, marker="|", s=60, c=colours + colours,
+                       linewidths=1.5)
+            ax.scatter(means, ys, marker="o", s=36, facecolors=faces, edgecolors=colours,
+                       linewidths=1.5, zorder=3)
         ax.axvline(0.0, color="grey", linewidth=1)
         ax.set_yticks(range(len(others)), others if k % 3 == 0 else [], fontsize=8)
         ax.set_ylim(len(others) - 0.5, -0.5)
@@ -784,18 +802,36 @@ def _draw(name: str, data: ResultsData, path: Path) -> Path | None:
     fig = FIGURES[name](data)
     if fig is None:
         return None
-    fig.savefig(path, dpi=DPI)
+    # zlib level 1 instead of Pillow's 6: a tenth of the drawing's CPU saved for files
+    # about a tenth larger (benchmarks/README.md, "Figures"); the image is the same.
+    extra = {"pil_kwargs": {"compress_level": 1}} if path.suffix == ".png" else {}
+    fig.savefig(path, dpi=DPI, **extra)
     return path
 
 
-def write_plots(folder: Path, fmt: str = "png", out: Path | None = None,
-                figures: Iterable[str] | None = None, workers: int = 1) -> list[Path]:
-    """Draw every figure of the results in ``folder`` (or only ``figures``, names of
-    :data:`FIGURES`) into ``out`` (default folder/plots).
+# The folder a worker process last read, and its data: a worker draws several figures of
+# one folder, and reads it once. Keyed by the folder and its files' times and sizes, so a
+# folder written again (a resumed run, a sweep's next point) is read again.
+_read: tuple[tuple[Any, ...], ResultsData] | None = None
 
-    ``workers`` > 1 draws them on the run's worker processes, idle once the batch is done
-    (the shared pool, :func:`sim.runner.pool.shared_pool`): the figures take their cores,
-    not the main process's (issue 16), and two draw at once. The files are the same."""
+
+def _folder_key(folder: Path) -> tuple[Any, ...]:
+    stats = [(folder / n).stat() for n in DATA_FILES]
+    traces = folder / TRACES
+    stats += [p.stat() for p in sorted(traces.glob("*.json"))] if traces.is_dir() else []
+    return (str(folder.resolve()), *((s.st_mtime_ns, s.st_size) for s in stats))
+
+
+def _draw_from_folder(name: str, folder: Path, path: Path) -> Path | None:
+    """:func:`_draw`, on a worker process that reads the folder itself (cached)."""
+    global _read
+    key = _folder_key(folder)
+    if _read is None or _read[0] != key:
+        _read = (key, load_results(folder, FIGURE_METRICS))
+    return _draw(name, _read[1], path)
+
+
+def _chosen(figures: Iterable[str] | None, fmt: str) -> list[str]:
     if fmt not in FORMATS:
         raise ValueError(f"format '{fmt}' is not one of {', '.join(FORMATS)}")
     chosen = list(FIGURES) if figures is None else list(dict.fromkeys(figures))
@@ -803,19 +839,53 @@ def write_plots(folder: Path, fmt: str = "png", out: Path | None = None,
     if unknown:
         raise ValueError(f"no figure named {', '.join(unknown)}; choose from "
                          f"{', '.join(FIGURES)}")
-    data = load_results(folder, FIGURE_METRICS)
-    out = out or folder / "plots"
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / f"{name}.{fmt}" for name in chosen]
-    if workers > 1 and len(chosen) > 1:
-        from sim.runner.pool import shared_pool
+    return chosen
 
-        # The costliest first, so that the workers finish together (longest processing time
-        # first: the last figure handed out is a cheap one).
-        order = sorted(range(len(chosen)), key=lambda i: _drawing_rank(chosen[i]))
-        pool = shared_pool(workers)
-        futures = {i: pool.submit(_draw, chosen[i], data, paths[i]) for i in order}
+
+def start_plots(folder: Path, fmt: str = "png", out: Path | None = None,
+                figures: Iterable[str] | None = None,
+                workers: int = 1) -> Callable[[], list[Path]]:
+    """Start drawing the figures of ``folder`` (see :func:`write_plots`) and return what
+    waits for them and gives the files written.
+
+    With ``workers`` > 1 the figures are drawn on the run's worker processes, idle once the
+    batch is done (the shared pool, :func:`sim.runner.pool.shared_pool`), each reading the
+    folder itself: this process hands over file names, not data, and goes on writing the
+    rest of the results while they draw (issue 16). The files are the same. With one worker
+    nothing starts here; the figures are drawn when waited for."""
+    chosen = _chosen(figures, fmt)
+    out = out or folder / "plots"
+    paths = [out / f"{name}.{fmt}" for name in chosen]
+    if workers <= 1 or len(chosen) <= 1:
+        def draw_here() -> list[Path]:
+            data = load_results(folder, FIGURE_METRICS)
+            out.mkdir(parents=True, exist_ok=True)
+            drawn = [_draw(n, data, p) for n, p in zip(chosen, paths, strict=True)]
+            return [p for p in drawn if p is not None]
+        return draw_here
+    from sim.runner.pool import shared_pool
+
+    missing = [n for n in DATA_FILES if not (folder / n).exists()]
+    if missing:  # said here, as load_results would, rather than on a worker
+        raise ResultsFolderError(f"{folder}: not a results folder (missing {', '.join(missing)})")
+    out.mkdir(parents=True, exist_ok=True)
+    # The costliest first, so that the workers finish together (longest processing time
+    # first: the last figure handed out is a cheap one).
+    order = sorted(range(len(chosen)), key=lambda i: _drawing_rank(chosen[i]))
+    pool = shared_pool(workers)
+    futures = {i: pool.submit(_draw_from_folder, chosen[i], folder, paths[i]) for i in order}
+
+    def wait() -> list[Path]:
         drawn = [futures[i].result() for i in range(len(chosen))]
-    else:
-        drawn = [_draw(name, data, path) for name, path in zip(chosen, paths, strict=True)]
-    return [p for p in drawn if p is not None]
+        return [p for p in drawn if p is not None]
+    return wait
+
+
+def write_plots(folder: Path, fmt: str = "png", out: Path | None = None,
+                figures: Iterable[str] | None = None, workers: int = 1) -> list[Path]:
+    """Draw every figure of the results in ``folder`` (or only ``figures``, names of
+    :data:`FIGURES`) into ``out`` (default folder/plots), and return the files written.
+
+    ``workers`` > 1 draws them on the run's worker processes (:func:`start_plots`): the
+    figures take their cores, not the main process's (issue 16), and two draw at once."""
+    return start_plots(folder, fmt, out, figures, workers)()

@@ -117,20 +117,11 @@ def _write_results(batch: BatchResult, out: Path, stems: dict[str, str],
     out.mkdir(parents=True, exist_ok=True)
     # A previous run's manifest must not vouch for files this one is about to replace.
     (out / MANIFEST).unlink(missing_ok=True)
+    # First what the figures read (load_results), so that they can start drawing.
     write_replications_csv(batch, out / REPLICATIONS)
-    if parquet:
-        write_replications_parquet(batch, out / REPLICATIONS_PARQUET)
     _write_text(out / SUMMARY,
                 json.dumps(json_safe(summary), indent=2, allow_nan=False) + "\n")
-    write_summary_csv(summary, out / SUMMARY_CSV)
-    if summary.get("calibration"):
-        write_calibration_csv(summary["calibration"], out / CALIBRATION_CSV)
     write_daily_bands(batch, out / DAILY_BANDS)
-    scen_dir = out / SCENARIOS
-    scen_dir.mkdir(exist_ok=True)
-    for runs in batch.runs:
-        _write_text(scen_dir / f"{stems[runs.scenario.name]}.yaml",
-                    resolved_yaml(runs.scenario))
     manifest = {
         "command": command if command is not None else sys.argv,
         **({"resumed_with": resumed_with} if resumed_with else {}),
@@ -152,10 +143,23 @@ def _write_results(batch: BatchResult, out: Path, stems: dict[str, str],
     manifest["status"] = "writing results"
     _write_text(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     write_traces(batch, out / TRACES, stems)
-    if plots:
-        from sim.output.plots import write_plots  # matplotlib only when plots are wanted
+    plotted = None
+    if plots:  # what the figures read is written: they draw while the rest is written
+        from sim.output.plots import start_plots  # matplotlib only when plots are wanted
 
-        write_plots(out, plot_format, workers=workers or 1)
+        plotted = start_plots(out, plot_format, workers=workers or 1)
+    if parquet:
+        write_replications_parquet(batch, out / REPLICATIONS_PARQUET)
+    write_summary_csv(summary, out / SUMMARY_CSV)
+    if summary.get("calibration"):
+        write_calibration_csv(summary["calibration"], out / CALIBRATION_CSV)
+    scen_dir = out / SCENARIOS
+    scen_dir.mkdir(exist_ok=True)
+    for runs in batch.runs:
+        _write_text(scen_dir / f"{stems[runs.scenario.name]}.yaml",
+                    resolved_yaml(runs.scenario))
+    if plotted is not None:
+        plotted()
     manifest["status"] = status
     _write_text(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
 
