@@ -141,9 +141,10 @@ def test_a_run_until_precise_streams_its_blocks_and_resumes_to_the_same_numbers(
     assert stopped.exit_code == 130, stopped.output
     assert f"baiji-sim run --resume {out}" in stopped.stderr
     monkeypatch.setattr(sim.runner.batch, "iter_chunk_results", original)
-    # Stopped in the second block (two chunks of the first, one of the second).
+    # Stopped in the third block: the first two (20 replications each) are a chunk each,
+    # the third (40) two chunks, of which one ran.
     assert sorted(p.name for p in (out / PARTS).iterdir() if p.is_dir()) == [
-        "b000000000", "b000000020"]
+        "b000000000", "b000000020", "b000000040"]
     again = invoke("run", "--resume", out, "--precision", 0.5)
     assert again.exit_code == 2 and "--precision" in one_line(again.stderr)
     done = invoke("run", "--resume", out)
