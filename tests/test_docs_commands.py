@@ -113,6 +113,9 @@ def small_argv(line: str, tmp: Path, counter: list[int], workers: int = 2) -> li
             out += ["--out", str(tmp / f"default-out-{counter[0]}")]
         if "--workers" not in seen:
             out += ["--workers", str(workers)]
+        if sub == "discover" and "--cheapest" in seen:  # its defaults: 200 runs of 8
+            out += [f"{o}={v}" for o, v in (("--confirm", "8"), ("--candidates", "4"))
+                    if o not in seen]
     if sub == "run" and "--plots" not in seen and "--no-plots" not in seen:
         out.append("--no-plots")
     return out
