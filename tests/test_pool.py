@@ -273,18 +273,54 @@ def test_the_fork_server_drops_only_the_traceback_of_a_worker_started_too_late()
     assert "ZeroDivisionError" in done.stderr  # any other error: printed as before
 
 
-def test_nothing_of_a_finished_run_is_left_in_its_process_group(tmp_path: Path) -> None:
+@pytest.mark.parametrize("outcome", ["finished", "bad input"])
+def test_nothing_of_a_finished_run_is_left_in_its_process_group(tmp_path: Path,
+                                                                outcome: str) -> None:
     """Issue 16: the fork server and the resource tracker are stopped and reaped at exit,
-    so a harness that waits for the job's process group finds it empty at once."""
+    so a harness that waits for the job's process group finds it empty at once. Also when
+    the run stops on bad input after starting its fork server early (start_fork_server),
+    before any pool used it."""
     import subprocess
     import sys
 
-    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(BASELINE), "-n", "60",
+    scenario = BASELINE if outcome == "finished" else tmp_path / "missing.yaml"
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(scenario), "-n", "60",
                              "--workers", "2", "--no-plots", "--out", str(tmp_path / "r")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)  # its group id is its pid
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err
+    assert proc.returncode == (0 if outcome == "finished" else 2), err
     ps = subprocess.run(["ps", "-eo", "pid=,pgid=,stat="], capture_output=True, text=True)
     left = [line for line in ps.stdout.splitlines() if line.split()[1] == str(proc.pid)]
     assert not left, left  # not even a zombie waiting for init
+
+
+def test_the_fork_server_started_early_is_the_one_the_workers_come_from() -> None:
+    """``run`` starts the fork server before it loads its scenarios (start_fork_server), so
+    that it boots meanwhile: the pool must then fork its workers from that server, not
+    start another, and the batch's numbers are those of any other pool."""
+    import subprocess
+    import sys
+
+    script = """
+import os, sys
+from multiprocessing import forkserver
+from sim.runner import pool
+from sim.runner.batch import run_batch
+from sim.scenario.loading import load_scenario
+if __name__ == "__main__":
+    pool.start_fork_server()
+    early = forkserver._forkserver._forkserver_pid
+    assert early is not None and pool._early_fork_server == early
+    batch = run_batch([load_scenario(sys.argv[1])], 40, seed=3, workers=2)
+    workers = list(pool.shared_pool(2)._processes)
+    parents = {int(open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1]) for p in workers}
+    assert forkserver._forkserver._forkserver_pid == early and parents == {early}, parents
+    assert pool._early_fork_server is None  # a pool uses it: stopped as usual at exit
+    print(repr(batch.runs[0].column("garrison_fall_day").tolist()))
+"""
+    done = subprocess.run([sys.executable, "-c", script, str(BASELINE)], capture_output=True,
+                          text=True, timeout=120, cwd=BASELINE.parent.parent)
+    assert done.returncode == 0, done.stderr
+    plain = run_batch([load_scenario(BASELINE)], 40, seed=3, workers=1)
+    assert done.stdout.strip() == repr(plain.runs[0].column("garrison_fall_day").tolist())

@@ -321,12 +321,14 @@ def run(
     only with --force).
     """
     from sim.runner.cluster import engine
-    from sim.runner.pool import default_workers
+    from sim.runner.pool import default_workers, start_fork_server
     from sim.runner.store import FolderError, claim_folder, finish, run_to_folder
     from sim.scenario.loading import ScenarioError, load_scenarios
 
     _check_run_options(replications, max_replications, workers, seed, precision,
                        abs_precision, scheduler, dask, plot_format)
+    if (workers or default_workers()) > 1 and scheduler is None and dask is None:
+        start_fork_server()  # the workers' fork server boots while the scenarios load
     drawn = _uncertainty_option(uncertainty, per_draw, shape, precision)
     options = RunOptions(baseline, select, minimize, plots, plot_format, parquet=parquet,
                          command=["baiji-sim", *sys.argv[1:]], precision=precision,

@@ -56,18 +56,52 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+# What the fork server imports before it forks a worker: the signals module first.
+FORK_SERVER_PRELOAD = ("sim.runner.forkserver_signals", "sim.runner.chunks")
+_early_fork_server: int | None = None  # the pid start_fork_server started, until a pool uses it
+
+
+def _fork_server_context() -> multiprocessing.context.BaseContext | None:
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return None
+    return multiprocessing.get_context("forkserver")
+
+
 def local_pool(workers: int) -> Executor:
     """A process pool of ``workers`` processes that leaves Ctrl-C to the parent.
 
     forkserver (where available) starts workers from a clean, preloaded server
     process: faster than spawn, and safe with the threads a progress bar runs.
     """
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        # The signals module first.
-        context.set_forkserver_preload(["sim.runner.forkserver_signals", "sim.runner.chunks"])
+    global _early_fork_server
+    context = _fork_server_context()
+    if context is None:
+        context = multiprocessing.get_context("spawn")
+    else:
+        context.set_forkserver_preload(list(FORK_SERVER_PRELOAD))
+    _early_fork_server = None  # a pool now uses the server: it is stopped as usual at exit
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
+
+
+def start_fork_server() -> None:
+    """Start the fork server now, and return at once.
+
+    A command that will run a pool calls this before it loads and checks its scenarios: the
+    server boots and imports the model (about 0.4 s) on the other core meanwhile, instead of
+    after, while the batch waits for its first worker. Nothing happens without the fork
+    server, or once it runs. (Importing the figures' module there too was measured and not
+    kept: the batch then waited for matplotlib, and the figures gained nothing, their
+    workers' imports being hidden behind the main process's writing already.)"""
+    global _early_fork_server
+    from multiprocessing import forkserver
+
+    context = _fork_server_context()
+    server = getattr(forkserver, "_forkserver", None)
+    if context is None or server is None or getattr(server, "_forkserver_pid", 1) is not None:
+        return
+    context.set_forkserver_preload(list(FORK_SERVER_PRELOAD))
+    forkserver.ensure_running()
+    _early_fork_server = server._forkserver_pid
 
 
 # The process-wide pool: (pid that made it, its worker count, the pool), or None.
@@ -181,8 +215,16 @@ def _stop_helpers() -> None:
     resource tracker), so that nothing of the run is left in its process group once it has
     exited (issue 16): they would otherwise end only after noticing the run is gone, and
     stay as zombies until init reaps them. ``_stop`` is what CPython's tests use for this;
-    a Python without it leaves them to end on their own, as before."""
+    a Python without it leaves them to end on their own, as before.
+
+    A fork server started early that no pool used (the command stopped on bad input) may
+    still be importing, and would finish before it noticed: it has forked nothing, so it is
+    killed, and the error's exit is not held up by its imports."""
     from multiprocessing import forkserver, resource_tracker
+
+    if _early_fork_server is not None:
+        with contextlib.suppress(OSError):
+            os.kill(_early_fork_server, signal.SIGKILL)
 
     for helper in (getattr(forkserver, "_forkserver", None),
                    getattr(resource_tracker, "_resource_tracker", None)):
