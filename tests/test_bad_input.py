@@ -155,7 +155,8 @@ def test_validate_refuses_a_corpus_file_in_one_line(case: Path) -> None:
 @pytest.mark.parametrize("case", CASES[::4], ids=[c.stem for c in CASES[::4]])
 def test_run_refuses_a_corpus_file_before_writing_anything(case: Path, tmp_path: Path) -> None:
     out = tmp_path / "results"
-    line = refused("run", BASELINE, case, "-n", "2", "--workers", "1", "--out", out)
+    line = refused("run", BASELINE, case, "-n", "2", "--workers", "1", "--out", out,
+                   memory=could_allocate_much(case))
     assert str(case.parent) in line
     assert not out.exists()
 
@@ -328,6 +329,28 @@ OPTIONS: list[tuple[list[str], str]] = [
 TAKE_OUT = {"run", "sweep", "sensitivity"}
 
 
+def sizes_something(args: list[str]) -> bool:
+    """Whether an option could make the command allocate much before it refuses: a number
+    of a million or more (a count, a range's length, a huge value), or an argument over 100
+    characters (a long path, a deep nesting). The others are held to the CPU bound only
+    (tracemalloc triples the cost of a refusal), as the corpus files are by
+    :func:`could_allocate_much`."""
+    for arg in args:
+        if len(arg) > 100:
+            return True
+        if any(float(n) >= 1e6 for n in re.findall(r"\d+(?:\.\d+)?(?:e\d+)?", arg)):
+            return True
+    return False
+
+
+def test_the_memory_bound_covers_every_option_that_sizes_something() -> None:
+    bounded_options = [" ".join(a) for a, _ in OPTIONS if sizes_something(a)]
+    for must in ("-n 1000000000000", "--values 0:1:1000000000", "--sobol-n 1000000000000",
+                 "--trajectories 1000000000000", "--seed " + str(2**64)):
+        assert any(must in line for line in bounded_options), must
+    assert not sizes_something([*RUN, "--seed", "-1"])
+
+
 def test_the_option_corpus_is_large_enough() -> None:
     assert len(OPTIONS) + len(CASES) + len(MADE) >= 80
     assert len(OPTIONS) >= 40
@@ -339,7 +362,7 @@ def test_a_bad_option_is_refused_in_one_line(args: list[str], named: str,
                                              tmp_path: Path) -> None:
     out = tmp_path / "out"
     extra = ["--out", str(out)] if args[0] in TAKE_OUT and "--resume" not in args else []
-    line = refused(*args, *extra)
+    line = refused(*args, *extra, memory=sizes_something(args))
     assert named in line, line
     assert not out.exists()
 
