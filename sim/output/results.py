@@ -357,10 +357,15 @@ def write_daily_bands(batch: BatchResult, path: Path) -> None:
                                      *(_cell(float(c[day])) for c in cols)])
 
 
+# libyaml's dumper when PyYAML was built with it: the same text for every shipped scenario
+# (tests/test_using_results.py), four times faster; a run writes a copy of each scenario.
+SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def resolved_yaml(scenario: Scenario) -> str:
     """The scenario with every default filled in, as YAML."""
     data = scenario.model_dump(mode="json")
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(data, Dumper=SAFE_DUMPER, sort_keys=False, allow_unicode=True, width=100)
 
 
 def _cell(value: Any) -> Any:
