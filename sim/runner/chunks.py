@@ -137,8 +137,9 @@ def chunk_sizes(replications: int, workers: int, chunk_size: int | None = None,
     Chunks shrink towards the end, so the workers finish together instead of one idling
     while another runs the last big chunk; early chunks are large (at most ``largest``)
     so start-up and transfer are paid rarely (benchmarks/README.md has the measurements
-    behind 150 and 16). A remainder under ``smallest`` joins the chunk before it: an
-    experiment's point of 20 replications is one chunk, not 16 and 4, each building the
+    behind 150 and 16). A remainder under ``smallest`` joins the chunk before it (near the end
+    a chunk takes at most half of what is left, so this does not make one over ``largest``):
+    an experiment's point of 20 replications is one chunk, not 16 and 4, each building the
     point again in its worker.
     """
     if chunk_size:
