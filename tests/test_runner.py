@@ -131,3 +131,16 @@ def test_an_experiment_folder_keeps_its_definition_not_thousands_of_scenarios(
     assert described["kind"] == "sweep" and "scenarios" not in described
     assert len(described["scenario_names"]) == 20
     assert described["options"]["base"]["name"] == "baseline"
+
+
+def test_chunks_cover_the_batch_and_no_remainder_is_left_small() -> None:
+    """Every replication in exactly one chunk, none over 150, and none under 16 unless the
+    scenario has fewer: a point of 20 replications is one chunk (built once in its worker)."""
+    from sim.runner.chunks import chunk_sizes
+
+    for workers in (1, 2, 3, 8):
+        for n in range(1, 2000):
+            sizes = chunk_sizes(n, workers)
+            assert sum(sizes) == n and max(sizes) <= 150, (n, workers, sizes)
+            assert min(sizes) >= min(16, n), (n, workers, sizes)
+    assert chunk_sizes(20, 2) == [20]
