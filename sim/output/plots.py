@@ -803,7 +803,7 @@ def _draw(name: str, data: ResultsData, path: Path) -> Path | None:
     if fig is None:
         return None
     # zlib level 1 instead of Pillow's 6: a tenth of the drawing's CPU saved for files
-    # about a tenth larger (benchmarks/README.md, "Figures"); the image is the same.
+    # 4-17% larger (benchmarks/README.md, "Figures"); the image is the same.
     extra: dict[str, Any] = {"pil_kwargs": {"compress_level": 1}} if path.suffix == ".png" else {}
     fig.savefig(path, dpi=DPI, **extra)
     return path

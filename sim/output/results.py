@@ -358,7 +358,7 @@ def write_daily_bands(batch: BatchResult, path: Path) -> None:
 
 
 # libyaml's dumper when PyYAML was built with it: the same text for every shipped scenario
-# (tests/test_using_results.py), four times faster; a run writes a copy of each scenario.
+# (tests/test_cli.py), four times faster; a run writes a copy of each scenario.
 SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
