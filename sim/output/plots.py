@@ -41,8 +41,8 @@ from sim.output.results_folder import (
     DATA_FILES,
     TRACES,
     ResultsData,
-    ResultsFolderError,
     load_results,
+    require_data_files,
     safe_name,
 )
 
@@ -865,9 +865,7 @@ def start_plots(folder: Path, fmt: str = "png", out: Path | None = None,
         return draw_here
     from sim.runner.pool import shared_pool
 
-    missing = [n for n in DATA_FILES if not (folder / n).exists()]
-    if missing:  # said here, as load_results would, rather than on a worker
-        raise ResultsFolderError(f"{folder}: not a results folder (missing {', '.join(missing)})")
+    require_data_files(folder)  # said here, as load_results would, rather than on a worker
     out.mkdir(parents=True, exist_ok=True)
     # The costliest first, so that the workers finish together (longest processing time
     # first: the last figure handed out is a cheap one).

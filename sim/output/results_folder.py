@@ -383,13 +383,18 @@ def read_results_folder(folder: Path) -> ResultsFolder:
                          sensitivity=_read_sensitivity(folder, problems), problems=problems)
 
 
+def require_data_files(folder: Path) -> None:
+    """Raise :class:`ResultsFolderError` unless ``folder`` holds what the figures read."""
+    missing = [n for n in DATA_FILES if not (folder / n).exists()]
+    if missing:
+        raise ResultsFolderError(f"{folder}: not a results folder (missing {', '.join(missing)})")
+
+
 def load_results(folder: Path, metrics: Iterable[str] | None = None) -> ResultsFolder:
     """Everything a run wrote, with every replication's metrics (or only ``metrics``), the
     daily bands and the traces: what the figures are drawn from."""
     folder = Path(folder)
-    missing = [n for n in DATA_FILES if not (folder / n).exists()]
-    if missing:
-        raise ResultsFolderError(f"{folder}: not a results folder (missing {', '.join(missing)})")
+    require_data_files(folder)
     data = read_results_folder(folder)
     wanted = tuple(METRICS if metrics is None else dict.fromkeys(metrics))
     data.metrics = _read_metrics(folder / REPLICATIONS, data.scenarios, wanted)
